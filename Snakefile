@@ -1,0 +1,21 @@
+# minescan: from the MAUS mining polygons to grids, Sentinel-2 tiles, pixel tables and models.
+# Stages live in workflow/rules/<stage>.smk; all logic lives in the `minescan` package.
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+validate(config, schema="workflow/schemas/config.schema.yaml")
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/grid.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        get_final_outputs(),
