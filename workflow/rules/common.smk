@@ -34,5 +34,9 @@ def get_scan_outputs():
     return [f"{RESULTS}/scan/z{config['scan']['zoom']}/cells.parquet"]
 
 
+# Each stage file appends a function returning its final targets; `rule all` asks for them all.
+FINAL_OUTPUT_FUNCTIONS = [get_grid_outputs, get_scan_outputs]
+
+
 def get_final_outputs():
-    return get_grid_outputs() + get_scan_outputs()
+    return [path for function in FINAL_OUTPUT_FUNCTIONS for path in function()]
