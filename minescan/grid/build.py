@@ -1,0 +1,287 @@
+"""Build the multi-zoom grid: positive cells, their negatives, names, metadata and shards.
+
+Cells live on the UTM zone of the polygons they cover: cell (i, j) of side s spans
+[i*s, (i+1)*s) x [j*s, (j+1)*s) in that zone's metres, so edges fall on the 10 m pixel grid and
+cell (i, j) at zoom z+1 lies in cell (i >> 1, j >> 1) at zoom z: four children per parent.
+A polygon belongs to the zone of its centroid; polygons of neighbouring zones within reach are
+projected too, so that overlap fractions and the no-touch rule of negatives see them.
+The nesting is used: areas are computed once, on the finest grid, and summed up the levels.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from minescan.config import check_grid, zoom_cell_sizes
+from minescan.grid import ancillary
+from minescan.grid.coverage import CellCoverage, cell_coverage
+from minescan.grid.naming import cell_ids, cell_names
+from minescan.grid.negatives import NegativeSearch, choose_negatives, sorted_offsets
+from minescan.grid.shards import assign_shards
+from minescan.grid.utm import to_lonlat, to_utm, zone_central_lon, zone_label, zone_labels
+
+log = logging.getLogger(__name__)
+
+POSITIVE, NEGATIVE = "positive", "negative"
+
+
+@dataclass(frozen=True)
+class GridSpec:
+    zooms: tuple[int, ...]
+    cell_size_m: dict[int, int]
+    pixel_size_m: int = 10
+    min_overlap_fraction: float = 0.001
+    max_cells_per_shard: int = 256
+    shard_block_m: int = 327680
+
+    @classmethod
+    def from_config(cls, grid: dict[str, Any]) -> GridSpec:
+        check_grid(grid)
+        return cls(
+            zooms=tuple(int(z) for z in grid["zoom_levels"]),
+            cell_size_m=zoom_cell_sizes(grid),
+            pixel_size_m=int(grid.get("pixel_size_m", 10)),
+            min_overlap_fraction=float(grid.get("min_overlap_fraction", 0.001)),
+            max_cells_per_shard=int(grid.get("max_cells_per_shard", 256)),
+            shard_block_m=int(grid.get("shard_block_m", 327680)),
+        )
+
+
+@dataclass
+class ZoneCoverage:
+    """Finest-level coverage of one UTM zone: by its own polygons, and by its neighbours'."""
+
+    epsg: int
+    own: CellCoverage
+    neighbours: CellCoverage
+
+
+def _neighbour_mask(
+    polygons: gpd.GeoDataFrame, epsg: int, own: np.ndarray, reach_m: float
+) -> np.ndarray:
+    """Polygons of other zones close enough to this zone's polygons to matter."""
+    bounds = polygons.geometry.bounds.to_numpy()
+    own_bounds = bounds[own]
+    max_abs_lat = min(np.abs(own_bounds[:, [1, 3]]).max() + 1.0, 89.0)
+    reach_deg = reach_m / (111_320.0 * np.cos(np.radians(max_abs_lat)))
+    centre = (bounds[:, 0] + bounds[:, 2]) / 2
+    half_width = (bounds[:, 2] - bounds[:, 0]) / 2
+    delta = np.abs((centre - zone_central_lon(epsg) + 180.0) % 360.0 - 180.0)
+    near_lon = delta - half_width <= 3.0 + reach_deg
+    near_lat = (bounds[:, 3] >= own_bounds[:, 1].min() - reach_m / 111_320.0) & (
+        bounds[:, 1] <= own_bounds[:, 3].max() + reach_m / 111_320.0
+    )
+    return near_lon & near_lat & ~own
+
+
+def zone_coverages(
+    polygons: gpd.GeoDataFrame, finest_size: float, reach_m: float
+) -> list[ZoneCoverage]:
+    """Exact coverage of the finest grid in every UTM zone that holds polygons."""
+    zones = []
+    for epsg in np.unique(polygons["utm_epsg"].to_numpy()):
+        own = polygons["utm_epsg"].to_numpy() == epsg
+        near = _neighbour_mask(polygons, int(epsg), own, reach_m)
+        geoms = polygons.geometry.to_numpy()
+        own_cov = cell_coverage(to_utm(geoms[own], int(epsg)), finest_size)
+        near_cov = cell_coverage(to_utm(geoms[near], int(epsg)), finest_size)
+        log.info(
+            "UTM %s: %d polygons (+%d from neighbouring zones), %d touched cells of %g m",
+            zone_label(int(epsg)),
+            int(own.sum()),
+            int(near.sum()),
+            len(own_cov.i),
+            finest_size,
+        )
+        zones.append(ZoneCoverage(int(epsg), own_cov, near_cov))
+    return zones
+
+
+def _level_cells(
+    zones: list[ZoneCoverage], levels_up: int, min_overlap: float
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Positive cells of one level (all zones), and every touched cell (``zone_code, i, j``)."""
+    frames, blocked = [], []
+    for code, zone in enumerate(zones):
+        own = zone.own.coarsen(levels_up)
+        near = zone.neighbours.coarsen(levels_up)
+        total = own.combine(near) if len(near.i) else own
+        found = np.searchsorted(total.keys, own.keys)
+        area = total.area[found]
+        fraction = np.clip(area / own.cell_size**2, 0.0, 1.0)
+        positive = fraction >= min_overlap
+        frames.append(
+            pd.DataFrame(
+                {
+                    "zone_code": code,
+                    "epsg": zone.epsg,
+                    "i": own.i[positive],
+                    "j": own.j[positive],
+                    "overlap_fraction": fraction[positive],
+                }
+            )
+        )
+        blocked.append(pd.DataFrame({"zone_code": code, "i": total.i, "j": total.j}))
+    return pd.concat(frames, ignore_index=True), pd.concat(blocked, ignore_index=True)
+
+
+def _negatives(
+    positives: pd.DataFrame, blocked: pd.DataFrame, cell_size: int, search: NegativeSearch
+) -> pd.DataFrame:
+    """The nearest free land cell of each positive (positives served in cell order)."""
+    chosen = choose_negatives(
+        positives["zone_code"].to_numpy(),
+        positives["epsg"].to_numpy(),
+        positives["i"].to_numpy(),
+        positives["j"].to_numpy(),
+        blocked["zone_code"].to_numpy(),
+        blocked["i"].to_numpy(),
+        blocked["j"].to_numpy(),
+        float(cell_size),
+        search,
+    )
+    found = chosen >= 0
+    offsets = sorted_offsets(max(1, int(search.max_distance_m // cell_size)))
+    step = offsets[chosen[found]]
+    source = positives[found]
+    return pd.DataFrame(
+        {
+            "zone_code": source["zone_code"].to_numpy(),
+            "epsg": source["epsg"].to_numpy(),
+            "i": source["i"].to_numpy() + step[:, 0],
+            "j": source["j"].to_numpy() + step[:, 1],
+            "overlap_fraction": 0.0,
+            "pair_row": np.flatnonzero(found),
+        }
+    )
+
+
+def describe_cells(
+    cells: pd.DataFrame, zoom: int, cell_size: int, spec: GridSpec
+) -> gpd.GeoDataFrame:
+    """Geometry, bounds, names, ids and metadata of cells given by ``epsg, i, j``."""
+    n = len(cells)
+    epsg = cells["epsg"].to_numpy()
+    i, j = cells["i"].to_numpy(), cells["j"].to_numpy()
+    xmin, ymin = i * float(cell_size), j * float(cell_size)
+    corners_lon = np.zeros((n, 4))
+    corners_lat = np.zeros((n, 4))
+    centre = np.zeros((n, 2))
+    for code in np.unique(epsg):
+        sel = epsg == code
+        xs = np.stack([xmin[sel], xmin[sel] + cell_size, xmin[sel] + cell_size, xmin[sel]], 1)
+        ys = np.stack([ymin[sel], ymin[sel], ymin[sel] + cell_size, ymin[sel] + cell_size], 1)
+        lon, lat = to_lonlat(xs.ravel(), ys.ravel(), int(code))
+        corners_lon[sel], corners_lat[sel] = lon.reshape(-1, 4), lat.reshape(-1, 4)
+        cx, cy = to_lonlat(xmin[sel] + cell_size / 2, ymin[sel] + cell_size / 2, int(code))
+        centre[sel] = np.column_stack([cx, cy])
+    ring = np.stack([corners_lon, corners_lat], axis=2)
+    geometry = shapely.polygons(np.concatenate([ring, ring[:, :1]], axis=1))
+    label = cells["label"].to_numpy(dtype=object)
+    overlap = cells["overlap_fraction"].to_numpy(float)
+    ids = cell_ids(zoom, epsg, i, j)
+    parent = (
+        cell_ids(zoom - 1, epsg, i >> 1, j >> 1)
+        if zoom - 1 in spec.zooms
+        else np.full(n, None, dtype=object)
+    )
+    return gpd.GeoDataFrame(
+        {
+            "cell_id": ids,
+            "name": cell_names(centre[:, 1], centre[:, 0], zoom, overlap, label == POSITIVE),
+            "zoom": np.full(n, zoom, np.int16),
+            "cell_size_m": np.full(n, cell_size, np.int32),
+            "label": label,
+            "overlap_fraction": overlap,
+            "parent_id": parent,
+            "epsg": epsg.astype(np.int32),
+            "utm_zone": zone_labels(epsg),
+            "i": i.astype(np.int64),
+            "j": j.astype(np.int64),
+            "xmin": xmin,
+            "ymin": ymin,
+            "xmax": xmin + cell_size,
+            "ymax": ymin + cell_size,
+            "lon_min": corners_lon.min(1),
+            "lat_min": corners_lat.min(1),
+            "lon_max": corners_lon.max(1),
+            "lat_max": corners_lat.max(1),
+            "centroid_lon": centre[:, 0],
+            "centroid_lat": centre[:, 1],
+            "climate": ancillary.climate_class(centre[:, 0], centre[:, 1]),
+            "shard": assign_shards(
+                epsg, i, j, cell_size, spec.shard_block_m, spec.max_cells_per_shard
+            ),
+        },
+        geometry=geometry,
+        crs=4326,
+    )
+
+
+def _countries(table: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame) -> np.ndarray:
+    """ISO3 country: from the polygon nearest the cell centre when it says, else GeoNames."""
+    country = ancillary.country_iso3(
+        table["centroid_lon"].to_numpy(), table["centroid_lat"].to_numpy()
+    )
+    known = polygons["country"].notna().to_numpy()
+    positive = (table["label"] == POSITIVE).to_numpy()
+    if known.any() and positive.any():
+        tree = shapely.STRtree(polygons.geometry.to_numpy()[known])
+        centres = shapely.points(
+            table["centroid_lon"].to_numpy()[positive], table["centroid_lat"].to_numpy()[positive]
+        )
+        nearest = tree.query_nearest(centres, return_distance=False, all_matches=False)[1]
+        country[positive] = polygons["country"].to_numpy(dtype=object)[known][nearest]
+    return country
+
+
+def build_grid(
+    polygons: gpd.GeoDataFrame,
+    spec: GridSpec,
+    search: NegativeSearch | None,
+    zooms: list[int] | None = None,
+) -> dict[int, gpd.GeoDataFrame]:
+    """The cell table of each requested zoom level (default: all of ``spec.zooms``)."""
+    zooms = sorted(zooms or spec.zooms)
+    finest = max(zooms)
+    reach = (search.max_distance_m if search else 0.0) + 2 * spec.cell_size_m[min(zooms)]
+    zones = zone_coverages(polygons, spec.cell_size_m[finest], reach)
+    tables = {}
+    for zoom in zooms:
+        size = spec.cell_size_m[zoom]
+        positives, blocked = _level_cells(zones, finest - zoom, spec.min_overlap_fraction)
+        positives = positives.sort_values(["epsg", "i", "j"], ignore_index=True)
+        positives["label"] = POSITIVE
+        parts = [positives]
+        if search is not None:
+            negatives = _negatives(positives, blocked, size, search)
+            negatives["label"] = NEGATIVE
+            parts.append(negatives)
+        cells = pd.concat(parts, ignore_index=True)
+        table = describe_cells(cells, zoom, size, spec)
+        pair = np.full(len(table), None, dtype=object)
+        if search is not None:
+            n_pos = len(positives)
+            pair_row = cells["pair_row"].to_numpy()[n_pos:].astype(np.int64)
+            ids = table["cell_id"].to_numpy()
+            pair[n_pos:] = ids[pair_row]
+            pair[pair_row] = ids[n_pos:]
+        table.insert(table.columns.get_loc("parent_id") + 1, "pair_id", pair)
+        table.insert(table.columns.get_loc("climate"), "country", _countries(table, polygons))
+        log.info(
+            "zoom %d (%d m): %d positives, %d negatives, %d shards",
+            zoom,
+            size,
+            int((table["label"] == POSITIVE).sum()),
+            int((table["label"] == NEGATIVE).sum()),
+            table["shard"].nunique(),
+        )
+        tables[zoom] = table
+    return tables

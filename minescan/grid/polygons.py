@@ -1,0 +1,279 @@
+"""Read mining polygons (MAUS v1/v2, Tang et al. 2023, any OGR format or GeoParquet) and clean
+them into the table every later stage relies on: valid, single-part, non-overlapping polygons
+in lon/lat, each with its UTM zone and country.
+
+Problems a user must fix (no CRS, points or lines, latitudes outside UTM) raise
+MinescanInputError naming the file and rows; problems with one obvious repair (invalid rings,
+multipolygons, duplicates, overlaps, antimeridian wrap) are repaired and counted in the
+cleaning report and the log.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from minescan.errors import MinescanInputError
+from minescan.grid.utm import MAX_LAT, MIN_LAT, utm_epsg
+
+log = logging.getLogger(__name__)
+
+# Column that carries the ISO 3166 alpha-3 country code in each supported schema.
+COUNTRY_COLUMNS = {"maus_v1": "ISO3_CODE", "maus_v2": "ISO3_CODE", "tang": "ISO3", "generic": None}
+REQUIRED_COLUMNS = {
+    "maus_v1": ["ISO3_CODE", "AREA"],
+    "maus_v2": ["ISO3_CODE", "COUNTRY_NAME", "AREA"],
+    "tang": [],
+    "generic": [],
+}
+POLYGONAL = {"Polygon", "MultiPolygon"}
+EQUAL_AREA = "EPSG:6933"  # for area_km2 of polygons anywhere on Earth
+_SHOWN_ROWS = 5
+
+
+@dataclass
+class CleaningReport:
+    source: str
+    schema: str
+    rows_read: int = 0
+    empty_dropped: int = 0
+    invalid_repaired: int = 0
+    antimeridian_unwrapped: int = 0
+    parts_from_multipolygons: int = 0
+    duplicates_dropped: int = 0
+    overlapping_merged: int = 0
+    polygons_written: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(message)
+        log.warning("%s: %s", self.source, message)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _rows(mask: np.ndarray) -> str:
+    rows = np.flatnonzero(mask)
+    shown = ", ".join(str(r) for r in rows[:_SHOWN_ROWS])
+    more = f" and {len(rows) - _SHOWN_ROWS} more" if len(rows) > _SHOWN_ROWS else ""
+    return f"row{'s' if len(rows) > 1 else ''} {shown}{more}"
+
+
+def read_polygons(path: str | Path, layer: str | None = None) -> gpd.GeoDataFrame:
+    """Read any OGR vector format or GeoParquet; raise a clear error if that is impossible."""
+    path = Path(path)
+    if not path.exists():
+        raise MinescanInputError(path, "file does not exist", "check polygons.path in the config")
+    try:
+        if path.suffix.lower() in {".parquet", ".geoparquet"}:
+            frame = gpd.read_parquet(path)
+        else:
+            frame = pyogrio.read_dataframe(path, layer=layer)
+    except Exception as error:  # GDAL, pyarrow and geopandas raise many types
+        raise MinescanInputError(
+            path,
+            f"cannot be read as polygons ({type(error).__name__}: {error})",
+            "give a GeoPackage, Shapefile, GeoJSON, FlatGeobuf or GeoParquet file",
+        ) from error
+    if len(frame) == 0:
+        raise MinescanInputError(
+            path, "holds no features", "point polygons.path at mining polygons"
+        )
+    if frame.crs is None:
+        raise MinescanInputError(
+            path,
+            "has no coordinate reference system",
+            "assign one, e.g. `ogr2ogr -a_srs EPSG:4326 fixed.gpkg input.gpkg`",
+        )
+    return frame
+
+
+def detect_schema(columns: list[str]) -> str:
+    if {"ISO3_CODE", "COUNTRY_NAME"} <= set(columns):
+        return "maus_v2"
+    if "ISO3_CODE" in columns:
+        return "maus_v1"
+    if "ISO3" in columns:
+        return "tang"
+    return "generic"
+
+
+def _country_codes(frame: gpd.GeoDataFrame, schema: str) -> np.ndarray:
+    column = COUNTRY_COLUMNS[schema]
+    if column is None or column not in frame.columns:
+        return np.full(len(frame), None, dtype=object)
+    codes = frame[column].astype("string").str.strip().str.upper()
+    valid = codes.str.fullmatch(r"[A-Z]{3}").fillna(False).to_numpy(bool)
+    return np.where(valid, codes.to_numpy(dtype=object), None)
+
+
+def _unwrap_antimeridian(geoms: np.ndarray, report: CleaningReport) -> np.ndarray:
+    """Polygons stored as spanning almost 360 degrees really cross the antimeridian."""
+    bounds = shapely.bounds(geoms)
+    wrapped = (bounds[:, 2] - bounds[:, 0]) > 180.0
+    if wrapped.any():
+        report.antimeridian_unwrapped = int(wrapped.sum())
+        report.warn(
+            f"{_rows(wrapped)} cross the antimeridian; longitudes were unwrapped past 180 degrees"
+        )
+        geoms = geoms.copy()
+        geoms[wrapped] = shapely.transform(
+            geoms[wrapped],
+            lambda xy: np.column_stack(
+                [np.where(xy[:, 0] < 0, xy[:, 0] + 360, xy[:, 0]), xy[:, 1]]
+            ),
+        )
+    return geoms
+
+
+def _polygon_parts(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Single polygons of each geometry (repair output can mix in lines), with owner index."""
+    parts, owner = shapely.get_parts(geoms, return_index=True)
+    nested = shapely.get_type_id(parts) == 7  # GeometryCollection
+    if nested.any():
+        inner, inner_owner = shapely.get_parts(parts[nested], return_index=True)
+        parts = np.concatenate([parts[~nested], inner])
+        owner = np.concatenate([owner[~nested], owner[nested][inner_owner]])
+    polygonal = shapely.get_type_id(parts) == 3
+    parts, owner = parts[polygonal], owner[polygonal]
+    keep = shapely.area(parts) > 0
+    return parts[keep], owner[keep]
+
+
+def _dissolve_overlaps(
+    geoms: np.ndarray, country: np.ndarray, report: CleaningReport
+) -> tuple[np.ndarray, np.ndarray]:
+    """Merge polygons whose interiors overlap, so that areas can be summed cell by cell."""
+    tree = shapely.STRtree(geoms)
+    a, b = tree.query(geoms, predicate="intersects")
+    pair = a < b
+    a, b = a[pair], b[pair]
+    overlapping = ~shapely.touches(geoms[a], geoms[b])
+    a, b = a[overlapping], b[overlapping]
+    if len(a) == 0:
+        return geoms, country
+    n = len(geoms)
+    graph = coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n))
+    _, group = connected_components(graph, directed=False)
+    sizes = np.bincount(group)
+    merged = sizes[group] > 1
+    report.overlapping_merged = int(merged.sum())
+    report.warn(
+        f"{int(merged.sum())} overlapping polygons were merged into {int((sizes > 1).sum())}"
+    )
+    keep_first = np.unique(group, return_index=True)[1]
+    keep_first.sort()
+    out = geoms[keep_first].copy()
+    for position, first in enumerate(keep_first):
+        if sizes[group[first]] > 1:
+            out[position] = shapely.union_all(geoms[group == group[first]])
+    parts, owner = _polygon_parts(out)
+    return parts, country[keep_first][owner]
+
+
+def clean_polygons(
+    frame: gpd.GeoDataFrame, source: str | Path, schema: str = "auto"
+) -> tuple[gpd.GeoDataFrame, CleaningReport]:
+    """The clean polygon table: ``polygon_id, country, area_km2, utm_epsg, geometry`` (EPSG:4326)."""
+    source = str(source)
+    columns = [c for c in frame.columns if c != frame.geometry.name]
+    schema = detect_schema(columns) if schema == "auto" else schema
+    missing = [c for c in REQUIRED_COLUMNS[schema] if c not in columns]
+    if missing:
+        raise MinescanInputError(
+            source,
+            f"lacks column(s) {missing} of the {schema} schema (has {columns})",
+            "set polygons.schema to the file's schema, or `generic` to use geometries only",
+        )
+    report = CleaningReport(source=source, schema=schema, rows_read=len(frame))
+    if frame.crs.to_epsg() != 4326:
+        frame = frame.to_crs(4326)
+    geoms = frame.geometry.to_numpy()
+
+    empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    if empty.all():
+        raise MinescanInputError(source, "all geometries are empty", "check the file")
+    if empty.any():
+        report.empty_dropped = int(empty.sum())
+        report.warn(f"{_rows(empty)} have empty geometries and were dropped")
+    kinds = frame.geometry.geom_type.to_numpy(dtype=object)
+    wrong = ~empty & ~np.isin(kinds, list(POLYGONAL))
+    if wrong.any():
+        found = sorted(set(kinds[wrong]))
+        raise MinescanInputError(
+            source,
+            f"{_rows(wrong)} are {'/'.join(found)}, not polygons",
+            "mining areas must be Polygon or MultiPolygon features; remove or buffer the others",
+        )
+    keep = ~empty
+    geoms, country = geoms[keep], _country_codes(frame, schema)[keep]
+    row_numbers = np.flatnonzero(keep)
+
+    geoms = _unwrap_antimeridian(geoms, report)
+    bounds = shapely.bounds(geoms)
+    polar = (bounds[:, 1] < MIN_LAT) | (bounds[:, 3] > MAX_LAT)
+    if polar.any():
+        raise MinescanInputError(
+            source,
+            f"rows {', '.join(map(str, row_numbers[polar][:_SHOWN_ROWS]))} reach beyond the "
+            f"latitudes {MIN_LAT:g} to {MAX_LAT:g} that the UTM grid covers",
+            "remove polar polygons (Sentinel-2 uses polar grids there, which minescan lacks)",
+        )
+
+    invalid = ~shapely.is_valid(geoms)
+    if invalid.any():
+        report.invalid_repaired = int(invalid.sum())
+        reasons = shapely.is_valid_reason(geoms[invalid][:_SHOWN_ROWS])
+        report.warn(
+            f"{int(invalid.sum())} invalid polygons were repaired with make_valid, e.g. "
+            f"row {row_numbers[invalid][0]}: {reasons[0]}"
+        )
+        geoms = geoms.copy()
+        geoms[invalid] = shapely.make_valid(geoms[invalid])
+
+    parts, owner = _polygon_parts(geoms)
+    report.parts_from_multipolygons = int(len(parts) - len(np.unique(owner)))
+    country = country[owner]
+
+    normalized = shapely.to_wkb(shapely.normalize(parts))
+    _, first = np.unique(normalized, return_index=True)
+    duplicate = np.ones(len(parts), bool)
+    duplicate[first] = False
+    if duplicate.any():
+        report.duplicates_dropped = int(duplicate.sum())
+        report.warn(f"{int(duplicate.sum())} duplicate polygons were dropped")
+        parts, country = parts[~duplicate], country[~duplicate]
+
+    parts, country = _dissolve_overlaps(parts, country, report)
+    centroids = shapely.centroid(parts)
+    lon, lat = shapely.get_x(centroids), shapely.get_y(centroids)
+    area = gpd.GeoSeries(parts, crs=4326).to_crs(EQUAL_AREA).area.to_numpy() / 1e6
+    clean = gpd.GeoDataFrame(
+        {
+            "polygon_id": np.arange(len(parts), dtype=np.int64),
+            "country": pd.array(country, dtype="string"),
+            "area_km2": area,
+            "utm_epsg": utm_epsg(lon, lat).astype(np.int32),
+        },
+        geometry=parts,
+        crs=4326,
+    )
+    report.polygons_written = len(clean)
+    log.info(
+        "%s: %d features -> %d clean polygons (%.1f km2)",
+        source,
+        len(frame),
+        len(clean),
+        area.sum(),
+    )
+    return clean, report
