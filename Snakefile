@@ -13,9 +13,15 @@ validate(config, schema="workflow/schemas/config.schema.yaml")
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/grid.smk"
+include: "workflow/rules/models.smk"
 
 
 rule all:
     default_target: True
     input:
         get_final_outputs(),
+
+
+rule grid:
+    input:
+        get_grid_outputs(),

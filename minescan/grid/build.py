@@ -164,9 +164,14 @@ def _negatives(
 
 
 def describe_cells(
-    cells: pd.DataFrame, zoom: int, cell_size: int, spec: GridSpec
+    cells: pd.DataFrame,
+    zoom: int,
+    cell_size: int,
+    spec: GridSpec,
+    polygons: gpd.GeoDataFrame | None = None,
 ) -> gpd.GeoDataFrame:
-    """Geometry, bounds, names, ids and metadata of cells given by ``epsg, i, j``."""
+    """Geometry, bounds, names, ids and metadata of cells given by ``epsg, i, j, label,
+    overlap_fraction`` (and optionally ``pair_id``); ``polygons`` lend positives a country."""
     n = len(cells)
     epsg = cells["epsg"].to_numpy()
     i, j = cells["i"].to_numpy(), cells["j"].to_numpy()
@@ -192,15 +197,19 @@ def describe_cells(
         if zoom - 1 in spec.zooms
         else np.full(n, None, dtype=object)
     )
-    return gpd.GeoDataFrame(
+    named_positive = (label != NEGATIVE) & (overlap >= spec.min_overlap_fraction)
+    table = gpd.GeoDataFrame(
         {
             "cell_id": ids,
-            "name": cell_names(centre[:, 1], centre[:, 0], zoom, overlap, label == POSITIVE),
+            "name": cell_names(centre[:, 1], centre[:, 0], zoom, overlap, named_positive),
             "zoom": np.full(n, zoom, np.int16),
             "cell_size_m": np.full(n, cell_size, np.int32),
             "label": label,
             "overlap_fraction": overlap,
             "parent_id": parent,
+            "pair_id": cells["pair_id"].to_numpy(dtype=object)
+            if "pair_id" in cells
+            else np.full(n, None, dtype=object),
             "epsg": epsg.astype(np.int32),
             "utm_zone": zone_labels(epsg),
             "i": i.astype(np.int64),
@@ -215,6 +224,7 @@ def describe_cells(
             "lat_max": corners_lat.max(1),
             "centroid_lon": centre[:, 0],
             "centroid_lat": centre[:, 1],
+            "country": None,
             "climate": ancillary.climate_class(centre[:, 0], centre[:, 1]),
             "shard": assign_shards(
                 epsg, i, j, cell_size, spec.shard_block_m, spec.max_cells_per_shard
@@ -223,6 +233,8 @@ def describe_cells(
         geometry=geometry,
         crs=4326,
     )
+    table["country"] = _countries(table, polygons)
+    return table
 
 
 def _countries(table: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame) -> np.ndarray:
@@ -240,6 +252,17 @@ def _countries(table: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame) -> np.ndarra
         nearest = tree.query_nearest(centres, return_distance=False, all_matches=False)[1]
         country[positive] = polygons["country"].to_numpy(dtype=object)[known][nearest]
     return country
+
+
+def _pair_ids(cells: pd.DataFrame, zoom: int, n_positive: int) -> np.ndarray:
+    """Each positive's negative and each negative's positive, by cell id."""
+    ids = cell_ids(zoom, cells["epsg"], cells["i"], cells["j"])
+    pair = np.full(len(cells), None, dtype=object)
+    if "pair_row" in cells and len(cells) > n_positive:
+        pair_row = cells["pair_row"].to_numpy()[n_positive:].astype(np.int64)
+        pair[n_positive:] = ids[pair_row]
+        pair[pair_row] = ids[n_positive:]
+    return pair
 
 
 def build_grid(
@@ -265,16 +288,8 @@ def build_grid(
             negatives["label"] = NEGATIVE
             parts.append(negatives)
         cells = pd.concat(parts, ignore_index=True)
-        table = describe_cells(cells, zoom, size, spec)
-        pair = np.full(len(table), None, dtype=object)
-        if search is not None:
-            n_pos = len(positives)
-            pair_row = cells["pair_row"].to_numpy()[n_pos:].astype(np.int64)
-            ids = table["cell_id"].to_numpy()
-            pair[n_pos:] = ids[pair_row]
-            pair[pair_row] = ids[n_pos:]
-        table.insert(table.columns.get_loc("parent_id") + 1, "pair_id", pair)
-        table.insert(table.columns.get_loc("climate"), "country", _countries(table, polygons))
+        cells["pair_id"] = _pair_ids(cells, zoom, len(positives))
+        table = describe_cells(cells, zoom, size, spec, polygons)
         log.info(
             "zoom %d (%d m): %d positives, %d negatives, %d shards",
             zoom,

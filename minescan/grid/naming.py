@@ -35,7 +35,9 @@ def cell_names(
     """Names for many cells at once (vectorised)."""
     pct = [
         f"{100 * o:.2f}" if p else NEGATIVE
-        for o, p in zip(np.asarray(overlap, float).tolist(), np.asarray(positive, bool).tolist())
+        for o, p in zip(
+            np.asarray(overlap, float).tolist(), np.asarray(positive, bool).tolist(), strict=True
+        )
     ]
     names = [
         f"{a}_{b}_{int(zoom)}_{c}"
@@ -67,7 +69,9 @@ def parse_name(name: str) -> ParsedName:
 
 def cell_ids(zoom: int, epsg: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     columns = (np.asarray(a, np.int64).tolist() for a in (epsg, i, j))
-    return np.array([f"z{int(zoom)}_{e}_{x}_{y}" for e, x, y in zip(*columns)], dtype=object)
+    return np.array(
+        [f"z{int(zoom)}_{e}_{x}_{y}" for e, x, y in zip(*columns, strict=True)], dtype=object
+    )
 
 
 def parse_cell_id(cell_id: str) -> tuple[int, int, int, int]:

@@ -184,7 +184,7 @@ def _dissolve_overlaps(
 def clean_polygons(
     frame: gpd.GeoDataFrame, source: str | Path, schema: str = "auto"
 ) -> tuple[gpd.GeoDataFrame, CleaningReport]:
-    """The clean polygon table: ``polygon_id, country, area_km2, utm_epsg, geometry`` (EPSG:4326)."""
+    """Clean polygons: ``polygon_id, country, area_km2, utm_epsg, geometry`` (EPSG:4326)."""
     source = str(source)
     columns = [c for c in frame.columns if c != frame.geometry.name]
     schema = detect_schema(columns) if schema == "auto" else schema

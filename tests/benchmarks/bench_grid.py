@@ -61,7 +61,10 @@ def baseline_positives(polygons: gpd.GeoDataFrame) -> dict[int, int]:
             cells = gpd.GeoDataFrame(
                 {"i": keys[:, 0], "j": keys[:, 1]},
                 geometry=shapely.box(
-                    keys[:, 0] * size, keys[:, 1] * size, (keys[:, 0] + 1) * size, (keys[:, 1] + 1) * size
+                    keys[:, 0] * size,
+                    keys[:, 1] * size,
+                    (keys[:, 0] + 1) * size,
+                    (keys[:, 1] + 1) * size,
                 ),
                 crs=projected.crs,
             )
@@ -98,7 +101,7 @@ def main() -> None:
     ancillary.climate_class(np.zeros(1), np.zeros(1))
     ancillary.country_iso3(np.zeros(1), np.zeros(1))
 
-    print(f"{'after reading and loading metadata sources':<46} {'':7}     peak RSS so far {peak_rss_mib():6.0f} MiB")
+    print(f"{'metadata sources loaded':<46} {'':7}     peak RSS so far {peak_rss_mib():6.0f} MiB")
     (clean, report), t_clean = measure("minescan: clean polygons", clean_polygons, raw, "AMW")
     tables, t_grid = measure(
         "minescan: 3 zoom levels, negatives, metadata", build_grid, clean, SPEC, SEARCH

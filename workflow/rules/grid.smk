@@ -62,6 +62,8 @@ rule grid_map:
         ),
     log:
         f"{LOGS}/grid_map/z{{zoom}}.log",
+    benchmark:
+        f"{BENCHMARKS}/grid_map/z{{zoom}}.tsv"
     threads: 1
     resources:
         mem_mb=2000,
@@ -80,6 +82,7 @@ rule scan_cells:
     params:
         region=config["scan"].get("region"),
         grid=config["grid"],
+        min_land_fraction=config["negatives"].get("min_land_fraction", 0.5),
     log:
         f"{LOGS}/scan_cells/z{{zoom}}.log",
     benchmark:
