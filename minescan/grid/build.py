@@ -237,11 +237,12 @@ def describe_cells(
     return table
 
 
-def _countries(table: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame) -> np.ndarray:
-    """ISO3 country: from the polygon nearest the cell centre when it says, else GeoNames."""
-    country = ancillary.country_iso3(
-        table["centroid_lon"].to_numpy(), table["centroid_lat"].to_numpy()
-    )
+def _countries(table: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame | None) -> np.ndarray:
+    """ISO3 country: for positives the nearest polygon's, when the polygons say; else GeoNames'."""
+    lon, lat = table["centroid_lon"].to_numpy(), table["centroid_lat"].to_numpy()
+    country = ancillary.country_iso3(lon, lat)
+    if polygons is None:
+        return country
     known = polygons["country"].notna().to_numpy()
     positive = (table["label"] == POSITIVE).to_numpy()
     if known.any() and positive.any():

@@ -23,7 +23,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from minescan.errors import MinescanInputError
-from minescan.grid.utm import MAX_LAT, MIN_LAT, utm_epsg
+from minescan.grid.utm import MAX_LAT, MIN_LAT, to_utm, utm_epsg
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,6 @@ REQUIRED_COLUMNS = {
     "generic": [],
 }
 POLYGONAL = {"Polygon", "MultiPolygon"}
-EQUAL_AREA = "EPSG:6933"  # for area_km2 of polygons anywhere on Earth
 _SHOWN_ROWS = 5
 
 
@@ -181,6 +180,16 @@ def _dissolve_overlaps(
     return parts, country[keep_first][owner]
 
 
+def _utm_area_km2(geoms: np.ndarray, zones: np.ndarray) -> np.ndarray:
+    """Areas in each polygon's own UTM zone (unlike a global projection, unwrapped longitudes
+    past 180 degrees project correctly there)."""
+    area = np.zeros(len(geoms))
+    for zone in np.unique(zones):
+        sel = zones == zone
+        area[sel] = shapely.area(to_utm(geoms[sel], int(zone))) / 1e6
+    return area
+
+
 def clean_polygons(
     frame: gpd.GeoDataFrame, source: str | Path, schema: str = "auto"
 ) -> tuple[gpd.GeoDataFrame, CleaningReport]:
@@ -257,13 +266,14 @@ def clean_polygons(
     parts, country = _dissolve_overlaps(parts, country, report)
     centroids = shapely.centroid(parts)
     lon, lat = shapely.get_x(centroids), shapely.get_y(centroids)
-    area = gpd.GeoSeries(parts, crs=4326).to_crs(EQUAL_AREA).area.to_numpy() / 1e6
+    zones = utm_epsg(lon, lat)
+    area = _utm_area_km2(parts, zones)
     clean = gpd.GeoDataFrame(
         {
             "polygon_id": np.arange(len(parts), dtype=np.int64),
             "country": pd.array(country, dtype="string"),
             "area_km2": area,
-            "utm_epsg": utm_epsg(lon, lat).astype(np.int32),
+            "utm_epsg": zones.astype(np.int32),
         },
         geometry=parts,
         crs=4326,
