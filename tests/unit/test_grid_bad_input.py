@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
 import geopandas as gpd
 import pytest
@@ -17,8 +18,7 @@ from minescan.grid.negatives import NegativeSearch
 from minescan.grid.polygons import clean_polygons, read_polygons
 from minescan.grid.steps import clean_polygons_step
 
-from ..conftest import REPO
-
+REPO = Path(__file__).resolve().parents[2]
 SQUARE = shapely.box(117.0, -0.5, 117.01, -0.49)
 
 
