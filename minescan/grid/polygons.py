@@ -62,10 +62,11 @@ class CleaningReport:
 
 
 def _rows(mask: np.ndarray) -> str:
+    """'row 3 is' / 'rows 1, 2 are': the offending rows (0-based feature order) for messages."""
     rows = np.flatnonzero(mask)
     shown = ", ".join(str(r) for r in rows[:_SHOWN_ROWS])
     more = f" and {len(rows) - _SHOWN_ROWS} more" if len(rows) > _SHOWN_ROWS else ""
-    return f"row{'s' if len(rows) > 1 else ''} {shown}{more}"
+    return f"row {shown} is" if len(rows) == 1 else f"rows {shown}{more} are"
 
 
 def read_polygons(path: str | Path, layer: str | None = None) -> gpd.GeoDataFrame:
@@ -123,7 +124,7 @@ def _unwrap_antimeridian(geoms: np.ndarray, report: CleaningReport) -> np.ndarra
     if wrapped.any():
         report.antimeridian_unwrapped = int(wrapped.sum())
         report.warn(
-            f"{_rows(wrapped)} cross the antimeridian; longitudes were unwrapped past 180 degrees"
+            f"{_rows(wrapped)} crossing the antimeridian; longitudes unwrapped past 180 degrees"
         )
         geoms = geoms.copy()
         geoms[wrapped] = shapely.transform(
@@ -214,14 +215,14 @@ def clean_polygons(
         raise MinescanInputError(source, "all geometries are empty", "check the file")
     if empty.any():
         report.empty_dropped = int(empty.sum())
-        report.warn(f"{_rows(empty)} have empty geometries and were dropped")
+        report.warn(f"{_rows(empty)} empty and dropped")
     kinds = frame.geometry.geom_type.to_numpy(dtype=object)
     wrong = ~empty & ~np.isin(kinds, list(POLYGONAL))
     if wrong.any():
         found = sorted(set(kinds[wrong]))
         raise MinescanInputError(
             source,
-            f"{_rows(wrong)} are {'/'.join(found)}, not polygons",
+            f"{_rows(wrong)} {'/'.join(found)}, not polygons",
             "mining areas must be Polygon or MultiPolygon features; remove or buffer the others",
         )
     keep = ~empty
