@@ -29,25 +29,38 @@ def assign_shards(
     per_block = block_m // cell_size
     bx, by = np.floor_divide(i, per_block), np.floor_divide(j, per_block)
     li, lj = i - bx * per_block, j - by * per_block
-    # Quadrant path as an integer (two bits a level) plus its depth, so grouping stays numeric.
+    zones, zone = np.unique(np.asarray(epsg), return_inverse=True)
+    # One int64 per group: zone, block, depth and quadrant path (two bits a level), so that
+    # grouping is a 1-D integer unique instead of string or row-wise work.
+    root = (zone.astype(np.int64) << 55) | ((bx + _HALF_X) << 41) | ((by + _HALF_Y) << 26)
     path = np.zeros(len(i), np.int64)
     depth = np.zeros(len(i), np.int64)
-    level = 0
-    while True:
-        group = np.column_stack([epsg, bx, by, depth, path])
-        _, inverse, counts = np.unique(group, axis=0, return_inverse=True, return_counts=True)
-        too_big = counts[inverse.ravel()] > max_cells
-        if not too_big.any() or 2**level >= per_block:
+    for level in range(1, _MAX_DEPTH + 1):
+        _, inverse, counts = np.unique(
+            root | (depth << 22) | path, return_inverse=True, return_counts=True
+        )
+        too_big = counts[inverse] > max_cells
+        if not too_big.any() or 2 ** (level - 1) >= per_block:
             break
-        level += 1
         qx = (li[too_big] * 2**level // per_block) & 1
         qy = (lj[too_big] * 2**level // per_block) & 1
         path[too_big] = path[too_big] * 4 + qx + 2 * qy
         depth[too_big] = level
-    group = np.column_stack([epsg, bx, by, depth, path])
-    unique, inverse = np.unique(group, axis=0, return_inverse=True)
-    names = np.array([_shard_name(*row) for row in unique.tolist()], dtype=object)
-    return names[inverse.ravel()]
+    unique, first, inverse = np.unique(
+        root | (depth << 22) | path, return_index=True, return_inverse=True
+    )
+    names = np.array(
+        [
+            _shard_name(int(zones[zone[k]]), int(bx[k]), int(by[k]), int(depth[k]), int(path[k]))
+            for k in first
+        ],
+        dtype=object,
+    )
+    return names[inverse]
+
+
+_HALF_X, _HALF_Y = 1 << 13, 1 << 14  # block indices may be negative in theory
+_MAX_DEPTH = 11  # path bits 0..21
 
 
 def _shard_name(epsg: int, bx: int, by: int, depth: int, path: int) -> str:
