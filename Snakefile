@@ -13,6 +13,8 @@ validate(config, schema="workflow/schemas/config.schema.yaml")
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/grid.smk"
+include: "workflow/rules/imagery.smk"
+include: "workflow/rules/pixels.smk"
 include: "workflow/rules/models.smk"
 
 

@@ -88,22 +88,26 @@ def cell_pixel_table(
         rows, cols, mine, dist = rows[keep], cols[keep], mine[keep], dist[keep]
     n = len(rows)
     meta = cell.metadata or {}
-    columns: dict[str, Any] = {
-        "cell_id": np.full(n, cell.cell_id, dtype=object),
-        "name": np.full(n, cell.name, dtype=object),
-        "zoom": np.full(n, cell.zoom, dtype=np.int16),
+    constants: dict[str, Any] = {"cell_id": cell.cell_id, "name": cell.name, "zoom": cell.zoom}
+    for name in METADATA_COLUMNS:
+        value = meta.get(name)
+        missing = value is None or (isinstance(value, float) and np.isnan(value))
+        constants[name] = None if missing else value
+    arrays: dict[str, Any] = {
         "row": rows.astype(np.int32),
         "col": cols.astype(np.int32),
         **{band: data.data[i][rows, cols] for i, band in enumerate(bands)},
         "distance_m": dist,
         "mine": mine.astype(np.uint8),
     }
-    for name in METADATA_COLUMNS:
-        value = meta.get(name)
-        value = None if value is None or (isinstance(value, float) and np.isnan(value)) else value
-        columns[name] = pa.nulls(n, METADATA_TYPES[name]) if value is None else np.full(n, value)
     schema = pixel_schema(bands)
-    return pa.table([pa.array(columns[f.name], type=f.type) for f in schema], schema=schema)
+    columns = [
+        pa.repeat(pa.scalar(constants[f.name], f.type), n)
+        if f.name in constants
+        else pa.array(arrays[f.name], type=f.type)
+        for f in schema
+    ]
+    return pa.table(columns, schema=schema)
 
 
 def make_shard_pixels(

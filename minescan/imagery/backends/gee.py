@@ -123,7 +123,7 @@ def initialize(project: str | None) -> Any:
             "pip install 'minescan[imagery]'",
         ) from error
     try:
-        credentials = None
+        credentials: Any = "persistent"  # the `earthengine authenticate` token
         key = os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
         if key and os.path.isfile(key):
             import google.auth
