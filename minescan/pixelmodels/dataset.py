@@ -17,42 +17,33 @@ LOG = logging.getLogger(__name__)
 META_COLUMNS = ("cell_id", "row", "col", "mine", "distance_m", "label", "country", "climate")
 
 
-def load_pixel_tables(
-    paths: Sequence[str | Path], bands: Sequence[str], max_rows: int, seed: int
-) -> pd.DataFrame:
-    """Concatenate the shards' pixel tables, keeping about ``max_rows`` rows picked at random
-    (the same share from each shard, seeded per shard so a rerun picks the same rows)."""
-    if not paths:
-        raise MinescanInputError("pixel tables", "no shard tables for the configured zoom")
-    counts = [pq.ParquetFile(p).metadata.num_rows for p in paths]
-    total = int(sum(counts))
-    share = min(1.0, max_rows / total) if total else 1.0
-    LOG.info("%d pixel tables, %d rows; keeping a share of %.4f", len(paths), total, share)
-    parts = []
-    for i, (path, count) in enumerate(zip(paths, counts, strict=True)):
-        if count == 0:
-            continue
-        schema = pq.read_schema(path).names
-        missing = [c for c in (*bands, "cell_id", "mine", "distance_m") if c not in schema]
-        if missing:
-            raise MinescanInputError(
-                str(path), f"columns {missing} are missing", "rebuild the pixel tables"
-            )
-        columns = [c for c in (*META_COLUMNS, *bands) if c in schema]
-        table = pd.read_parquet(path, columns=columns)
-        if share < 1.0:
-            rng = np.random.default_rng([seed, i])
-            take = np.sort(rng.choice(count, size=round(count * share), replace=False))
-            table = table.iloc[take]
-        parts.append(table)
-        if (i + 1) % 20 == 0 or i + 1 == len(paths):
-            LOG.info("  read %d/%d tables", i + 1, len(paths))
-    out = pd.concat(parts, ignore_index=True)
+def read_pixel_table(path: str | Path, bands: Sequence[str]) -> pd.DataFrame:
+    """One shard's pixel table: the bands and the columns the models use."""
+    schema = pq.read_schema(path).names
+    missing = [
+        c for c in (*bands, "cell_id", "row", "col", "mine", "distance_m") if c not in schema
+    ]
+    if missing:
+        raise MinescanInputError(
+            str(path), f"columns {missing} are missing", "rebuild the pixel tables"
+        )
+    table = pd.read_parquet(path, columns=[c for c in (*META_COLUMNS, *bands) if c in schema])
     for column in ("label", "country", "climate"):
-        if column not in out:
-            out[column] = "unknown"
-        out[column] = out[column].astype(str)
-    return out
+        table[column] = table[column].astype(str) if column in table else "unknown"
+    return table
+
+
+def sample_rows(table: pd.DataFrame, share: float, seed: Sequence[int]) -> pd.DataFrame:
+    """A seeded random share of the rows, in their original order."""
+    if share >= 1.0:
+        return table
+    rng = np.random.default_rng(list(seed))
+    take = np.sort(rng.choice(len(table), size=round(len(table) * share), replace=False))
+    return table.iloc[take]
+
+
+def total_rows(paths: Sequence[str | Path]) -> int:
+    return int(sum(pq.ParquetFile(p).metadata.num_rows for p in paths))
 
 
 def drop_edge_pixels(table: pd.DataFrame, buffer_m: float) -> pd.DataFrame:

@@ -14,11 +14,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from minescan.atomic import atomic_path
+from minescan.errors import MinescanInputError
 from minescan.pixelmodels.dataset import (
     dataset_features,
     drop_edge_pixels,
-    load_pixel_tables,
+    read_pixel_table,
+    sample_rows,
     split_arrays,
+    total_rows,
 )
 from minescan.pixelmodels.families import fit_classifier, positive_probability
 from minescan.pixelmodels.features import compute_features
@@ -65,27 +68,36 @@ def build_datasets(
     patch_size: int,
     provenance: dict,
 ) -> None:
-    """The pixel dataset (subsampled, split by cell or metadata) and the patch dataset.
-
-    Patches are built from every pixel of the tables (not the subsample) and inherit the
-    split of their cell, so pixel and patch models are scored on the same held-out cells.
-    """
-    full = load_pixel_tables(tables, bands, max_rows=1 << 62, seed=seed)
-    full = drop_edge_pixels(full, edge_buffer_m)
-    full["split"] = split_table(full, split_by, tuple(fractions), seed)
-    rng = np.random.default_rng(seed)
-    pixels = full
-    if len(full) > max_rows:
-        pixels = full.iloc[np.sort(rng.choice(len(full), max_rows, replace=False))]
-    LOG.info("pixel dataset: %d rows (%d positive)", len(pixels), int(pixels["mine"].sum()))
-    write_parquet(pixels.reset_index(drop=True), pixel_out, provenance)
-    patches = make_patches(
-        full, list(bands), patch_size, keep=("cell_id", "label", "country", "climate", "split")
-    )
+    """The pixel dataset (a seeded sample of about max_rows pixels) and the patch dataset,
+    read one shard at a time; splits are decided per cell (or metadata value) so pixels and
+    patches of a cell share it and all models are scored on the same held-out cells."""
+    if not tables:
+        raise MinescanInputError("pixel tables", "no shard tables for the configured zoom")
+    total = total_rows(tables)
+    share = min(1.0, max_rows / total) if total else 1.0
+    LOG.info("%d pixel tables, %d pixels; sampling a share of %.4f", len(tables), total, share)
+    pixel_parts, patch_parts = [], []
+    for i, path in enumerate(tables):
+        table = drop_edge_pixels(read_pixel_table(path, bands), edge_buffer_m)
+        if table.empty:
+            continue
+        pixel_parts.append(sample_rows(table, share, (seed, i)))
+        if patch_size > 1:
+            patch_parts.append(make_patches(table, list(bands), patch_size))
+        LOG.info("  shard %d/%d: %d pixels", i + 1, len(tables), len(table))
+    pixels = pd.concat(pixel_parts, ignore_index=True)
+    cells = pixels.drop_duplicates("cell_id")[["cell_id", "label", "country", "climate"]]
+    split = pd.Series(split_table(cells, split_by, tuple(fractions), seed), index=cells["cell_id"])
+    pixels["split"] = pixels["cell_id"].map(split).to_numpy()
+    LOG.info("pixel dataset: %d rows (%d in mines)", len(pixels), int(pixels["mine"].sum()))
+    write_parquet(pixels, pixel_out, provenance)
+    patches = pd.concat(patch_parts, ignore_index=True) if patch_parts else pixels.iloc[:0]
     if len(patches) > max_rows:
-        patches = patches.iloc[np.sort(rng.choice(len(patches), max_rows, replace=False))]
-    LOG.info("patch dataset (%d x %d): %d rows", patch_size, patch_size, len(patches))
-    write_parquet(patches.reset_index(drop=True), patch_out, provenance)
+        patches = sample_rows(patches, max_rows / len(patches), (seed, -1))
+    patches = patches.assign(split=patches["cell_id"].map(split).to_numpy())
+    patches = patches[patches["split"].notna()].reset_index(drop=True)
+    LOG.info("patch dataset (%d x %d pixels): %d rows", patch_size, patch_size, len(patches))
+    write_parquet(patches, patch_out, provenance)
 
 
 def _load(dataset: str, bands: Sequence[str], unit: str, feature_flags: dict):

@@ -1,0 +1,53 @@
+"""The real Amazon Sentinel-2 chips: labels, geographic split, a mine signal in the pixels."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from minescan.errors import MinescanInputError
+from minescan.pixelmodels.chips import chip_features, geographic_split, load_chips, pixel_table
+from minescan.pixelmodels.linear import fit_logistic_path
+
+CHIPS = (
+    Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "chips" / "amazon_s2_change"
+)
+pytestmark = pytest.mark.skipif(not CHIPS.is_dir(), reason="shared chip data not present")
+
+
+@pytest.fixture(scope="module")
+def chips():
+    return load_chips(CHIPS)
+
+
+def test_t1_of_mining_emergence_is_the_only_mine(chips):
+    meta = chips.meta
+    assert len(meta) == 2 * 622 and chips.data.shape[1:] == (48, 48, 6)
+    mines = meta[meta["mine"] == 1]
+    assert (mines["time"] == "t1").all() and (mines["category"] == "mining_emergence").all()
+    assert len(mines) == 434
+
+
+def test_geographic_split_keeps_places_together(chips):
+    split = geographic_split(chips.meta, 1.0, (0.6, 0.2, 0.2), seed=42)
+    per_pair = chips.meta.assign(split=split).groupby("sample_id")["split"].nunique()
+    assert (per_pair == 1).all()
+    for name in ("train", "validation", "test"):
+        assert chips.meta["mine"][split == name].sum() > 20
+
+
+def test_pixels_carry_a_mine_signal_on_held_out_blocks(chips):
+    split = geographic_split(chips.meta, 1.0, (0.6, 0.2, 0.2), seed=42)
+    features = chip_features()
+    train = np.flatnonzero(split == "train")
+    test = np.flatnonzero(split == "test")
+    Xtr, ytr, _ = pixel_table(chips, train, features, 32, seed=0)
+    Xte, yte, _ = pixel_table(chips, test, features, 64, seed=0)
+    path = fit_logistic_path(Xtr, ytr, Xte, yte, [f.name for f in features], n_lambdas=6)
+    best = path.scores["pr_auc"].max()
+    assert best > yte.mean() + 0.03  # better than the share of mine pixels
+
+
+def test_missing_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(MinescanInputError, match="chips.csv"):
+        load_chips(tmp_path)
