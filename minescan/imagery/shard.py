@@ -115,10 +115,14 @@ def make_shard_tiles(
             pool.submit(make_tile, cell, backend, index, out_dir, record, compress)
             for cell in shard_cells
         ]
-        for done, future in enumerate(futures, start=1):
-            rows.append(future.result())
-            if done % 10 == 0 or done == len(futures):
-                log.info("shard %s: %d/%d cells done", shard, done, len(futures))
+        try:
+            for done, future in enumerate(futures, start=1):
+                rows.append(future.result())
+                if done % 10 == 0 or done == len(futures):
+                    log.info("shard %s: %d/%d cells done", shard, done, len(futures))
+        except BaseException:
+            pool.shutdown(cancel_futures=True)  # stop at the first bad cell
+            raise
     frame = pd.DataFrame(rows, columns=list(STATUS_COLUMNS))
     with atomic_path(status) as tmp:
         frame.to_csv(tmp, index=False)
