@@ -18,6 +18,18 @@ include: "workflow/rules/pixels.smk"
 include: "workflow/rules/models.smk"
 
 
+# Small aggregations run on the submitting host, not as cluster jobs.
+localrules:
+    all,
+    grid,
+    imagery,
+    pixel_tables,
+    models,
+    tiles_summary,
+    pixels_summary,
+    models_export_gee,
+
+
 rule all:
     default_target: True
     input:
@@ -27,3 +39,18 @@ rule all:
 rule grid:
     input:
         get_grid_outputs(),
+
+
+rule imagery:
+    input:
+        get_imagery_outputs(),
+
+
+rule pixel_tables:
+    input:
+        get_pixels_outputs(),
+
+
+rule models:
+    input:
+        get_models_outputs(),
