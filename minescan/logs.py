@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from types import TracebackType
 
+from minescan.errors import MinescanInputError
+
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
@@ -21,6 +23,11 @@ def setup_logging(log_file: str | Path | None = None, level: int = logging.INFO)
     def log_uncaught(
         kind: type[BaseException], value: BaseException, tb: TracebackType | None
     ) -> None:
-        logging.getLogger("minescan").critical("uncaught exception", exc_info=(kind, value, tb))
+        logger = logging.getLogger("minescan")
+        if isinstance(value, MinescanInputError):
+            # The message says what is wrong and what to do; a traceback would only bury it.
+            logger.critical("input error: %s", value)
+        else:
+            logger.critical("uncaught exception", exc_info=(kind, value, tb))
 
     sys.excepthook = log_uncaught

@@ -19,6 +19,7 @@ pytestmark = pytest.mark.e2e
 
 
 def _copy_workflow(target: Path) -> Path:
+    target.mkdir(parents=True, exist_ok=True)
     for name in COPIED:
         source = REPO / name
         if source.is_dir():
@@ -68,7 +69,7 @@ def test_rerun_is_a_no_op_and_one_zoom_can_be_rebuilt(demo):
     assert dry.returncode == 0
     assert "Nothing to be done" in dry.stdout + dry.stderr
     target = "results/grid/z15/cells.parquet"
-    again = _snakemake(demo, "--forcerun", "grid_cells", target)
+    again = _snakemake(demo, target, "--forcerun", "grid_cells")
     assert again.returncode == 0, again.stderr[-3000:]
     assert "grid_cells" in again.stderr
     assert "zoom=14" not in again.stderr  # only zoom 15 was rebuilt
@@ -84,7 +85,7 @@ def test_bad_polygons_fail_clearly_and_write_nothing(tmp_path):
     config = yaml.safe_load((workdir / "config" / "config.yaml").read_text())
     config["polygons"]["path"] = "resources/points.geojson"
     (workdir / "config" / "bad.yaml").write_text(yaml.safe_dump(config))
-    run = _snakemake(workdir, "--configfile", "config/bad.yaml", "grid")
+    run = _snakemake(workdir, "grid", "--configfile", "config/bad.yaml")
     assert run.returncode != 0
     log = (workdir / "results" / "logs" / "clean_polygons.log").read_text()
     assert "resources/points.geojson: row 0 is Point, not polygons" in log
@@ -94,7 +95,10 @@ def test_bad_polygons_fail_clearly_and_write_nothing(tmp_path):
 
 def test_config_outside_schema_stops_before_any_job(tmp_path):
     workdir = _copy_workflow(tmp_path / "minescan")
-    run = _snakemake(workdir, "--config", "grid={'zoom_levels': [14, 15], 'cell_size_m': 5500}")
+    config = yaml.safe_load((workdir / "config" / "config.yaml").read_text())
+    config["grid"]["cell_size_m"] = 5500  # the seed's size: not a multiple of 10 m at zoom 16
+    (workdir / "config" / "seed_sizes.yaml").write_text(yaml.safe_dump(config))
+    run = _snakemake(workdir, "--configfile", "config/seed_sizes.yaml")
     assert run.returncode != 0
     assert "not a multiple of grid.pixel_size_m" in run.stderr
     assert not (workdir / "results").exists()
