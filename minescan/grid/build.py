@@ -207,9 +207,7 @@ def describe_cells(
             "label": label,
             "overlap_fraction": overlap,
             "parent_id": parent,
-            "pair_id": cells["pair_id"].to_numpy(dtype=object)
-            if "pair_id" in cells
-            else np.full(n, None, dtype=object),
+            "pair_id": _pair_ids(ids, cells),
             "epsg": epsg.astype(np.int32),
             "utm_zone": zone_labels(epsg),
             "i": i.astype(np.int64),
@@ -255,14 +253,17 @@ def _countries(table: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame | None) -> np
     return country
 
 
-def _pair_ids(cells: pd.DataFrame, zoom: int, n_positive: int) -> np.ndarray:
-    """Each positive's negative and each negative's positive, by cell id."""
-    ids = cell_ids(zoom, cells["epsg"], cells["i"], cells["j"])
-    pair = np.full(len(cells), None, dtype=object)
-    if "pair_row" in cells and len(cells) > n_positive:
-        pair_row = cells["pair_row"].to_numpy()[n_positive:].astype(np.int64)
-        pair[n_positive:] = ids[pair_row]
-        pair[pair_row] = ids[n_positive:]
+def _pair_ids(ids: np.ndarray, cells: pd.DataFrame) -> np.ndarray:
+    """Each positive's negative and each negative's positive, by cell id. ``pair_row`` holds,
+    for the negatives (after all positives), the row of their positive."""
+    pair = np.full(len(ids), None, dtype=object)
+    if "pair_row" not in cells:
+        return pair
+    rows = cells["pair_row"].to_numpy()
+    negative = np.flatnonzero(~np.isnan(rows.astype(float)))
+    positive_rows = rows[negative].astype(np.int64)
+    pair[negative] = ids[positive_rows]
+    pair[positive_rows] = ids[negative]
     return pair
 
 
@@ -289,7 +290,6 @@ def build_grid(
             negatives["label"] = NEGATIVE
             parts.append(negatives)
         cells = pd.concat(parts, ignore_index=True)
-        cells["pair_id"] = _pair_ids(cells, zoom, len(positives))
         table = describe_cells(cells, zoom, size, spec, polygons)
         log.info(
             "zoom %d (%d m): %d positives, %d negatives, %d shards",

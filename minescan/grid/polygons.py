@@ -154,11 +154,11 @@ def _dissolve_overlaps(
     geoms: np.ndarray, country: np.ndarray, report: CleaningReport
 ) -> tuple[np.ndarray, np.ndarray]:
     """Merge polygons whose interiors overlap, so that areas can be summed cell by cell."""
-    tree = shapely.STRtree(geoms)
-    a, b = tree.query(geoms, predicate="intersects")
+    a, b = shapely.STRtree(geoms).query(geoms)  # bounding boxes only: cheap
     pair = a < b
     a, b = a[pair], b[pair]
-    overlapping = ~shapely.touches(geoms[a], geoms[b])
+    # DE-9IM: the interiors meet (touching edges alone do not count).
+    overlapping = shapely.relate_pattern(geoms[a], geoms[b], "T********")
     a, b = a[overlapping], b[overlapping]
     if len(a) == 0:
         return geoms, country
@@ -174,9 +174,17 @@ def _dissolve_overlaps(
     keep_first = np.unique(group, return_index=True)[1]
     keep_first.sort()
     out = geoms[keep_first].copy()
-    for position, first in enumerate(keep_first):
-        if sizes[group[first]] > 1:
-            out[position] = shapely.union_all(geoms[group == group[first]])
+    position_of_group = np.empty(len(sizes), np.int64)
+    position_of_group[group[keep_first]] = np.arange(len(keep_first))
+    # Pairs, the common case, in one vectorised call; larger groups one by one.
+    order = np.argsort(group, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    pairs = np.flatnonzero(sizes == 2)
+    first, second = order[starts[pairs]], order[starts[pairs] + 1]
+    out[position_of_group[pairs]] = shapely.union(geoms[first], geoms[second])
+    for g in np.flatnonzero(sizes > 2):
+        members = order[starts[g] : starts[g] + sizes[g]]
+        out[position_of_group[g]] = shapely.union_all(geoms[members])
     parts, owner = _polygon_parts(out)
     return parts, country[keep_first][owner]
 
