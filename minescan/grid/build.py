@@ -104,7 +104,7 @@ def zone_coverages(
     return zones
 
 
-def _level_cells(
+def level_cells(
     zones: list[ZoneCoverage], levels_up: int, min_overlap: float
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Positive cells of one level (all zones), and every touched cell (``zone_code, i, j``)."""
@@ -281,7 +281,7 @@ def build_grid(
     tables = {}
     for zoom in zooms:
         size = spec.cell_size_m[zoom]
-        positives, blocked = _level_cells(zones, finest - zoom, spec.min_overlap_fraction)
+        positives, blocked = level_cells(zones, finest - zoom, spec.min_overlap_fraction)
         positives = positives.sort_values(["epsg", "i", "j"], ignore_index=True)
         positives["label"] = POSITIVE
         parts = [positives]
