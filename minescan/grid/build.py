@@ -23,7 +23,7 @@ from minescan.config import check_grid, zoom_cell_sizes
 from minescan.grid import ancillary
 from minescan.grid.coverage import CellCoverage, cell_coverage
 from minescan.grid.naming import cell_ids, cell_names
-from minescan.grid.negatives import NegativeSearch, choose_negatives, sorted_offsets
+from minescan.grid.negatives import NegativeSearch, choose_negatives
 from minescan.grid.shards import assign_shards
 from minescan.grid.utm import to_lonlat, to_utm, zone_central_lon, zone_label, zone_labels
 
@@ -136,7 +136,7 @@ def _negatives(
     positives: pd.DataFrame, blocked: pd.DataFrame, cell_size: int, search: NegativeSearch
 ) -> pd.DataFrame:
     """The nearest free land cell of each positive (positives served in cell order)."""
-    chosen = choose_negatives(
+    step, found = choose_negatives(
         positives["zone_code"].to_numpy(),
         positives["epsg"].to_numpy(),
         positives["i"].to_numpy(),
@@ -147,9 +147,7 @@ def _negatives(
         float(cell_size),
         search,
     )
-    found = chosen >= 0
-    offsets = sorted_offsets(max(1, int(search.max_distance_m // cell_size)))
-    step = offsets[chosen[found]]
+    step = step[found]
     source = positives[found]
     return pd.DataFrame(
         {

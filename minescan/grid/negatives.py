@@ -125,8 +125,9 @@ def choose_negatives(
     blocked_j: np.ndarray,
     cell_size: float,
     search: NegativeSearch,
-) -> np.ndarray:
-    """Index into ``sorted_offsets`` chosen for each positive, or -1 when none is free.
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(offsets, found)``: the (di, dj) from each positive to its negative, and whether it
+    has one (positives without a free land cell in reach get (0, 0) and False).
 
     Positives are given by zone code (small int), EPSG and grid indices, in serving order;
     ``blocked_*`` are every cell touched by a polygon, in any zone code.
@@ -134,7 +135,7 @@ def choose_negatives(
     n = len(positive_i)
     chosen = np.full(n, -1, np.int64)
     if n == 0:
-        return chosen
+        return np.zeros((0, 2), np.int64), np.zeros(0, bool)
     radius = max(1, int(search.max_distance_m // cell_size))
     offsets = sorted_offsets(radius)
     state = _ZoneRasters(zone, positive_i, positive_j, blocked_zone, blocked_i, blocked_j, radius)
@@ -204,4 +205,5 @@ def choose_negatives(
             search.max_distance_m,
         )
     log.debug("negatives: %d positives served in %d rounds", n, rounds)
-    return chosen
+    found = chosen >= 0
+    return np.where(found[:, None], offsets[np.maximum(chosen, 0)], 0), found
