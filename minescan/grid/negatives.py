@@ -22,7 +22,8 @@ from minescan.grid.utm import to_lonlat
 
 log = logging.getLogger(__name__)
 
-_SAMPLES = np.array([-1 / 3, 0.0, 1 / 3])
+# Land is judged on a 3x3 grid of points per cell, in cell sides from its centre.
+LAND_SAMPLES = np.array([-1 / 3, 0.0, 1 / 3])
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ def _land_fraction(
     lonlat: np.ndarray, jac: np.ndarray, shift_m: np.ndarray, cell_size: np.ndarray
 ) -> np.ndarray:
     """Share of 3x3 sample points on land, for cells ``shift_m`` metres from each origin."""
-    su, sv = (a.ravel() for a in np.meshgrid(_SAMPLES, _SAMPLES))  # 9 points, in cell sides
+    su, sv = (a.ravel() for a in np.meshgrid(LAND_SAMPLES, LAND_SAMPLES))  # 9 points, in cell sides
     mx = shift_m[:, :1] + su[None] * cell_size[:, None]
     my = shift_m[:, 1:] + sv[None] * cell_size[:, None]
     lon = lonlat[:, :1] + jac[:, 0, :1] * mx + jac[:, 0, 1:] * my

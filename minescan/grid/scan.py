@@ -19,6 +19,7 @@ from minescan.grid.ancillary import is_land
 from minescan.grid.build import GridSpec, describe_cells, zone_coverages
 from minescan.grid.coverage import pack_keys
 from minescan.grid.naming import parse_cell_id
+from minescan.grid.negatives import LAND_SAMPLES
 from minescan.grid.polygons import read_polygons
 from minescan.grid.utm import MAX_LAT, MIN_LAT, to_lonlat, to_utm, utm_zone_number
 
@@ -57,7 +58,7 @@ def _zone_pieces(region: shapely.Geometry) -> list[tuple[int, shapely.Geometry]]
 
 def cell_land_fraction(epsg: int, i: np.ndarray, j: np.ndarray, cell_size: float) -> np.ndarray:
     """Share of a 3x3 sample of points in each cell that lies on land."""
-    offsets = np.array([1 / 6, 1 / 2, 5 / 6]) * cell_size
+    offsets = (0.5 + LAND_SAMPLES) * cell_size  # the same points the negatives are judged on
     ox, oy = (a.ravel() for a in np.meshgrid(offsets, offsets))
     x = (i[:, None] * cell_size + ox[None]).ravel()
     y = (j[:, None] * cell_size + oy[None]).ravel()

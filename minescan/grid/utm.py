@@ -52,7 +52,3 @@ def to_utm(geometries: np.ndarray, epsg: int) -> np.ndarray:
 
 def to_lonlat(x: np.ndarray, y: np.ndarray, epsg: int) -> tuple[np.ndarray, np.ndarray]:
     return transformer(int(epsg), 4326).transform(x, y)
-
-
-def from_lonlat(lon: np.ndarray, lat: np.ndarray, epsg: int) -> tuple[np.ndarray, np.ndarray]:
-    return transformer(4326, int(epsg)).transform(lon, lat)
