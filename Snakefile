@@ -1,5 +1,6 @@
 # minescan: from the MAUS mining polygons to grids, Sentinel-2 tiles, pixel tables and models.
-# Stages live in workflow/rules/<stage>.smk; all logic lives in the `minescan` package.
+# Stages live in workflow/rules/<stage>.smk, included in data-flow order; all logic lives in
+# the `minescan` package.
 from snakemake.utils import min_version, validate
 
 min_version("9.0")
@@ -12,10 +13,13 @@ validate(config, schema="workflow/schemas/config.schema.yaml")
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/polygons.smk"
 include: "workflow/rules/grid.smk"
 include: "workflow/rules/imagery.smk"
 include: "workflow/rules/pixels.smk"
-include: "workflow/rules/models.smk"
+include: "workflow/rules/pixelmodels.smk"
+include: "workflow/rules/probability.smk"
+include: "workflow/rules/chips.smk"
 
 
 # Small aggregations run on the submitting host, not as cluster jobs.
@@ -24,10 +28,14 @@ localrules:
     grid,
     imagery,
     pixel_tables,
-    models,
+    pixel_models,
+    probabilities,
+    real_chips,
     tiles_summary,
+    previews_index,
     pixels_summary,
-    models_export_gee,
+    probability_scores,
+    probability_export_gee,
 
 
 rule all:
@@ -39,6 +47,7 @@ rule all:
 rule grid:
     input:
         get_grid_outputs(),
+        get_region_outputs(),
 
 
 rule imagery:
@@ -51,6 +60,16 @@ rule pixel_tables:
         get_pixels_outputs(),
 
 
-rule models:
+rule pixel_models:
     input:
         get_models_outputs(),
+
+
+rule probabilities:
+    input:
+        get_probability_outputs(),
+
+
+rule real_chips:
+    input:
+        get_chips_outputs(),

@@ -49,11 +49,49 @@ def check_grid(grid: Mapping[str, Any]) -> None:
 def check_config(config: Mapping[str, Any]) -> None:
     """Raise MinescanInputError naming the key when values are inconsistent with each other."""
     check_grid(config["grid"])
-    scan = config.get("scan") or {}
-    if scan.get("region") is not None and int(scan["zoom"]) not in config["grid"]["zoom_levels"]:
+    zooms = [int(z) for z in config["grid"]["zoom_levels"]]
+    region = config.get("region") or {}
+    if region.get("extent") is not None:
+        if int(region["zoom"]) not in zooms:
+            raise MinescanInputError(
+                SOURCE,
+                f"region.zoom {region['zoom']} is not one of grid.zoom_levels {zooms}",
+                "pick a configured zoom level",
+            )
+        side = zoom_cell_sizes(config["grid"])[int(region["zoom"])]
+        pixel = region.get("pixel_size_m")
+        if pixel is not None and side % int(pixel):
+            raise MinescanInputError(
+                SOURCE,
+                f"region.pixel_size_m {pixel} does not divide the {side} m cells of zoom "
+                f"{region['zoom']}",
+                "choose a divisor of the cell side, e.g. 10, 20, 40",
+            )
+    imagery = config.get("imagery") or {}
+    epochs = imagery.get("epochs") or {}
+    if "epoch" in imagery and imagery["epoch"] not in epochs:
         raise MinescanInputError(
             SOURCE,
-            f"scan.zoom {scan['zoom']} is not one of grid.zoom_levels "
-            f"{config['grid']['zoom_levels']}",
-            "pick a configured zoom level",
+            f"imagery.epoch {imagery['epoch']!r} is not a key of imagery.epochs {sorted(epochs)}",
+            "name one of the configured date windows",
         )
+    for name, (start, end) in epochs.items():
+        if not start < end:
+            raise MinescanInputError(
+                SOURCE,
+                f"imagery.epochs.{name} starts on {start}, not before its end {end}",
+                "give [start (inclusive), end (exclusive)]",
+            )
+
+
+def canonical(value: Any) -> Any:
+    """``value`` with every mapping's keys sorted, recursively.
+
+    Snakemake compares params by their ``repr``; sorting makes a rewritten config with the
+    same values in another key order compare equal, so it reruns nothing.
+    """
+    if isinstance(value, Mapping):
+        return {str(k): canonical(value[k]) for k in sorted(value, key=str)}
+    if isinstance(value, list | tuple):
+        return [canonical(v) for v in value]
+    return value

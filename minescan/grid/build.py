@@ -25,7 +25,7 @@ from minescan.grid.coverage import CellCoverage, cell_coverage
 from minescan.grid.naming import cell_ids, cell_names
 from minescan.grid.negatives import NegativeSearch, choose_negatives
 from minescan.grid.shards import assign_shards
-from minescan.grid.utm import to_lonlat, to_utm, zone_central_lon, zone_label, zone_labels
+from minescan.utm import to_lonlat, to_utm, zone_central_lon, zone_label, zone_labels
 
 log = logging.getLogger(__name__)
 

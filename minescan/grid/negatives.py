@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from minescan.grid import ancillary
-from minescan.grid.utm import to_lonlat
+from minescan.utm import to_lonlat
 
 log = logging.getLogger(__name__)
 

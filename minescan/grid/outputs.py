@@ -1,18 +1,14 @@
-"""Writers of the grid products, each atomic: GeoParquet, GeoPackage, the seed's Locations CSV,
-the shard list, and the cleaned polygons."""
+"""The grid products of one zoom level: GeoParquet, GeoPackage, the seed's Locations CSV and
+the shard list."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
-import pyarrow.parquet as pq
 
-from minescan.atomic import atomic_path
-
-PROVENANCE_KEY = b"minescan:provenance"
+from minescan.outputs import write_csv, write_geoparquet, write_gpkg
 
 # The seed's Locations table: name, centroid, bounding coordinates, overlap.
 LOCATION_COLUMNS = [
@@ -31,35 +27,6 @@ LOCATION_COLUMNS = [
     "climate",
     "shard",
 ]
-
-
-def write_geoparquet(frame: gpd.GeoDataFrame, path: str | Path, provenance: dict) -> None:
-    """GeoParquet with the provenance JSON in the file's key-value metadata."""
-    with atomic_path(path) as tmp:
-        # geopandas writes the GeoParquet 'geo' metadata; pyarrow then adds ours beside it.
-        plain = tmp.with_name(tmp.name + ".plain")
-        try:
-            frame.to_parquet(plain, index=False)
-            table = pq.read_table(plain)
-        finally:
-            plain.unlink(missing_ok=True)
-        metadata = {**(table.schema.metadata or {}), PROVENANCE_KEY: json.dumps(provenance)}
-        pq.write_table(table.replace_schema_metadata(metadata), tmp)
-
-
-def read_provenance(path: str | Path) -> dict:
-    metadata = pq.read_schema(path).metadata or {}
-    return json.loads(metadata.get(PROVENANCE_KEY, b"{}"))
-
-
-def write_gpkg(frame: gpd.GeoDataFrame, path: str | Path, layer: str) -> None:
-    with atomic_path(path) as tmp:
-        frame.to_file(tmp, layer=layer, driver="GPKG")
-
-
-def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
-    with atomic_path(path) as tmp:
-        frame.to_csv(tmp, index=False, float_format="%.7g")
 
 
 def shard_summary(cells: pd.DataFrame) -> pd.DataFrame:

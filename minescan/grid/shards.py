@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minescan.grid.utm import zone_label
+from minescan.utm import zone_label
 
 
 def assign_shards(

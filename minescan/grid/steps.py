@@ -1,24 +1,45 @@
-"""The grid stage's workflow steps as plain functions: one per rule, called by the thin
-scripts in workflow/scripts/ with what Snakemake passes, and directly by the tests."""
+"""The grid stage's rules as plain functions: one per rule, called by the thin scripts in
+workflow/scripts/ with what Snakemake passes, and directly by the tests."""
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
 import geopandas as gpd
 
-from minescan.atomic import atomic_path
 from minescan.grid.build import GridSpec, build_grid
 from minescan.grid.negatives import NegativeSearch
-from minescan.grid.outputs import write_geoparquet, write_grid_products
+from minescan.grid.outputs import shard_summary, write_grid_products
 from minescan.grid.plot import plot_grid_map
-from minescan.grid.polygons import clean_polygons, read_polygons
-from minescan.grid.scan import region_geometry, scan_cells
+from minescan.grid.regions import region_cells, region_geometry
+from minescan.outputs import write_csv, write_geoparquet
 from minescan.provenance import provenance
 
 log = logging.getLogger(__name__)
+
+
+def level_spec(
+    zoom: int,
+    cell_size_m: int,
+    parent_zoom: int | None,
+    pixel_size_m: int,
+    min_overlap_fraction: float,
+    max_cells_per_shard: int,
+    shard_block_m: int,
+) -> GridSpec:
+    """The grid of one zoom level (and its parent's size, for the parent ids)."""
+    sizes = {int(zoom): int(cell_size_m)}
+    if parent_zoom is not None:
+        sizes[int(parent_zoom)] = 2 * int(cell_size_m)
+    return GridSpec(
+        zooms=tuple(sorted(sizes)),
+        cell_size_m=sizes,
+        pixel_size_m=int(pixel_size_m),
+        min_overlap_fraction=float(min_overlap_fraction),
+        max_cells_per_shard=int(max_cells_per_shard),
+        shard_block_m=int(shard_block_m),
+    )
 
 
 def negative_search(negatives: dict[str, Any]) -> NegativeSearch | None:
@@ -30,60 +51,61 @@ def negative_search(negatives: dict[str, Any]) -> NegativeSearch | None:
     )
 
 
-def clean_polygons_step(
-    polygons: str, output: str, report: str, layer: str | None = None, schema: str = "auto"
-) -> None:
-    frame = read_polygons(polygons, layer)
-    clean, cleaning = clean_polygons(frame, polygons, schema)
-    record = provenance({"layer": layer, "schema": schema}, {"polygons": polygons})
-    write_geoparquet(clean, output, record)
-    with atomic_path(report) as tmp:
-        tmp.write_text(json.dumps({**cleaning.as_dict(), "provenance": record}, indent=2))
-
-
 def grid_cells_step(
+    *,
     polygons: str,
     zoom: int,
-    grid: dict[str, Any],
+    level: dict[str, Any],
     negatives: dict[str, Any],
     cells: str,
     gpkg: str,
     locations: str,
     shards: str,
 ) -> None:
-    spec = GridSpec.from_config(grid)
+    """Positives, negatives, names, metadata and shards of one zoom level.
+
+    ``level`` holds only what this zoom's cells depend on (see ``level_spec``), so adding a
+    finer zoom level or changing another one does not rebuild this one.
+    """
+    spec = level_spec(zoom=int(zoom), **level)
     clean = gpd.read_parquet(polygons)
     table = build_grid(clean, spec, negative_search(negatives), zooms=[int(zoom)])[int(zoom)]
     record = provenance(
-        {"zoom": int(zoom), "grid": grid, "negatives": negatives}, {"polygons": polygons}
+        {"zoom": int(zoom), "level": level, "negatives": negatives}, {"polygons": polygons}
     )
     write_grid_products(table, int(zoom), cells, gpkg, locations, shards, record)
 
 
-def grid_map_step(cells: str, polygons: str, output: str, zoom: int) -> None:
+def grid_map_step(*, cells: str, polygons: str, output: str, title: str) -> None:
     table = gpd.read_parquet(cells)
-    plot_grid_map(table, gpd.read_parquet(polygons), output, f"minescan grid, zoom {zoom}")
+    plot_grid_map(table, gpd.read_parquet(polygons), output, title)
 
 
-def scan_cells_step(
+def region_cells_step(
+    *,
     polygons: str,
-    region: Any,
+    extent: Any,
     zoom: int,
-    grid: dict[str, Any],
+    level: dict[str, Any],
     min_land_fraction: float,
-    output: str,
+    cells: str,
+    shards: str,
 ) -> None:
-    spec = GridSpec.from_config(grid)
-    geometry = region_geometry(region)
-    table = scan_cells(geometry, int(zoom), spec, gpd.read_parquet(polygons), min_land_fraction)
-    log.info("scan region: %d land cells at zoom %s", len(table), zoom)
-    record = provenance({"zoom": int(zoom), "region": region, "grid": grid}, {"polygons": polygons})
-    write_geoparquet(table, output, record)
+    """Every land cell of one zoom level covering the region, with its shards."""
+    spec = level_spec(zoom=int(zoom), **level)
+    geometry = region_geometry(extent)
+    table = region_cells(geometry, int(zoom), spec, gpd.read_parquet(polygons), min_land_fraction)
+    log.info(
+        "region: %d land cells at zoom %s in %d shards",
+        len(table),
+        zoom,
+        table["shard"].nunique(),
+    )
+    record = provenance(
+        {"zoom": int(zoom), "extent": extent, "level": level}, {"polygons": polygons}
+    )
+    write_geoparquet(table, cells, record)
+    write_csv(shard_summary(table), shards)
 
 
-__all__ = [
-    "clean_polygons_step",
-    "grid_cells_step",
-    "grid_map_step",
-    "scan_cells_step",
-]
+__all__ = ["grid_cells_step", "grid_map_step", "level_spec", "region_cells_step"]

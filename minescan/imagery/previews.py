@@ -9,12 +9,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from PIL import Image, ImageDraw, ImageFont
 from scipy import ndimage
 
 from minescan.atomic import atomic_path
 from minescan.imagery.bands import RGB
 from minescan.imagery.tile import read_tile
+from minescan.outputs import write_csv
 
 log = logging.getLogger(__name__)
 RED = np.array([255, 0, 0], dtype=float)
@@ -113,8 +115,6 @@ def make_shard_previews(
     columns: int = 8,
 ) -> list[Path]:
     """A preview per written tile of the shard (per its status table), and the contact sheet."""
-    import pandas as pd
-
     table = pd.read_csv(status)
     done = table[table["status"] == "ok"]
     out_dir = Path(previews_dir)
@@ -135,3 +135,21 @@ def make_shard_previews(
     contact_sheet(written, sheet, title, thumb_px, columns)
     log.info("shard %s: %d previews and the contact sheet written", shard, len(written))
     return [path for _, path in written]
+
+
+def index_sheets(sheets: Sequence[str | Path], out: str | Path) -> pd.DataFrame:
+    """One row per contact sheet of a zoom level: shard, path and picture size."""
+    rows = []
+    for path in sheets:
+        with Image.open(path) as image:
+            rows.append(
+                {
+                    "shard": Path(path).stem,
+                    "sheet": str(path),
+                    "width": image.width,
+                    "height": image.height,
+                }
+            )
+    frame = pd.DataFrame(rows, columns=["shard", "sheet", "width", "height"])
+    write_csv(frame, out)
+    return frame

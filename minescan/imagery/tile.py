@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,10 +11,9 @@ import numpy as np
 import rasterio
 
 from minescan.atomic import atomic_path
+from minescan.cells import Cell
 from minescan.imagery.bands import MINE_BAND, NODATA
-from minescan.imagery.cells import Cell
-
-PROVENANCE_TAG = "MINESCAN_PROVENANCE"
+from minescan.outputs import geotiff_tags
 
 
 @dataclass
@@ -75,7 +73,7 @@ def write_tile(
         "zoom": str(cell.zoom),
         "mine_band": f"band {stack.shape[0]} ({MINE_BAND}): 1 inside a mining polygon, else 0",
         "scale": "reflectance x 10000",
-        PROVENANCE_TAG: json.dumps(provenance, sort_keys=True),
+        **geotiff_tags(provenance),
     }
     path = Path(path)
     with atomic_path(path) as tmp, rasterio.open(tmp, "w", **profile) as dst:

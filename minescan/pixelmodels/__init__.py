@@ -1,2 +1,2 @@
-"""Pixel-based learning (seed 002, section 3): features, splits, linear paths, model
-comparison, channel ranking, Earth Engine export and fast scanning of tiles."""
+"""Pixel-based learning (seed 002, section 3): features, splits, LASSO and L1-logistic paths,
+other model families, the comparison on held-out cells and the channel ranking."""

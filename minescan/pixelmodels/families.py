@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from threadpoolctl import threadpool_limits
 
 from minescan.errors import MinescanInputError
 
@@ -42,13 +43,16 @@ def make_classifier(family: str, seed: int, threads: int = 1) -> Any:
 def fit_classifier(
     family: str, X: np.ndarray, truth: np.ndarray, seed: int, threads: int = 1
 ) -> Any:
+    """Fit on ``threads`` cores: gradient boosting's OpenMP pool would otherwise take them all."""
     clf = make_classifier(family, seed, threads)
     LOG.info("fitting %s on %d rows x %d features", family, X.shape[0], X.shape[1])
-    clf.fit(X, (np.asarray(truth) > 0.5).astype(np.int8))
+    with threadpool_limits(limits=max(1, int(threads))):
+        clf.fit(X, (np.asarray(truth) > 0.5).astype(np.int8))
     return clf
 
 
-def positive_probability(clf: Any, X: np.ndarray) -> np.ndarray:
-    proba = clf.predict_proba(X)
+def positive_probability(clf: Any, X: np.ndarray, threads: int = 1) -> np.ndarray:
+    with threadpool_limits(limits=max(1, int(threads))):
+        proba = clf.predict_proba(X)
     classes = list(clf.classes_)
     return proba[:, classes.index(1)] if 1 in classes else np.zeros(len(X))

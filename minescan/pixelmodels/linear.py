@@ -24,7 +24,7 @@ from scipy.special import expit
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression, lasso_path
 
-from minescan.atomic import atomic_path
+from minescan.outputs import write_json
 from minescan.pixelmodels.features import Feature, compute_features
 from minescan.pixelmodels.metrics import best_f1_threshold, binary_metrics
 
@@ -118,12 +118,8 @@ class LinearModel:
             dict(record.get("meta", {})),
         )
 
-    def save(self, path: str | Path, provenance: dict | None = None) -> None:
-        record = self.to_dict()
-        if provenance is not None:
-            record["provenance"] = provenance
-        with atomic_path(path) as tmp:
-            tmp.write_text(json.dumps(record, indent=2))
+    def save(self, path: str | Path, provenance: dict) -> None:
+        write_json(self.to_dict(), path, provenance)
 
     @classmethod
     def load(cls, path: str | Path) -> LinearModel:

@@ -1,20 +1,17 @@
-"""One function per workflow step; the rule scripts pass their params in as keywords."""
+"""The pixel-model rules as plain functions (datasets, linear paths, other families, the
+comparison, the channel ranking); the rule scripts pass their params in as keywords."""
 
 from __future__ import annotations
 
-import json
 import logging
 import warnings
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
-from minescan.atomic import atomic_path
 from minescan.errors import MinescanInputError
+from minescan.outputs import write_csv, write_json, write_parquet
 from minescan.pixelmodels.dataset import (
     dataset_features,
     drop_edge_pixels,
@@ -33,25 +30,6 @@ from minescan.pixelmodels.ranking import rank_channels, subset_scores, univariat
 from minescan.pixelmodels.splits import split_table
 
 LOG = logging.getLogger(__name__)
-PREDICTION_COLUMNS = ["cell_id", "split", "country", "climate", "y_true", "score"]
-
-
-def write_parquet(frame: pd.DataFrame, path: str | Path, provenance: dict) -> None:
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    meta = dict(table.schema.metadata or {})
-    meta[b"minescan"] = json.dumps(provenance).encode()
-    with atomic_path(path) as tmp:
-        pq.write_table(table.replace_schema_metadata(meta), tmp)
-
-
-def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
-    with atomic_path(path) as tmp:
-        frame.to_csv(tmp, index=False, float_format="%.6g")
-
-
-def write_json(record: dict, path: str | Path) -> None:
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(record, indent=2, default=str))
 
 
 def build_datasets(
@@ -224,7 +202,7 @@ def run_family(
     frames = []
     for s in ("validation", "test"):
         part = split_arrays(table, s)
-        score = positive_probability(clf, compute_features(part, features))
+        score = positive_probability(clf, compute_features(part, features), threads)
         frames.append(_prediction_frame(part, part["mine"].to_numpy() > 0.5, score))
     write_parquet(pd.concat(frames), predictions, provenance)
 
@@ -337,140 +315,6 @@ def rank_channel_evidence(
         "ranking_method": "mean of three ranks: lambda at which the weight enters the LASSO "
         "path, the same on the L1-logistic path, and single-feature |2 AUC - 1| on training "
         "cells",
-        "provenance": provenance,
     }
-    write_json(record, channels_out)
+    write_json(record, channels_out, provenance)
     return record
-
-
-def export_gee(
-    *, model: str, python_out: str, javascript_out: str, expression_out: str, provenance: dict
-) -> None:
-    """The deployed linear model as Earth Engine Python and Code Editor code."""
-    from minescan.pixelmodels.gee import ee_expression, javascript_source, python_source
-
-    linear = LinearModel.load(model)
-    header = (
-        f"Model: {linear.meta.get('kind')} ({linear.link} link), lambda "
-        f"{linear.meta.get('lambda', float('nan')):.4g}, {linear.meta.get('nonzero')} "
-        f"non-zero weights, decision threshold {linear.meta.get('threshold', 0.5):.3f}.\n"
-        f"Trained by minescan {provenance.get('version')} ({provenance.get('git_commit')}).\n"
-    )
-    with atomic_path(python_out) as tmp:
-        tmp.write_text(python_source(linear, header))
-    with atomic_path(javascript_out) as tmp:
-        tmp.write_text(javascript_source(linear, header))
-    with atomic_path(expression_out) as tmp:
-        tmp.write_text(ee_expression(linear) + "\n")
-    LOG.info("exported %d-term expression over bands %s", linear.meta.get("nonzero"), linear.bands)
-
-
-def scan_shard(
-    *,
-    tiles_dir: str,
-    status: str,
-    model: str,
-    out_dir: str,
-    scores: str,
-    block_pixels: int,
-    provenance: dict,
-) -> pd.DataFrame:
-    """Probability COGs for the tiles of one shard (those its status table marks ``ok``) and
-    their per-cell score table."""
-    from minescan.pixelmodels.scan import scan_tiles
-
-    table = pd.read_csv(status)
-    ok = table[table["status"] == "ok"]
-    tiles = [str(Path(tiles_dir) / name) for name in ok["tile"]]
-    LOG.info("%d of %d cells of the shard have a tile", len(tiles), len(table))
-    linear = LinearModel.load(model)
-    Path(out_dir).mkdir(parents=True, exist_ok=True)
-    rows = scan_tiles(
-        tiles,
-        out_dir,
-        linear,
-        float(linear.meta.get("threshold", 0.5)),
-        block_pixels=block_pixels,
-        tags={"model": str(linear.meta.get("kind")), "MINESCAN_PROVENANCE": json.dumps(provenance)},
-    )
-    frame = pd.DataFrame(
-        rows,
-        columns=[
-            "cell_id",
-            "valid_pixels",
-            "mean_probability",
-            "p95_probability",
-            "max_probability",
-            "detected_fraction",
-            "mine_fraction",
-            "probability_path",
-        ],
-    )
-    write_parquet(frame, scores, provenance)
-    return frame
-
-
-def evaluate_real_chips(
-    *,
-    folder: str,
-    block_deg: float,
-    fractions: Sequence[float],
-    seed: int,
-    pixels_per_chip: int,
-    n_lambdas: int,
-    tolerance: float,
-    families: Sequence[str],
-    threads: int,
-    out: dict[str, str],
-    provenance: dict,
-) -> pd.DataFrame:
-    from minescan.pixelmodels.chip_evaluation import evaluate_chips
-
-    result = evaluate_chips(
-        folder,
-        block_deg=block_deg,
-        fractions=tuple(fractions),
-        seed=seed,
-        pixels_per_chip=pixels_per_chip,
-        n_lambdas=n_lambdas,
-        tolerance=tolerance,
-        families=list(families),
-        threads=threads,
-    )
-    columns = [
-        "level",
-        "model",
-        "n",
-        "positives",
-        "threshold",
-        "precision",
-        "recall",
-        "specificity",
-        "f1",
-        "iou",
-        "pr_auc",
-        "tp",
-        "fp",
-        "fn",
-        "tn",
-    ]
-    write_csv(result.metrics[columns], out["metrics"])
-    write_csv(result.splits, out["splits"])
-    write_csv(result.lasso.zero_order(), out["zero_order"])
-    chosen_lambda = float(result.lasso.lambdas[result.lasso.select(tolerance)])
-    plot_weight_path(
-        result.lasso.weights_table(),
-        chosen_lambda,
-        out["weights_plot"],
-        "LASSO path on real Amazon chips (pixels, 6 bands)",
-    )
-    plot_path_scores(
-        result.lasso.scores,
-        chosen_lambda,
-        out["scores_plot"],
-        "LASSO path on real Amazon chips: validation scores",
-    )
-    chip_curves = {k: v for k, v in result.curves.items() if not k.startswith("pixel")}
-    plot_pr_curves(chip_curves, out["pr_plot"], "Real Amazon chips, test blocks: chip level")
-    result.deployed.save(out["model"], provenance)
-    return result.metrics

@@ -14,7 +14,7 @@ from rasterio import features
 from rasterio.transform import from_origin
 from scipy import ndimage
 
-from minescan.imagery.cells import Cell, PolygonsByCrs
+from minescan.cells import Cell, PolygonsByCrs
 
 METHODS = ("exact", "raster")
 

@@ -9,7 +9,6 @@ key-value metadata holds the provenance JSON (``minescan``) and ``simulated`` (t
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -22,7 +21,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from minescan.atomic import atomic_path
-from minescan.imagery.cells import (
+from minescan.cells import (
     METADATA_COLUMNS,
     Cell,
     PolygonsByCrs,
@@ -31,6 +30,7 @@ from minescan.imagery.cells import (
     read_polygons,
 )
 from minescan.imagery.tile import read_tile, tile_tags
+from minescan.outputs import parquet_metadata
 from minescan.pixels.distance import SignedDistance
 from minescan.provenance import provenance
 
@@ -138,10 +138,7 @@ def make_shard_pixels(
     record = provenance({**(params or {}), "shard": shard, "bands": list(bands)})
     tiles = [Path(tiles_dir) / name for name in done["tile"]]
     simulated = any(tile_tags(tile).get("simulated") == "true" for tile in tiles)
-    metadata = {
-        "minescan": json.dumps(record, sort_keys=True),
-        "simulated": "true" if simulated else "false",
-    }
+    metadata = parquet_metadata(record, simulated="true" if simulated else "false")
     total = 0
     with (
         atomic_path(out) as tmp,

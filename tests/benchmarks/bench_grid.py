@@ -26,7 +26,7 @@ import shapely
 from minescan.grid import ancillary
 from minescan.grid.build import GridSpec, build_grid, level_cells, zone_coverages
 from minescan.grid.negatives import NegativeSearch
-from minescan.grid.polygons import clean_polygons
+from minescan.polygons.clean import clean_polygons
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "polygons" / "amazon_mining_watch"

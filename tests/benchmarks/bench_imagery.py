@@ -19,9 +19,9 @@ from pathlib import Path
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for the fixtures
 
-from imagery_fixtures import (  # noqa: E402
+from fixtures.imagery import (  # noqa: E402
     VIRGINIA,
     cell_row,
     kalimantan_rows,
@@ -31,7 +31,7 @@ from imagery_fixtures import (  # noqa: E402
 )
 
 from minescan.imagery.bands import DEFAULT_BANDS  # noqa: E402
-from minescan.imagery.shard import make_shard_tiles  # noqa: E402
+from minescan.imagery.tiles import make_shard_tiles  # noqa: E402
 from minescan.pixels.table import make_shard_pixels  # noqa: E402
 
 

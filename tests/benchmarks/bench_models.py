@@ -2,7 +2,7 @@
 
     python tests/benchmarks/bench_models.py [--pixels 1000000] [--scan-pixels 16000000]
 
-On simulated pixel tables (minescan.pixelmodels.simulate) it trains the LASSO path on one
+On simulated pixel tables (fixtures.pixel_tables) it trains the LASSO path on one
 million pixels (all 66 features of 11 bands), the L1-logistic path, picks the deployed sparse
 model as the workflow does, and measures on one core:
 - scan: the compiled sparse model on uint16 bands, blocked float32 numpy;
@@ -15,7 +15,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import time
+from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -23,10 +25,12 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for the fixtures
+from fixtures.pixel_tables import BANDS, pixel_table  # noqa: E402
+
 from minescan.pixelmodels.features import build_features, compute_features  # noqa: E402
 from minescan.pixelmodels.linear import fit_lasso_path, fit_logistic_path  # noqa: E402
-from minescan.pixelmodels.scan import CompiledModel  # noqa: E402
-from minescan.pixelmodels.simulate import BANDS, pixel_table  # noqa: E402
+from minescan.probability.apply import CompiledModel  # noqa: E402
 
 
 def best_of(fn, repeat: int = 3) -> float:

@@ -15,8 +15,8 @@ from minescan.config import check_config
 from minescan.errors import MinescanInputError
 from minescan.grid.build import GridSpec, build_grid
 from minescan.grid.negatives import NegativeSearch
-from minescan.grid.polygons import clean_polygons, read_polygons
-from minescan.grid.steps import clean_polygons_step
+from minescan.polygons.clean import clean_polygons, read_polygons
+from minescan.polygons.steps import clean_polygons_step
 
 REPO = Path(__file__).resolve().parents[2]
 SQUARE = shapely.box(117.0, -0.5, 117.01, -0.49)
@@ -173,7 +173,7 @@ def test_shipped_config_validates():
 )
 def test_inconsistent_grid_keys_name_the_key(grid, message):
     with pytest.raises(MinescanInputError, match=message):
-        check_config({"grid": grid, "scan": {"region": None}})
+        check_config({"grid": grid, "region": {"extent": None}})
 
 
 def test_negative_search_without_land_gives_no_negative():

@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 from minescan.grid.build import GridSpec, build_grid
 from minescan.grid.naming import cell_names, parse_cell_id, parse_name
 from minescan.grid.negatives import NegativeSearch
-from minescan.grid.polygons import clean_polygons, read_polygons
-from minescan.grid.scan import child_cells, scan_cells
+from minescan.grid.regions import child_cells, region_cells
 from minescan.grid.shards import assign_shards
-from minescan.grid.utm import to_utm
+from minescan.polygons.clean import clean_polygons, read_polygons
+from minescan.utm import to_utm
 
 SPEC = GridSpec(
     zooms=(14, 15, 16), cell_size_m={14: 5120, 15: 2560, 16: 1280}, max_cells_per_shard=64
@@ -183,9 +183,9 @@ def test_shards_are_bounded_and_stable(grid):
     assert (with_extra[: len(table)] == table["shard"].to_numpy()).all()
 
 
-def test_scan_mode_covers_the_region_with_land_cells(polygons):
+def test_region_mode_covers_the_region_with_land_cells(polygons):
     region = shapely.box(117.0, -0.6, 117.2, -0.4)
-    table = scan_cells(region, 15, SPEC, polygons)
+    table = region_cells(region, 15, SPEC, polygons)
     region_utm = to_utm(np.array([region]), 32750)[0]
     cells = shapely.union_all(_utm_boxes(table))
     assert shapely.difference(region_utm, cells).area < 1e-6 * region_utm.area

@@ -10,11 +10,11 @@ import sys
 import numpy as np
 import pytest
 import rasterio
-from imagery_fixtures import cell_row
+from fixtures.imagery import cell_row
 
+from minescan.cells import cell_from_row
 from minescan.errors import MinescanInputError
 from minescan.imagery.backends import gee
-from minescan.imagery.cells import cell_from_row
 from minescan.imagery.errors import ImageryServiceError
 
 

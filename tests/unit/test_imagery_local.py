@@ -10,14 +10,14 @@ import numpy as np
 import pandas as pd
 import pytest
 import rasterio
-from imagery_fixtures import BRANDENBURG, VIRGINIA, cell_row, virginia_rows, write_cells
-from imagery_fixtures import rectangle_polygons as write_rectangles
+from fixtures.imagery import BRANDENBURG, VIRGINIA, cell_row, virginia_rows, write_cells
+from fixtures.imagery import rectangle_polygons as write_rectangles
 from rasterio.warp import calculate_default_transform, reproject
 
+from minescan.cells import cell_from_row
 from minescan.errors import MinescanInputError
 from minescan.imagery.backends.local import LocalBackend, index_folder
-from minescan.imagery.cells import cell_from_row
-from minescan.imagery.shard import make_shard_tiles
+from minescan.imagery.tiles import make_shard_tiles
 
 pytestmark = pytest.mark.skipif(not VIRGINIA.is_dir(), reason="shared Sentinel-2 data missing")
 BANDS = ("B2", "B3", "B4", "B5", "B6", "B7", "B8", "B8A", "B9", "B11", "B12")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from imagery_fixtures import kalimantan_rows, write_cells, write_polygons
+from fixtures.imagery import kalimantan_rows, write_cells, write_polygons
 from PIL import Image
 
 from minescan.imagery.previews import make_shard_previews, overlay, stretch
-from minescan.imagery.shard import make_shard_tiles
+from minescan.imagery.tiles import make_shard_tiles
 
 
 def test_stretch_and_overlay():

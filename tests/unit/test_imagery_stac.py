@@ -8,16 +8,16 @@ import numpy as np
 import pandas as pd
 import pytest
 import rasterio
-from imagery_fixtures import VIRGINIA, cell_row, virginia_rows, write_cells
-from imagery_fixtures import rectangle_polygons as write_rectangles
-from imagery_stac_server import StacServer
+from fixtures.imagery import VIRGINIA, cell_row, virginia_rows, write_cells
+from fixtures.imagery import rectangle_polygons as write_rectangles
+from fixtures.stac_server import StacServer
 from rasterio.warp import transform_bounds
 from rasterio.windows import Window
 
+from minescan.cells import cell_from_row
 from minescan.imagery.backends.stac import StacBackend, baseline_offset
-from minescan.imagery.cells import cell_from_row
 from minescan.imagery.errors import ImageryServiceError
-from minescan.imagery.shard import make_shard_tiles
+from minescan.imagery.tiles import make_shard_tiles
 
 pytest.importorskip("odc.stac")
 pytest.importorskip("pystac_client")

@@ -9,12 +9,13 @@ import pandas as pd
 import pytest
 import rasterio
 import shapely
-from imagery_fixtures import kalimantan_rows, write_cells, write_polygons
+from fixtures.imagery import kalimantan_rows, write_cells, write_polygons
 
+from minescan.cells import cell_from_row, read_polygons
 from minescan.errors import MinescanInputError
 from minescan.imagery.bands import DEFAULT_BANDS, MINE_BAND, NODATA, check_bands
-from minescan.imagery.cells import cell_from_row, read_polygons
-from minescan.imagery.shard import make_shard_tiles
+from minescan.imagery.tiles import make_shard_tiles
+from minescan.outputs import PROVENANCE_KEY
 
 IMAGERY = {"backend": "synthetic", "bands": list(DEFAULT_BANDS), "synthetic": {"seed": 7}}
 
@@ -50,7 +51,7 @@ def test_every_cell_gets_a_cog_on_its_own_grid(shard_run):
             assert src.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG"
             tags = src.tags()
             assert tags["simulated"] == "true" and tags["backend"] == "synthetic"
-            record = json.loads(tags["MINESCAN_PROVENANCE"])
+            record = json.loads(tags[PROVENANCE_KEY])
             assert record["software"] == "minescan" and record["params"]["shard"] == "s0"
 
 

@@ -5,8 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from minescan.chips.load import chip_features, geographic_split, load_chips, pixel_table
 from minescan.errors import MinescanInputError
-from minescan.pixelmodels.chips import chip_features, geographic_split, load_chips, pixel_table
 from minescan.pixelmodels.linear import fit_logistic_path
 
 CHIPS = (

@@ -1,11 +1,11 @@
 import numpy as np
 import pandas as pd
 import pytest
+from fixtures.pixel_tables import BANDS, pixel_table
 
 from minescan.errors import MinescanInputError
 from minescan.pixelmodels.features import NAMED_INDICES, build_features, compute_features
 from minescan.pixelmodels.labels import make_patches, target_values
-from minescan.pixelmodels.simulate import BANDS, pixel_table
 
 
 def test_eleven_bands_give_bands_all_pairs_and_named_indices():

@@ -2,16 +2,16 @@
 
 import numpy as np
 import pytest
+from fixtures.pixel_tables import BANDS
 
 from minescan.pixelmodels.features import build_features
-from minescan.pixelmodels.gee import (
+from minescan.pixelmodels.linear import LinearModel
+from minescan.probability.gee import (
     ee_expression,
     evaluate_expression,
     javascript_source,
     python_source,
 )
-from minescan.pixelmodels.linear import LinearModel
-from minescan.pixelmodels.simulate import BANDS
 
 
 class FakeImage:
@@ -97,6 +97,6 @@ def test_expression_uses_only_the_model_bands_and_appears_in_javascript():
 def test_earthengine_api_is_not_imported():
     import sys
 
-    import minescan.pixelmodels.gee  # noqa: F401
+    import minescan.probability.gee  # noqa: F401
 
     assert "ee" not in sys.modules or sys.modules["ee"].__name__ == "ee"

@@ -3,17 +3,17 @@
 import numpy as np
 import pytest
 import rasterio
+from fixtures.pixel_tables import BANDS, pixel_table
 from rasterio.transform import from_origin
 
 from minescan.pixelmodels.features import build_features
 from minescan.pixelmodels.linear import LinearModel
-from minescan.pixelmodels.scan import (
+from minescan.probability.apply import (
     PROBABILITY_NODATA,
     PROBABILITY_SCALE,
     CompiledModel,
     scan_tiles,
 )
-from minescan.pixelmodels.simulate import BANDS, pixel_table
 
 
 def _model(link="logistic"):

@@ -1,7 +1,7 @@
 import numpy as np
 import pandas as pd
+from fixtures.pixel_tables import pixel_table
 
-from minescan.pixelmodels.simulate import pixel_table
 from minescan.pixelmodels.splits import split_table
 
 

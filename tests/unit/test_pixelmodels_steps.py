@@ -5,11 +5,12 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from fixtures.pixel_tables import BANDS, write_tables
 
 from minescan.pixelmodels import steps
-from minescan.pixelmodels.gee import evaluate_probability
 from minescan.pixelmodels.linear import LinearModel
-from minescan.pixelmodels.simulate import BANDS, write_tables
+from minescan.probability.gee import evaluate_probability
+from minescan.probability.steps import export_gee
 
 FLAGS = {"use_bands": True, "pairs": True, "indices": True}
 
@@ -132,7 +133,7 @@ def test_channels_and_gee_export_of_the_deployed_model(trained):
     assert len(saved["detection_channels"]) == 3 and saved["bands_needed"]
     assert set(saved["subset_validation_pr_auc"]) >= {"bands only", "all features"}
     assert [r["rank"] for r in saved["ranking"]] == list(range(1, len(saved["ranking"]) + 1))
-    steps.export_gee(
+    export_gee(
         model=str(root / "pixel" / "logistic" / "model.json"),
         python_out=str(root / "ee.py"),
         javascript_out=str(root / "ee.js"),

@@ -11,10 +11,11 @@ import pyarrow.parquet as pq
 import pytest
 import rasterio
 import shapely
-from imagery_fixtures import kalimantan_rows, write_cells, write_polygons
+from fixtures.imagery import kalimantan_rows, write_cells, write_polygons
 
-from minescan.imagery.cells import PolygonsByCrs, cell_from_row, read_polygons
-from minescan.imagery.shard import make_shard_tiles
+from minescan.cells import PolygonsByCrs, cell_from_row, read_polygons
+from minescan.imagery.tiles import make_shard_tiles
+from minescan.outputs import PROVENANCE_KEY
 from minescan.pixels.distance import SignedDistance
 from minescan.pixels.table import make_shard_pixels, parquet_to_csv
 
@@ -69,7 +70,7 @@ def test_contract_columns_types_and_metadata(shard, tmp_path):
     assert types["distance_m"] == "float" and types["mine"] == "uint8"
     meta = table.schema.metadata
     assert meta[b"simulated"] == b"true"
-    assert json.loads(meta[b"minescan"])["params"]["bands"] == BANDS
+    assert json.loads(meta[PROVENANCE_KEY.encode()])["params"]["bands"] == BANDS
     frame = table.to_pandas()
     assert len(frame) == 2 * 128 * 128 - 20 * 30  # every valid pixel once, no no-data pixel
     positive = frame[frame["cell_id"] == rows[0]["cell_id"]]

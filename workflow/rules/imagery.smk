@@ -1,77 +1,72 @@
-# Imagery stage (seed 002, 2.2 and 4.2 step 2): per shard, one Cloud-Optimized GeoTIFF per cell
-# (Sentinel-2 bands + the _mine band) and a status table; RGB previews and a contact sheet.
+# Imagery stage (seed 002, 2.2 and 4.2 step 2): per shard of a cell set, one Cloud-Optimized
+# GeoTIFF per cell (Sentinel-2 bands of one date window + the _mine band) and a status table;
+# RGB previews and a contact sheet per shard. Tiles serve any cell set, pixel size and epoch:
+#   results/tiles/{cellset}/{epoch}/z{zoom}/{shard}/<cell_id>.tif
 from minescan.imagery.bands import check_bands
-from minescan.imagery.targets import per_shard, per_zoom
+from minescan.imagery.request import fetch_settings, tile_request
 
-check_bands(config["imagery"]["bands"])
+IMAGERY = config["imagery"]
+check_bands(IMAGERY["bands"])
+TILES = f"{RESULTS}/tiles/{{cellset}}/{{epoch}}/z{{zoom}}"
+PREVIEWS = f"{RESULTS}/previews/{{cellset}}/{{epoch}}/z{{zoom}}"
 
-get_tile_statuses = per_shard(checkpoints, f"{RESULTS}/tiles/z{{zoom}}/{{shard}}.status.csv")
-get_contact_sheets = per_shard(checkpoints, f"{RESULTS}/previews/z{{zoom}}/{{shard}}.jpg")
-# The per-zoom status summary depends on every shard's tiles, previews and contact sheet.
-get_imagery_outputs = per_zoom(f"{RESULTS}/tiles/z{{zoom}}/status.csv", ZOOMS)
+
+def get_tile_request(wildcards):
+    """Only what the pixels depend on: a change of threads, memory or retries fetches nothing."""
+    return tile_request(IMAGERY, EPOCHS[wildcards.epoch])
+
+
+def get_imagery_outputs():
+    """Status summaries and contact-sheet indexes of the training tiles (every zoom level) and
+    of the region's tiles, all of the training epoch."""
+    sets = [("training", zoom) for zoom in ZOOMS]
+    if config["region"].get("extent") is not None:
+        sets.append(("region", int(config["region"]["zoom"])))
+    return [
+        path
+        for cellset, zoom in sets
+        for path in (
+            f"{RESULTS}/tiles/{cellset}/{TRAINING_EPOCH}/z{zoom}/status.csv",
+            f"{RESULTS}/previews/{cellset}/{TRAINING_EPOCH}/z{zoom}/sheets.csv",
+        )
+    ]
+
 
 FINAL_OUTPUT_FUNCTIONS.append(get_imagery_outputs)
 
 
 rule tiles:
     input:
-        cells=f"{RESULTS}/grid/z{{zoom}}/cells.parquet",
+        cells=get_cells,
         polygons=rules.clean_polygons.output.polygons,
     output:
-        tiles=directory(f"{RESULTS}/tiles/z{{zoom}}/{{shard}}"),
-        status=f"{RESULTS}/tiles/z{{zoom}}/{{shard}}.status.csv",
+        tiles=directory(f"{TILES}/{{shard}}"),
+        status=f"{TILES}/{{shard}}.status.csv",
     params:
-        imagery=config["imagery"],
-        pixel_size=config["grid"].get("pixel_size_m", 10),
+        request=get_tile_request,
+        pixel_size=get_tile_pixel_size,
+        fetch=fetch_settings(IMAGERY),
     log:
-        f"{LOGS}/tiles/z{{zoom}}/{{shard}}.log",
+        f"{LOGS}/tiles/{{cellset}}/{{epoch}}/z{{zoom}}/{{shard}}.log",
     benchmark:
-        f"{BENCHMARKS}/tiles/z{{zoom}}/{{shard}}.tsv"
-    threads: config["imagery"]["threads"]
+        f"{BENCHMARKS}/tiles/{{cellset}}/{{epoch}}/z{{zoom}}/{{shard}}.tsv"
+    threads: IMAGERY["threads"]
     resources:
-        mem_mb=config["imagery"]["mem_mb"],
-        runtime=config["imagery"]["runtime_min"],
+        mem_mb=IMAGERY["mem_mb"],
+        runtime=IMAGERY["runtime_min"],
     conda:
         "../../envs/imagery.yaml"
     script:
-        "../scripts/tiles_shard.py"
-
-
-rule previews:
-    input:
-        status=rules.tiles.output.status,
-        tiles=rules.tiles.output.tiles,
-    output:
-        previews=directory(f"{RESULTS}/previews/z{{zoom}}/{{shard}}"),
-        sheet=report(
-            f"{RESULTS}/previews/z{{zoom}}/{{shard}}.jpg",
-            caption="../report/previews_sheet.rst",
-            category="Imagery",
-            subcategory="z{zoom}",
-            labels={"zoom": "{zoom}", "shard": "{shard}"},
-        ),
-    params:
-        previews=config["imagery"]["previews"],
-    log:
-        f"{LOGS}/previews/z{{zoom}}/{{shard}}.log",
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=20,
-    conda:
-        "../../envs/imagery.yaml"
-    script:
-        "../scripts/previews_shard.py"
+        "../scripts/tiles.py"
 
 
 rule tiles_summary:
     input:
-        statuses=get_tile_statuses,
-        sheets=get_contact_sheets,
+        statuses=per_shard(f"{TILES}/{{shard}}.status.csv"),
     output:
-        status=f"{RESULTS}/tiles/z{{zoom}}/status.csv",
+        status=f"{TILES}/status.csv",
     log:
-        f"{LOGS}/tiles_summary/z{{zoom}}.log",
+        f"{LOGS}/tiles_summary/{{cellset}}/{{epoch}}/z{{zoom}}.log",
     threads: 1
     resources:
         mem_mb=1000,
@@ -80,3 +75,50 @@ rule tiles_summary:
         "../../envs/imagery.yaml"
     script:
         "../scripts/tiles_summary.py"
+
+
+rule previews:
+    input:
+        status=rules.tiles.output.status,
+        tiles=rules.tiles.output.tiles,
+    output:
+        previews=directory(f"{PREVIEWS}/{{shard}}"),
+        sheet=report(
+            f"{PREVIEWS}/{{shard}}.jpg",
+            caption="../report/previews_sheet.rst",
+            category="Imagery",
+            subcategory="{cellset} {epoch} z{zoom}",
+            labels={"cells": "{cellset}", "epoch": "{epoch}", "zoom": "{zoom}", "shard": "{shard}"},
+        ),
+    params:
+        percentiles=IMAGERY["previews"]["percentiles"],
+        alpha=IMAGERY["previews"]["alpha"],
+        thumb_px=IMAGERY["previews"]["thumb_px"],
+        columns=IMAGERY["previews"]["columns"],
+    log:
+        f"{LOGS}/previews/{{cellset}}/{{epoch}}/z{{zoom}}/{{shard}}.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=20,
+    conda:
+        "../../envs/imagery.yaml"
+    script:
+        "../scripts/previews.py"
+
+
+rule previews_index:
+    input:
+        sheets=per_shard(f"{PREVIEWS}/{{shard}}.jpg"),
+    output:
+        index=f"{PREVIEWS}/sheets.csv",
+    log:
+        f"{LOGS}/previews_index/{{cellset}}/{{epoch}}/z{{zoom}}.log",
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    conda:
+        "../../envs/imagery.yaml"
+    script:
+        "../scripts/previews_index.py"

@@ -1,11 +1,13 @@
-# Pixel tables (seed 002, 2.2, 3_gtiff_csv_s2): per shard, one row per valid pixel with the
-# bands, the signed distance to the nearest polygon edge, the mine label and the cell metadata.
+# Pixel tables (seed 002, 2.2, 3_gtiff_csv_s2): per shard of the training tiles, one row per
+# valid pixel with the bands, the signed distance to the nearest polygon edge, the mine label
+# and the cell metadata.
+PIXELS = config["pixels"]
+TRAINING_TILES = f"{RESULTS}/tiles/training/{TRAINING_EPOCH}/z{{zoom}}"
 
 
-get_pixel_tables = per_shard(checkpoints, f"{RESULTS}/pixels/z{{zoom}}/{{shard}}.parquet")
-get_pixel_csvs = per_shard(checkpoints, f"{RESULTS}/pixels/z{{zoom}}/{{shard}}.csv")
-# The per-zoom summary depends on every shard's pixel table (and CSV when asked).
-get_pixels_outputs = per_zoom(f"{RESULTS}/pixels/z{{zoom}}/summary.csv", ZOOMS)
+def get_pixels_outputs():
+    return expand(f"{RESULTS}/pixels/z{{zoom}}/summary.csv", zoom=ZOOMS)
+
 
 FINAL_OUTPUT_FUNCTIONS.append(get_pixels_outputs)
 
@@ -16,28 +18,32 @@ ruleorder: pixels_summary > pixels_csv
 
 rule pixels:
     input:
-        status=rules.tiles.output.status,
-        tiles=rules.tiles.output.tiles,
+        status=f"{TRAINING_TILES}/{{shard}}.status.csv",
+        tiles=f"{TRAINING_TILES}/{{shard}}",
         cells=f"{RESULTS}/grid/z{{zoom}}/cells.parquet",
         polygons=rules.clean_polygons.output.polygons,
     output:
         table=f"{RESULTS}/pixels/z{{zoom}}/{{shard}}.parquet",
     params:
-        bands=config["imagery"]["bands"],
-        pixel_size=config["grid"].get("pixel_size_m", 10),
-        pixels=config["pixels"],
+        bands=list(IMAGERY["bands"]),
+        pixel_size=PIXEL_SIZE,
+        sample_fraction=float(PIXELS["sample_fraction"]),
+        edge_buffer_m=float(PIXELS["edge_buffer_m"]),
+        seed=int(PIXELS["seed"]),
+        distance_method=PIXELS["distance_method"],
+        distance_margin_m=float(PIXELS["distance_margin_m"]),
     log:
         f"{LOGS}/pixels/z{{zoom}}/{{shard}}.log",
     benchmark:
         f"{BENCHMARKS}/pixels/z{{zoom}}/{{shard}}.tsv"
     threads: 1
     resources:
-        mem_mb=config["pixels"]["mem_mb"],
-        runtime=config["pixels"]["runtime_min"],
+        mem_mb=PIXELS["mem_mb"],
+        runtime=PIXELS["runtime_min"],
     conda:
         "../../envs/imagery.yaml"
     script:
-        "../scripts/pixels_shard.py"
+        "../scripts/pixels.py"
 
 
 rule pixels_csv:
@@ -61,8 +67,8 @@ rule pixels_csv:
 
 rule pixels_summary:
     input:
-        tables=get_pixel_tables,
-        csvs=get_pixel_csvs if config["pixels"]["csv"] else [],
+        tables=per_shard(f"{RESULTS}/pixels/z{{zoom}}/{{shard}}.parquet"),
+        csvs=per_shard(f"{RESULTS}/pixels/z{{zoom}}/{{shard}}.csv") if PIXELS["csv"] else [],
     output:
         summary=f"{RESULTS}/pixels/z{{zoom}}/summary.csv",
     log:

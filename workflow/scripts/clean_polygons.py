@@ -1,7 +1,7 @@
 """Rule clean_polygons: read, check and repair the mining polygons."""
 
-from minescan.grid.steps import clean_polygons_step
 from minescan.logs import setup_logging
+from minescan.polygons.steps import clean_polygons_step
 
 if __name__ == "__main__":
     setup_logging(snakemake.log[0])  # noqa: F821

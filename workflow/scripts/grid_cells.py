@@ -8,7 +8,7 @@ if __name__ == "__main__":
     grid_cells_step(
         polygons=snakemake.input.polygons,  # noqa: F821
         zoom=int(snakemake.wildcards.zoom),  # noqa: F821
-        grid=snakemake.params.grid,  # noqa: F821
+        level=snakemake.params.level,  # noqa: F821
         negatives=snakemake.params.negatives,  # noqa: F821
         cells=snakemake.output.cells,  # noqa: F821
         gpkg=snakemake.output.gpkg,  # noqa: F821

@@ -1,4 +1,4 @@
-"""Rule grid_map: PNG map of one zoom level's cells over the polygons."""
+"""Rules grid_map and region_map: PNG map of one zoom level's cells over the polygons."""
 
 from minescan.grid.steps import grid_map_step
 from minescan.logs import setup_logging
@@ -9,5 +9,5 @@ if __name__ == "__main__":
         cells=snakemake.input.cells,  # noqa: F821
         polygons=snakemake.input.polygons,  # noqa: F821
         output=snakemake.output[0],  # noqa: F821
-        zoom=int(snakemake.wildcards.zoom),  # noqa: F821
+        title=snakemake.params.title,  # noqa: F821
     )

@@ -1,6 +1,6 @@
 """Rule tiles_summary: the status tables of every shard of a zoom level in one table."""
 
-from minescan.imagery.shard import summarise_status
+from minescan.imagery.tiles import summarise_status
 from minescan.logs import setup_logging
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ from typing import Protocol
 
 import numpy as np
 
-from minescan.imagery.cells import Cell
+from minescan.cells import Cell
 from minescan.imagery.tile import CellImage
 
 

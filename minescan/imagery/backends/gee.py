@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
+from minescan.cells import Cell
 from minescan.errors import MinescanInputError
 from minescan.imagery.bands import BANDS, DEFAULT_BANDS, NODATA, check_bands
-from minescan.imagery.cells import Cell
 from minescan.imagery.errors import CellSkipped
 from minescan.imagery.retry import with_retries
 from minescan.imagery.tile import CellImage, to_uint16_reflectance

@@ -2,7 +2,7 @@
 named in their descriptions) or per-band files of Sentinel-2 products (``..._B02.jp2``).
 
 Files are grouped into scenes, found by footprint, and each band is warped onto the cell's
-10 m grid with GDAL (coarser bands resampled, other CRSs reprojected). Where several scenes
+pixel grid with GDAL (coarser bands resampled, other CRSs reprojected). Where several scenes
 cover a cell the per-pixel median of their valid values is taken.
 """
 
@@ -20,9 +20,15 @@ import rasterio
 from rasterio.errors import RasterioError
 from rasterio.warp import Resampling, reproject, transform_bounds
 
+from minescan.cells import Cell
 from minescan.errors import MinescanInputError
-from minescan.imagery.bands import DEFAULT_BANDS, MINE_BAND, check_bands, normalise_band_name
-from minescan.imagery.cells import Cell
+from minescan.imagery.bands import (
+    BANDS,
+    DEFAULT_BANDS,
+    MINE_BAND,
+    check_bands,
+    normalise_band_name,
+)
 from minescan.imagery.errors import CellSkipped
 from minescan.imagery.tile import CellImage, to_uint16_reflectance
 
@@ -130,6 +136,14 @@ def _intersects(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
+def band_resampling(band: str, pixel_size: float, configured: str) -> Resampling:
+    """The configured method when refining or keeping a band's resolution; the mean of the
+    source pixels when the cell's pixels are coarser (pyramid levels), which nearest would alias."""
+    if pixel_size > BANDS[band].resolution_m:
+        return Resampling.average
+    return Resampling[configured]
+
+
 @dataclass
 class LocalBackend:
     path: Path
@@ -227,7 +241,7 @@ class LocalBackend:
                         dst_transform=cell.transform,
                         dst_crs=cell.crs,
                         dst_nodata=np.nan,
-                        resampling=Resampling[self.resampling],
+                        resampling=band_resampling(name, cell.pixel_size, self.resampling),
                     )
             except RasterioError as error:
                 raise MinescanInputError(

@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 
+from minescan.cells import Cell
 from minescan.errors import MinescanInputError
 from minescan.imagery.bands import DEFAULT_BANDS, check_bands
-from minescan.imagery.cells import Cell
 from minescan.imagery.errors import CellSkipped
 from minescan.imagery.retry import with_retries
 from minescan.imagery.tile import CellImage, to_uint16_reflectance
@@ -246,7 +246,9 @@ class StacBackend:
             scl = self._load(group, [scl_name], cell, "nearest")[scl_name].values
             clear = ~np.isin(scl, self.masked_scl)
             observed |= np.any(scl != 0, axis=0)
-            loaded = self._load(group, [self.assets[b] for b in self.bands], cell, self.resampling)
+            # Coarser cell pixels than 10 m (pyramid levels) average the source pixels.
+            method = "average" if cell.pixel_size > 10 else self.resampling
+            loaded = self._load(group, [self.assets[b] for b in self.bands], cell, method)
             layers = []
             for band in self.bands:
                 raw = loaded[self.assets[band]].values.astype(np.float32)

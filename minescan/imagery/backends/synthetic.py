@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 from scipy import ndimage
 
+from minescan.cells import Cell
 from minescan.imagery.bands import BANDS, DEFAULT_BANDS, check_bands
-from minescan.imagery.cells import Cell
 from minescan.imagery.tile import CellImage, to_uint16_reflectance
 
 SPECTRAL = ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B8A", "B9", "B10", "B11", "B12")

@@ -23,7 +23,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from minescan.errors import MinescanInputError
-from minescan.grid.utm import MAX_LAT, MIN_LAT, to_utm, utm_epsg
+from minescan.utm import MAX_LAT, MIN_LAT, to_utm, utm_epsg
 
 log = logging.getLogger(__name__)
 

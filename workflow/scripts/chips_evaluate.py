@@ -1,7 +1,7 @@
-"""Rule models_chips: train and evaluate on the real Amazon Sentinel-2 chips."""
+"""Rule chips_evaluate: train and evaluate pixel models on real Sentinel-2 chips."""
 
+from minescan.chips.steps import evaluate_real_chips
 from minescan.logs import setup_logging
-from minescan.pixelmodels.steps import evaluate_real_chips
 from minescan.provenance import provenance
 
 if __name__ == "__main__":

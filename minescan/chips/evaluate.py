@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from minescan.pixelmodels.chips import (
+from minescan.chips.load import (
     chip_features,
     geographic_split,
     load_chips,
@@ -103,7 +103,10 @@ def evaluate_chips(
         LOG.info("%s: %d non-zero weights", name, model.meta["nonzero"])
     for family in families:
         clf = fit_classifier(family, Xtr, ytr, seed, threads)
-        predictions[family] = (positive_probability(clf, Xva), positive_probability(clf, Xte))
+        predictions[family] = (
+            positive_probability(clf, Xva, threads),
+            positive_probability(clf, Xte, threads),
+        )
     for name, (pva, pte) in predictions.items():
         _evaluate(rows, curves, "pixel", name, (yva, pva), (yte, pte))
         _evaluate(
@@ -126,8 +129,8 @@ def evaluate_chips(
             curves,
             "chip (patch features)",
             family,
-            (chip_val, positive_probability(clf, Pva)),
-            (chip_test, positive_probability(clf, Pte)),
+            (chip_val, positive_probability(clf, Pva, threads)),
+            (chip_test, positive_probability(clf, Pte, threads)),
         )
     metrics = pd.DataFrame(rows)
     LOG.info("chip evaluation:\n%s", metrics[["level", "model", "f1", "pr_auc"]].to_string())

@@ -1,14 +1,11 @@
-# Pixel models (seed 002, section 3): training tables, LASSO and L1-logistic paths, other model
-# families, comparison on held-out cells, channel ranking, Earth Engine export, tile scanning,
-# and the evaluation on real Sentinel-2 chips.
-from pathlib import Path
-
+# Pixel models (seed 002, section 3): training tables with grouped splits, LASSO and
+# L1-logistic paths, other model families, the comparison on held-out cells and the channel
+# ranking that the detection stage takes its channels from.
 from minescan.imagery.bands import DEFAULT_BANDS
-from minescan.pixelmodels.targets import final_targets, model_predictions, per_shard
 
 MODELS = config["models"]
 MODELS_ZOOM = int(MODELS["zoom"]) if MODELS.get("zoom") is not None else max(ZOOMS)
-MODELS_BANDS = list(config.get("imagery", {}).get("bands", DEFAULT_BANDS))
+MODELS_BANDS = list(config["imagery"].get("bands", DEFAULT_BANDS))
 MODELS_DIR = f"{RESULTS}/models/z{{zoom}}"
 MODELS_UNITS = ["pixel", "patch"] if int(MODELS["patch_size"]) > 1 else ["pixel"]
 MODELS_FEATURE_FLAGS = {
@@ -16,7 +13,8 @@ MODELS_FEATURE_FLAGS = {
     "pairs": MODELS["features"]["pairs"],
     "indices": MODELS["features"]["indices"],
 }
-MODELS_CHIPS = MODELS["chips"]["path"]
+# The model the probability stage applies and exports (models.deploy).
+DEPLOYED_MODEL = f"{RESULTS}/models/z{MODELS_ZOOM}/pixel/{MODELS['deploy']}/model.json"
 
 
 wildcard_constraints:
@@ -25,21 +23,36 @@ wildcard_constraints:
     family=r"hist_gradient_boosting|random_forest",
 
 
-MODELS_PREDICTIONS = model_predictions(MODELS_DIR, MODELS_UNITS, MODELS["families"])
-get_models_pixel_tables = per_shard(checkpoints, f"{RESULTS}/pixels/z{{zoom}}/{{shard}}.parquet")
-get_models_scan_scores = per_shard(
-    checkpoints, f"{RESULTS}/models/z{{zoom}}/scan/{{shard}}.parquet"
-)
-get_models_outputs = final_targets(
-    RESULTS, MODELS_ZOOM, MODELS["scan"]["enabled"], MODELS_CHIPS
-)
+def model_predictions():
+    """unit/model -> predictions file (with {zoom}) of every compared model."""
+    out = {}
+    for unit in MODELS_UNITS:
+        out[f"{unit}/lasso"] = f"{MODELS_DIR}/{unit}/lasso/predictions.parquet"
+        out[f"{unit}/logistic_l1"] = f"{MODELS_DIR}/{unit}/logistic/predictions.parquet"
+        for family in MODELS["families"]:
+            out[f"{unit}/{family}"] = f"{MODELS_DIR}/{unit}/{family}/predictions.parquet"
+    return out
+
+
+MODELS_PREDICTIONS = model_predictions()
+
+
+def get_models_outputs():
+    base = f"{RESULTS}/models/z{MODELS_ZOOM}"
+    return [
+        f"{base}/comparison.csv",
+        f"{base}/channels.json",
+        f"{base}/pixel/lasso/weights.png",
+        f"{base}/pixel/logistic/weights.png",
+    ]
+
 
 FINAL_OUTPUT_FUNCTIONS.append(get_models_outputs)
 
 
 rule models_dataset:
     input:
-        tables=get_models_pixel_tables,
+        tables=per_shard(f"{RESULTS}/pixels/z{{zoom}}/{{shard}}.parquet"),
     output:
         pixels=f"{MODELS_DIR}/pixel/dataset.parquet",
         patches=f"{MODELS_DIR}/patch/dataset.parquet",
@@ -205,117 +218,3 @@ rule models_channels:
         "../../envs/models.yaml"
     script:
         "../scripts/models_channels.py"
-
-
-rule models_export_gee:
-    input:
-        model=f"{MODELS_DIR}/pixel/{MODELS['deploy']}/model.json",
-    output:
-        python=f"{MODELS_DIR}/gee/mine_probability.py",
-        javascript=f"{MODELS_DIR}/gee/mine_probability.js",
-        expression=f"{MODELS_DIR}/gee/expression.txt",
-    log:
-        f"{LOGS}/models_export_gee/z{{zoom}}.log",
-    threads: 1
-    resources:
-        mem_mb=500,
-        runtime=5,
-    conda:
-        "../../envs/models.yaml"
-    script:
-        "../scripts/models_export_gee.py"
-
-
-rule models_scan:
-    input:
-        tiles=f"{RESULTS}/tiles/z{{zoom}}/{{shard}}",
-        status=f"{RESULTS}/tiles/z{{zoom}}/{{shard}}.status.csv",
-        model=f"{RESULTS}/models/z{MODELS_ZOOM}/pixel/{MODELS['deploy']}/model.json",
-    output:
-        probabilities=directory(f"{RESULTS}/models/z{{zoom}}/scan/{{shard}}"),
-        scores=f"{RESULTS}/models/z{{zoom}}/scan/{{shard}}.parquet",
-    params:
-        block_pixels=MODELS["scan"]["block_pixels"],
-    log:
-        f"{LOGS}/models_scan/z{{zoom}}/{{shard}}.log",
-    benchmark:
-        f"{BENCHMARKS}/models_scan/z{{zoom}}/{{shard}}.tsv"
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=60,
-    conda:
-        "../../envs/models.yaml"
-    script:
-        "../scripts/models_scan.py"
-
-
-rule models_scan_scores:
-    input:
-        scores=get_models_scan_scores,
-    output:
-        scores=f"{RESULTS}/models/z{{zoom}}/scan_scores.parquet",
-    log:
-        f"{LOGS}/models_scan_scores/z{{zoom}}.log",
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=10,
-    conda:
-        "../../envs/models.yaml"
-    script:
-        "../scripts/models_scan_scores.py"
-
-
-rule models_chips:
-    input:
-        chips=f"{MODELS_CHIPS}/chips.csv",
-    output:
-        metrics=report(
-            f"{RESULTS}/models/chips/metrics.csv",
-            caption="../report/models_chips.rst",
-            category="Pixel models",
-            subcategory="real Amazon chips",
-        ),
-        splits=f"{RESULTS}/models/chips/splits.csv",
-        zero_order=f"{RESULTS}/models/chips/zero_order.csv",
-        model=f"{RESULTS}/models/chips/logistic_model.json",
-        weights_plot=report(
-            f"{RESULTS}/models/chips/lasso_weights.png",
-            caption="../report/models_chips_weights.rst",
-            category="Pixel models",
-            subcategory="real Amazon chips",
-        ),
-        scores_plot=report(
-            f"{RESULTS}/models/chips/lasso_scores.png",
-            caption="../report/models_chips_weights.rst",
-            category="Pixel models",
-            subcategory="real Amazon chips",
-        ),
-        pr_plot=report(
-            f"{RESULTS}/models/chips/pr_curves.png",
-            caption="../report/models_chips.rst",
-            category="Pixel models",
-            subcategory="real Amazon chips",
-        ),
-    params:
-        folder=lambda wc, input: str(Path(input.chips).parent),
-        block_deg=MODELS["chips"]["block_deg"],
-        fractions=MODELS["split"]["fractions"],
-        seed=MODELS["seed"],
-        pixels_per_chip=MODELS["chips"]["pixels_per_chip"],
-        n_lambdas=MODELS["lasso"]["n_lambdas"],
-        tolerance=MODELS["selection_tolerance"],
-        families=MODELS["families"],
-    log:
-        f"{LOGS}/models_chips.log",
-    benchmark:
-        f"{BENCHMARKS}/models_chips.tsv"
-    threads: 2
-    resources:
-        mem_mb=6000,
-        runtime=30,
-    conda:
-        "../../envs/models.yaml"
-    script:
-        "../scripts/models_chips.py"

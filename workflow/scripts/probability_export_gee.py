@@ -1,7 +1,7 @@
-"""Rule models_export_gee: the deployed linear model as Earth Engine Python and JavaScript."""
+"""Rule probability_export_gee: the deployed linear model as Earth Engine Python and JavaScript."""
 
 from minescan.logs import setup_logging
-from minescan.pixelmodels.steps import export_gee
+from minescan.probability.steps import export_gee
 from minescan.provenance import provenance
 
 if __name__ == "__main__":

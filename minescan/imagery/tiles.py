@@ -16,9 +16,7 @@ from typing import Any
 import pandas as pd
 
 from minescan.atomic import atomic_path
-from minescan.imagery.backends import make_backend
-from minescan.imagery.backends.base import Backend
-from minescan.imagery.cells import (
+from minescan.cells import (
     Cell,
     PolygonsByCrs,
     cell_from_row,
@@ -26,7 +24,10 @@ from minescan.imagery.cells import (
     read_cells,
     read_polygons,
 )
+from minescan.imagery.backends import make_backend
+from minescan.imagery.backends.base import Backend
 from minescan.imagery.errors import CellSkipped
+from minescan.imagery.request import backend_options
 from minescan.imagery.tile import write_tile
 from minescan.provenance import provenance
 
@@ -86,13 +87,18 @@ def make_shard_tiles(
     tiles_dir: str | Path,
     status: str | Path,
     imagery: Mapping[str, Any],
+    fetch: Mapping[str, Any] | None = None,
     pixel_size: float = 10.0,
     threads: int = 1,
     backend: Backend | None = None,
 ) -> pd.DataFrame:
-    """Write ``tiles_dir/<cell_id>.tif`` for every cell of ``shard`` and the status table."""
+    """Write ``tiles_dir/<cell_id>.tif`` for every cell of ``shard`` and the status table.
+
+    ``imagery`` is what the pixels depend on (``request.tile_request``); ``fetch`` holds the
+    retries and concurrency of a remote backend, which change no pixel.
+    """
     table = read_cells(cells, shard)
-    backend = backend or make_backend(imagery, threads)
+    backend = backend or make_backend(backend_options(imagery, fetch or {}), threads)
     index = PolygonsByCrs(read_polygons(polygons))
     shard_cells = [cell_from_row(row, pixel_size) for row in table.to_dict("records")]
     for epsg in sorted({c.epsg for c in shard_cells}):
@@ -108,7 +114,7 @@ def make_shard_tiles(
         backend.name,
         backend.concurrency,
     )
-    compress = str((imagery.get("cog") or {}).get("compress", "deflate"))
+    compress = str(imagery.get("compress") or (imagery.get("cog") or {}).get("compress", "deflate"))
     rows = []
     with ThreadPoolExecutor(max_workers=backend.concurrency) as pool:
         futures = [

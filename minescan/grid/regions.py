@@ -1,4 +1,4 @@
-"""Scan mode: every land cell of a zoom level covering a region, and the children of cells.
+"""Region mode: every land cell of a zoom level covering a region, and the children of cells.
 
 The pyramid screens the coarse cells of a region, keeps the promising ones and descends into
 their four children at the next level, down to the finest zoom.
@@ -20,10 +20,10 @@ from minescan.grid.build import GridSpec, describe_cells, zone_coverages
 from minescan.grid.coverage import pack_keys
 from minescan.grid.naming import parse_cell_id
 from minescan.grid.negatives import LAND_SAMPLES
-from minescan.grid.polygons import read_polygons
-from minescan.grid.utm import MAX_LAT, MIN_LAT, to_lonlat, to_utm, utm_zone_number
+from minescan.polygons.clean import read_polygons
+from minescan.utm import MAX_LAT, MIN_LAT, to_lonlat, to_utm, utm_zone_number
 
-SCAN = "scan"
+REGION = "region"
 _DENSIFY_DEG = 0.05  # region edges are densified before projection to keep them true
 
 
@@ -36,9 +36,9 @@ def region_geometry(region: str | Path | Sequence[float]) -> shapely.Geometry:
     if not (-180 <= west < east <= 180 and MIN_LAT <= south < north <= MAX_LAT):
         raise MinescanInputError(
             "config",
-            f"scan.region {list(region)} is not a bounding box [west, south, east, north] "
+            f"region.extent {list(region)} is not a bounding box [west, south, east, north] "
             f"with -180 <= west < east <= 180 and {MIN_LAT:g} <= south < north <= {MAX_LAT:g}",
-            "fix scan.region",
+            "fix region.extent",
         )
     return shapely.box(west, south, east, north)
 
@@ -66,7 +66,7 @@ def cell_land_fraction(epsg: int, i: np.ndarray, j: np.ndarray, cell_size: float
     return is_land(lon, lat).reshape(len(i), -1).mean(axis=1)
 
 
-def scan_cells(
+def region_cells(
     region: shapely.Geometry,
     zoom: int,
     spec: GridSpec,
@@ -95,7 +95,7 @@ def scan_cells(
         else pd.DataFrame({"epsg": [], "i": [], "j": []}, dtype=np.int64)
     )
     cells["overlap_fraction"] = _overlap(cells, polygons, size) if polygons is not None else 0.0
-    cells["label"] = SCAN
+    cells["label"] = REGION
     return describe_cells(cells, zoom, size, spec)
 
 
@@ -131,7 +131,7 @@ def child_cells(cells: pd.DataFrame, spec: GridSpec) -> gpd.GeoDataFrame:
             "i": (parsed[:, 2, None] * 2 + di).ravel(),
             "j": (parsed[:, 3, None] * 2 + dj).ravel(),
             "overlap_fraction": 0.0,
-            "label": SCAN,
+            "label": REGION,
         }
     )
     return describe_cells(children, zoom, spec.cell_size_m[zoom], spec)

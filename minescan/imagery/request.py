@@ -1,0 +1,72 @@
+"""What a tile's pixels depend on, apart from how they are fetched.
+
+Snakemake reruns a job when its params change, so the tiles rule passes only the settings its
+backend computes pixels from (``tile_request``). Settings of how a backend talks to its service
+(retries, back-off, concurrency, the billing project) change no pixel: they travel separately
+(``fetch_settings``), so tuning them never fetches a tile again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from minescan.config import canonical
+
+# The keys of the imagery section each backend reads, besides its own section.
+SHARED_KEYS: dict[str, tuple[str, ...]] = {
+    "synthetic": ("bands",),
+    "local": ("bands", "resampling", "min_valid_fraction"),
+    "stac": ("bands", "dates", "max_cloud_cover", "resampling", "min_valid_fraction"),
+    "gee": ("bands", "dates", "max_cloud_cover", "min_valid_fraction"),
+}
+FETCH_KEYS = ("retries", "backoff_s", "max_concurrency", "project")
+
+
+def tile_request(
+    imagery: Mapping[str, Any], dates: Sequence[str], compress: str | None = None
+) -> dict[str, Any]:
+    """The backend's name, the shared keys it reads, its own section less the fetch settings,
+    the epoch's dates and the COG compression; keys sorted, so key order never matters."""
+    backend = str(imagery["backend"])
+    values = {**imagery, "dates": list(dates)}
+    own = {k: v for k, v in (imagery.get(backend) or {}).items() if k not in FETCH_KEYS}
+    request = {key: values[key] for key in SHARED_KEYS[backend] if key in values}
+    request.update({"backend": backend, backend: own})
+    request["compress"] = compress or (imagery.get("cog") or {}).get("compress", "deflate")
+    return canonical(request)
+
+
+class FetchSettings(Mapping):
+    """Retries, back-off, concurrency and project of the configured backend, as a mapping.
+
+    Deliberately not a dict: Snakemake compares params only when they are builtin types and
+    skips any other object, so a change of these settings reruns no job.
+    """
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self._values = dict(values)
+
+    def __getitem__(self, key: str) -> Any:
+        return self._values[key]
+
+    def __iter__(self):
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        return f"FetchSettings({self._values!r})"
+
+
+def fetch_settings(imagery: Mapping[str, Any]) -> FetchSettings:
+    backend = str(imagery["backend"])
+    own = imagery.get(backend) or {}
+    return FetchSettings({k: own[k] for k in FETCH_KEYS if k in own})
+
+
+def backend_options(request: Mapping[str, Any], fetch: Mapping[str, Any]) -> dict[str, Any]:
+    """The imagery mapping a backend is built from: the request with the fetch settings."""
+    backend = str(request["backend"])
+    return {**request, backend: {**(request.get(backend) or {}), **fetch}}

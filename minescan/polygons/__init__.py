@@ -1,0 +1,1 @@
+"""Mining polygons: reading any OGR format or GeoParquet, checking and cleaning."""

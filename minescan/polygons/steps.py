@@ -1,0 +1,21 @@
+"""The polygons stage's rule as a plain function, called by its thin script and by the tests."""
+
+from __future__ import annotations
+
+from minescan.outputs import write_geoparquet, write_json
+from minescan.polygons.clean import clean_polygons, read_polygons
+from minescan.provenance import provenance
+
+
+def clean_polygons_step(
+    polygons: str, output: str, report: str, layer: str | None = None, schema: str = "auto"
+) -> None:
+    """Read, check and repair the mining polygons; write them and the cleaning report."""
+    frame = read_polygons(polygons, layer)
+    clean, cleaning = clean_polygons(frame, polygons, schema)
+    record = provenance({"layer": layer, "schema": schema}, {"polygons": polygons})
+    write_geoparquet(clean, output, record)
+    write_json(cleaning.as_dict(), report, record)
+
+
+__all__ = ["clean_polygons_step"]

@@ -1,0 +1,78 @@
+# Probability (seed 002, 3.3): the deployed pixel model applied to every training tile of the
+# models' zoom (probability COGs and per-cell scores), and exported for Earth Engine.
+PROBABILITY = config["probability"]
+PROBABILITY_DIR = f"{RESULTS}/probability/z{MODELS_ZOOM}"
+
+
+def get_probability_outputs():
+    targets = [f"{PROBABILITY_DIR}/gee/mine_probability.js"]
+    if PROBABILITY["enabled"]:
+        targets.append(f"{PROBABILITY_DIR}/scores.parquet")
+    return targets
+
+
+FINAL_OUTPUT_FUNCTIONS.append(get_probability_outputs)
+
+
+rule probability:
+    input:
+        tiles=f"{TRAINING_TILES}/{{shard}}",
+        status=f"{TRAINING_TILES}/{{shard}}.status.csv",
+        model=DEPLOYED_MODEL,
+    output:
+        probabilities=directory(f"{RESULTS}/probability/z{{zoom}}/{{shard}}"),
+        scores=f"{RESULTS}/probability/z{{zoom}}/{{shard}}.parquet",
+    params:
+        block_pixels=int(PROBABILITY["block_pixels"]),
+    log:
+        f"{LOGS}/probability/z{{zoom}}/{{shard}}.log",
+    benchmark:
+        f"{BENCHMARKS}/probability/z{{zoom}}/{{shard}}.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=60,
+    conda:
+        "../../envs/models.yaml"
+    script:
+        "../scripts/probability.py"
+
+
+# A shard named "scores" would otherwise make the zoom's scores ambiguous.
+ruleorder: probability_scores > probability
+
+
+rule probability_scores:
+    input:
+        scores=per_shard(f"{RESULTS}/probability/z{{zoom}}/{{shard}}.parquet"),
+    output:
+        scores=f"{RESULTS}/probability/z{{zoom}}/scores.parquet",
+    log:
+        f"{LOGS}/probability_scores/z{{zoom}}.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../../envs/models.yaml"
+    script:
+        "../scripts/probability_scores.py"
+
+
+rule probability_export_gee:
+    input:
+        model=DEPLOYED_MODEL,
+    output:
+        python=f"{PROBABILITY_DIR}/gee/mine_probability.py",
+        javascript=f"{PROBABILITY_DIR}/gee/mine_probability.js",
+        expression=f"{PROBABILITY_DIR}/gee/expression.txt",
+    log:
+        f"{LOGS}/probability_export_gee/z{MODELS_ZOOM}.log",
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    conda:
+        "../../envs/models.yaml"
+    script:
+        "../scripts/probability_export_gee.py"
