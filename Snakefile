@@ -47,7 +47,6 @@ rule all:
 rule grid:
     input:
         get_grid_outputs(),
-        get_region_outputs(),
 
 
 rule imagery:
@@ -73,3 +72,10 @@ rule probabilities:
 rule real_chips:
     input:
         get_chips_outputs(),
+
+
+onsuccess:
+    print(
+        f"minescan: done. Results are in {RESULTS}/ (grid maps: {RESULTS}/grid/z*/map.png; "
+        f"logs: {LOGS}/). Build the report with: snakemake --report {RESULTS}/report.html"
+    )

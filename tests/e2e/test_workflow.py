@@ -1,7 +1,15 @@
-"""End to end: the embedded configuration through Snakemake, in a temporary copy."""
+"""End to end: the embedded configuration through Snakemake, in a temporary copy.
+
+One demo run is checked stage by stage against ``tests/golden/demo.json`` (rewrite it with
+``MINESCAN_UPDATE_GOLDEN=1 pytest tests/e2e``), then used to show that only real changes
+rerun jobs. The last tests use fresh copies for bad input.
+"""
 
 from __future__ import annotations
 
+import copy
+import json
+import os
 import shutil
 import subprocess
 import sys
@@ -11,8 +19,10 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 import yaml
+from run_summary import differences, gee_export_error, summarise_run
 
 REPO = Path(__file__).resolve().parents[2]
+GOLDEN = REPO / "tests" / "golden" / "demo.json"
 COPIED = ["Snakefile", "workflow", "config", "resources", "envs"]
 
 pytestmark = pytest.mark.e2e
@@ -40,39 +50,122 @@ def _snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
     )
 
 
+def _config(workdir: Path) -> dict:
+    return yaml.safe_load((workdir / "config" / "config.yaml").read_text())
+
+
+def _planned_jobs(workdir: Path, config: dict) -> dict[str, int]:
+    """Jobs a dry run would run, by rule, had config.yaml been rewritten as ``config``
+    (params and mtime trigger reruns)."""
+    path = workdir / "config" / "config.yaml"
+    original = path.read_text()
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    try:
+        run = _snakemake(workdir, "-n", "--rerun-triggers", "params", "mtime")
+    finally:
+        path.write_text(original)
+    assert run.returncode == 0, run.stderr[-3000:]
+    output = run.stdout + run.stderr
+    if "Nothing to be done" in output:
+        return {}
+    table = output.split("Job stats:")[1].split("total")[0]
+    rows = [line.split() for line in table.splitlines()[3:] if line.strip()]
+    return {name: int(count) for name, count in rows}
+
+
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory) -> Path:
     workdir = _copy_workflow(tmp_path_factory.mktemp("demo") / "minescan")
     run = _snakemake(workdir)
     assert run.returncode == 0, run.stderr[-4000:]
+    assert "Results are in results/" in run.stdout + run.stderr
     return workdir
 
 
-def test_demo_produces_every_grid_product(demo):
-    config = yaml.safe_load((demo / "config" / "config.yaml").read_text())
-    for zoom in config["grid"]["zoom_levels"]:
+def test_every_stage_matches_the_golden_summary(demo):
+    summary = summarise_run(demo, _config(demo))
+    if os.environ.get("MINESCAN_UPDATE_GOLDEN"):
+        GOLDEN.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
+    golden = json.loads(GOLDEN.read_text())
+    if "chips" in golden and "chips" not in summary:
+        golden.pop("chips")  # the real chips live in ../shared/data, absent on some machines
+    assert differences(summary, golden) == []
+
+
+def test_grid_products_agree_with_each_other(demo):
+    for zoom in _config(demo)["grid"]["zoom_levels"]:
         folder = demo / "results" / "grid" / f"z{zoom}"
         cells = gpd.read_parquet(folder / "cells.parquet")
         assert set(cells["label"]) == {"positive", "negative"}
-        assert (cells["zoom"] == zoom).all()
         gpkg = gpd.read_file(folder / "cells.gpkg")
         assert len(gpkg) == len(cells) and gpkg.crs.to_epsg() == 4326
         locations = pd.read_csv(folder / "locations.csv")
         assert list(locations["name"]) == list(cells["name"])
         shards = pd.read_csv(folder / "shards.csv")
         assert shards["n_cells"].sum() == len(cells)
-        assert (folder / "map.png").stat().st_size > 10_000
 
 
-def test_rerun_is_a_no_op_and_one_zoom_can_be_rebuilt(demo):
-    dry = _snakemake(demo, "-n")
-    assert dry.returncode == 0
-    assert "Nothing to be done" in dry.stdout + dry.stderr
+def test_earth_engine_export_computes_the_models_probability(demo):
+    config = _config(demo)
+    zoom = config["models"]["zoom"] or max(config["grid"]["zoom_levels"])
+    assert gee_export_error(demo / "results", zoom, config["models"]["deploy"]) < 1e-6
+
+
+def test_region_tiles_use_the_coarser_pixel_size(demo):
+    config = _config(demo)
+    pixel = config["region"]["pixel_size_m"]
+    zoom = config["region"]["zoom"]
+    tiles = list((demo / "results" / "tiles" / "region").glob(f"*/z{zoom}/*/*.tif"))
+    assert tiles
+    summary = summarise_run(demo, config)["region"]["tiles"]
+    assert summary["pixel_size_m"] == pixel
+    assert summary["width"] == config["grid"]["cell_size_m"] // pixel
+
+
+def test_rerun_is_a_no_op(demo):
+    assert _planned_jobs(demo, _config(demo)) == {}
+
+
+def test_resources_threads_and_unused_backends_rerun_nothing(demo):
+    config = _config(demo)
+    changed = copy.deepcopy(config)
+    changed["imagery"].update(threads=1, mem_mb=9000, runtime_min=7)
+    changed["pixels"].update(mem_mb=9000, runtime_min=7)
+    changed["imagery"]["stac"]["max_items"] = 3  # a backend the run does not use
+    changed["imagery"]["gee"]["retries"] = 1
+    changed["imagery"]["local"]["path"] = "/elsewhere"
+    assert _planned_jobs(demo, changed) == {}
+
+
+def test_a_preview_tint_reruns_only_the_previews(demo):
+    changed = _config(demo)
+    changed["imagery"]["previews"]["alpha"] = 0.7
+    planned = _planned_jobs(demo, changed)
+    assert planned and set(planned) <= {"previews", "previews_index", "all"}
+
+
+def test_config_key_order_does_not_matter(demo):
+    def reverse(value):
+        if isinstance(value, dict):
+            return {k: reverse(value[k]) for k in reversed(list(value))}
+        return value
+
+    assert _planned_jobs(demo, reverse(_config(demo))) == {}
+
+
+def test_a_change_of_what_pixels_depend_on_refetches_tiles(demo):
+    changed = _config(demo)
+    changed["imagery"]["synthetic"]["noise"] = 0.05
+    planned = _planned_jobs(demo, changed)
+    assert planned.get("tiles", 0) >= len(_config(demo)["grid"]["zoom_levels"])
+
+
+def test_one_zoom_level_can_be_rebuilt_alone(demo):
     target = "results/grid/z15/cells.parquet"
     again = _snakemake(demo, target, "--forcerun", "grid_cells")
     assert again.returncode == 0, again.stderr[-3000:]
     assert "grid_cells" in again.stderr
-    assert "zoom=14" not in again.stderr  # only zoom 15 was rebuilt
+    assert "zoom=14" not in again.stderr and "zoom=16" not in again.stderr
 
 
 def test_bad_polygons_fail_clearly_and_write_nothing(tmp_path):
@@ -82,7 +175,7 @@ def test_bad_polygons_fail_clearly_and_write_nothing(tmp_path):
         '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {},'
         ' "geometry": {"type": "Point", "coordinates": [117.0, -0.5]}}]}'
     )
-    config = yaml.safe_load((workdir / "config" / "config.yaml").read_text())
+    config = _config(workdir)
     config["polygons"]["path"] = "resources/points.geojson"
     (workdir / "config" / "bad.yaml").write_text(yaml.safe_dump(config))
     run = _snakemake(workdir, "grid", "--configfile", "config/bad.yaml")
@@ -95,10 +188,21 @@ def test_bad_polygons_fail_clearly_and_write_nothing(tmp_path):
 
 def test_config_outside_schema_stops_before_any_job(tmp_path):
     workdir = _copy_workflow(tmp_path / "minescan")
-    config = yaml.safe_load((workdir / "config" / "config.yaml").read_text())
+    config = _config(workdir)
     config["grid"]["cell_size_m"] = 5500  # the seed's size: not a multiple of 10 m at zoom 16
     (workdir / "config" / "seed_sizes.yaml").write_text(yaml.safe_dump(config))
     run = _snakemake(workdir, "--configfile", "config/seed_sizes.yaml")
     assert run.returncode != 0
     assert "not a multiple of grid.pixel_size_m" in run.stderr
+    assert not (workdir / "results").exists()
+
+
+def test_an_unknown_epoch_stops_before_any_job(tmp_path):
+    workdir = _copy_workflow(tmp_path / "minescan")
+    config = _config(workdir)
+    config["imagery"]["epoch"] = "2031"
+    (workdir / "config" / "epoch.yaml").write_text(yaml.safe_dump(config))
+    run = _snakemake(workdir, "--configfile", "config/epoch.yaml")
+    assert run.returncode != 0
+    assert "imagery.epoch '2031' is not a key of imagery.epochs" in run.stderr
     assert not (workdir / "results").exists()

@@ -10,7 +10,14 @@ import numpy as np
 import pandas as pd
 import pytest
 import rasterio
-from fixtures.imagery import BRANDENBURG, VIRGINIA, cell_row, virginia_rows, write_cells
+from fixtures.imagery import (
+    BRANDENBURG,
+    VIRGINIA,
+    cell_row,
+    needs_sentinel2,
+    virginia_rows,
+    write_cells,
+)
 from fixtures.imagery import rectangle_polygons as write_rectangles
 from rasterio.warp import calculate_default_transform, reproject
 
@@ -19,7 +26,6 @@ from minescan.errors import MinescanInputError
 from minescan.imagery.backends.local import LocalBackend, index_folder
 from minescan.imagery.tiles import make_shard_tiles
 
-pytestmark = pytest.mark.skipif(not VIRGINIA.is_dir(), reason="shared Sentinel-2 data missing")
 BANDS = ("B2", "B3", "B4", "B5", "B6", "B7", "B8", "B8A", "B9", "B11", "B12")
 
 
@@ -44,6 +50,7 @@ def virginia_tile():
     return cell, LocalBackend(path=VIRGINIA, patterns=("s2_B*.tif",)).fetch(cell, None)
 
 
+@needs_sentinel2
 def test_10m_bands_are_copied_pixel_for_pixel_in_config_order(virginia_tile):
     cell, image = virginia_tile
     assert image.bands == BANDS
@@ -53,6 +60,7 @@ def test_10m_bands_are_copied_pixel_for_pixel_in_config_order(virginia_tile):
         assert np.array_equal(image.data[BANDS.index(band)], source)
 
 
+@needs_sentinel2
 def test_20m_and_60m_bands_are_resampled_to_10m(virginia_tile):
     cell, image = virginia_tile
     rows, cols = np.mgrid[0:128, 0:128]
@@ -68,6 +76,7 @@ def test_20m_and_60m_bands_are_resampled_to_10m(virginia_tile):
         assert np.array_equal(image.data[BANDS.index(band)], expected)  # nearest: values kept
 
 
+@needs_sentinel2
 def test_scale_and_offset_bring_float_reflectance_to_uint16(tmp_path, virginia_tile):
     cell, image = virginia_tile
     with rasterio.open(VIRGINIA / "s2_B04.tif") as src:
@@ -80,6 +89,7 @@ def test_scale_and_offset_bring_float_reflectance_to_uint16(tmp_path, virginia_t
     assert np.abs(scaled.data[0].astype(int) - image.data[BANDS.index("B4")]).max() <= 1
 
 
+@needs_sentinel2
 def test_raster_in_another_crs_is_reprojected(tmp_path, virginia_tile):
     cell, image = virginia_tile
     with rasterio.open(VIRGINIA / "s2_B04.tif") as src:
@@ -98,6 +108,7 @@ def test_raster_in_another_crs_is_reprojected(tmp_path, virginia_tile):
     assert abs(np.median(warped.data[0]) - np.median(original)) < 20
 
 
+@needs_sentinel2
 def test_sentinel2_product_band_files_group_into_one_scene():
     scenes = index_folder(BRANDENBURG)
     assert len(scenes) == 1
@@ -128,6 +139,7 @@ def assert_no_partial_tiles(tmp_path: Path) -> None:
     assert not list((tmp_path / "tiles").glob(".*"))
 
 
+@needs_sentinel2
 def test_cell_outside_the_imagery_and_all_nodata_cell_are_recorded(tmp_path):
     folder = tmp_path / "scene"
     folder.mkdir()
@@ -152,6 +164,7 @@ def test_cell_outside_the_imagery_and_all_nodata_cell_are_recorded(tmp_path):
         assert 0 < mine.sum() < mine.size and src.tags()["backend"] == "local"
 
 
+@needs_sentinel2
 def test_missing_band_names_band_cell_and_files(tmp_path):
     folder = linked_scene(tmp_path / "scene", skip=("B11",))
     with pytest.raises(MinescanInputError, match=r"B11.*missing") as error:
@@ -160,6 +173,7 @@ def test_missing_band_names_band_cell_and_files(tmp_path):
     assert_no_partial_tiles(tmp_path)
 
 
+@needs_sentinel2
 def test_raster_without_crs_is_named(tmp_path):
     folder = linked_scene(tmp_path / "scene", bands=("B2",))
     with rasterio.open(VIRGINIA / "s2_B03.tif") as src:
@@ -171,6 +185,7 @@ def test_raster_without_crs_is_named(tmp_path):
         run_shard(tmp_path, folder, virginia_rows(), bands=("B2", "B3"))
 
 
+@needs_sentinel2
 def test_corrupt_file_is_named(tmp_path):
     folder = linked_scene(tmp_path / "scene", bands=("B2",))
     (folder / "s2_B03.tif").write_bytes(b"II*\x00" + b"\x17" * 5000)
@@ -178,6 +193,7 @@ def test_corrupt_file_is_named(tmp_path):
         run_shard(tmp_path, folder, virginia_rows(), bands=("B2", "B3"))
 
 
+@needs_sentinel2
 def test_truncated_file_names_cell_and_file_and_leaves_no_tile(tmp_path):
     folder = linked_scene(tmp_path / "scene", bands=("B2",))
     source = (VIRGINIA / "s2_B03.tif").read_bytes()
@@ -189,6 +205,7 @@ def test_truncated_file_names_cell_and_file_and_leaves_no_tile(tmp_path):
     assert_no_partial_tiles(tmp_path)
 
 
+@needs_sentinel2
 def test_multiband_export_with_band_descriptions(tmp_path, virginia_tile):
     """The seed's GEE exports: one GeoTIFF per cell, bands named, plus a _mine band (ignored)."""
     cell, image = virginia_tile

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import rasterio
-from fixtures.imagery import VIRGINIA, cell_row, virginia_rows, write_cells
+from fixtures.imagery import VIRGINIA, cell_row, needs_sentinel2, virginia_rows, write_cells
 from fixtures.imagery import rectangle_polygons as write_rectangles
 from fixtures.stac_server import StacServer
 from rasterio.warp import transform_bounds
@@ -21,7 +21,6 @@ from minescan.imagery.tiles import make_shard_tiles
 
 pytest.importorskip("odc.stac")
 pytest.importorskip("pystac_client")
-pytestmark = pytest.mark.skipif(not VIRGINIA.is_dir(), reason="shared Sentinel-2 data missing")
 
 ASSETS = {"B2": "blue", "B4": "red", "B5": "rededge1", "B11": "swir16"}
 FILES = {"B2": "s2_B02.tif", "B4": "s2_B04.tif", "B5": "s2_B05.tif", "B11": "s2_B11.tif"}
@@ -140,6 +139,7 @@ def backend(url: str, **options) -> StacBackend:
     return StacBackend.from_config(imagery)
 
 
+@needs_sentinel2
 def test_composite_is_the_real_reflectance_with_clouds_and_offset_removed(stac, tmp_path):
     row = cell_row(32618, 440000, 4170000, 1280)
     cell = cell_from_row(row)
@@ -154,6 +154,7 @@ def test_composite_is_the_real_reflectance_with_clouds_and_offset_removed(stac, 
     assert stac.range_requests > 0  # GDAL read the COGs with HTTP range requests
 
 
+@needs_sentinel2
 def test_shard_through_stac_records_uncovered_cells(stac, tmp_path):
     rows = [cell_row(32618, 440000, 4170000, 1280), virginia_rows()[1]]  # the second is outside
     status = make_shard_tiles(

@@ -121,3 +121,28 @@ def test_optional_bands_are_simulated(tmp_path, shard_run):
     with rasterio.open(tmp_path / "tiles" / f"{rows[0]['cell_id']}.tif") as src:
         assert src.descriptions == (*bands, MINE_BAND)
         assert src.read(bands.index("TCI_R") + 1).max() <= 255
+
+
+def test_coarser_pixels_give_smaller_tiles_of_the_same_ground(tmp_path):
+    """Pyramid levels ask for the same cells at 20 or 40 m: the grid and mine band follow."""
+    rows = kalimantan_rows(size_m=2560)
+    cells, polygons = write_cells(tmp_path, rows), write_polygons(tmp_path)
+    fine, coarse = {}, {}
+    for pixel, found in ((10, fine), (40, coarse)):
+        make_shard_tiles(
+            cells=cells,
+            polygons=polygons,
+            shard="s0",
+            tiles_dir=tmp_path / f"tiles{pixel}",
+            status=tmp_path / f"status{pixel}.csv",
+            imagery=IMAGERY,
+            pixel_size=pixel,
+        )
+        with rasterio.open(tmp_path / f"tiles{pixel}" / f"{rows[0]['cell_id']}.tif") as src:
+            found.update(width=src.width, res=src.res, bounds=src.bounds, mine=src.read(src.count))
+            found["reflectance"] = src.read(4).astype(float).mean()
+    assert (fine["width"], coarse["width"]) == (256, 64)
+    assert coarse["res"] == (40.0, 40.0) and coarse["bounds"] == fine["bounds"]
+    # The same share of the cell is mine at both pixel sizes (within a coarse pixel's rim).
+    assert abs(coarse["mine"].mean() - fine["mine"].mean()) < 0.03
+    assert abs(coarse["reflectance"] - fine["reflectance"]) < 0.1 * fine["reflectance"]

@@ -1,18 +1,12 @@
 """The real Amazon Sentinel-2 chips: labels, geographic split, a mine signal in the pixels."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
+from fixtures.imagery import CHIPS, needs_chips
 
 from minescan.chips.load import chip_features, geographic_split, load_chips, pixel_table
 from minescan.errors import MinescanInputError
 from minescan.pixelmodels.linear import fit_logistic_path
-
-CHIPS = (
-    Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "chips" / "amazon_s2_change"
-)
-pytestmark = pytest.mark.skipif(not CHIPS.is_dir(), reason="shared chip data not present")
 
 
 @pytest.fixture(scope="module")
@@ -20,6 +14,7 @@ def chips():
     return load_chips(CHIPS)
 
 
+@needs_chips
 def test_t1_of_mining_emergence_is_the_only_mine(chips):
     meta = chips.meta
     assert len(meta) == 2 * 622 and chips.data.shape[1:] == (48, 48, 6)
@@ -28,6 +23,7 @@ def test_t1_of_mining_emergence_is_the_only_mine(chips):
     assert len(mines) == 434
 
 
+@needs_chips
 def test_geographic_split_keeps_places_together(chips):
     split = geographic_split(chips.meta, 1.0, (0.6, 0.2, 0.2), seed=42)
     per_pair = chips.meta.assign(split=split).groupby("sample_id")["split"].nunique()
@@ -36,6 +32,7 @@ def test_geographic_split_keeps_places_together(chips):
         assert chips.meta["mine"][split == name].sum() > 20
 
 
+@needs_chips
 def test_pixels_carry_a_mine_signal_on_held_out_blocks(chips):
     split = geographic_split(chips.meta, 1.0, (0.6, 0.2, 0.2), seed=42)
     features = chip_features()

@@ -1,18 +1,5 @@
 # The real-chip evaluation: pixel models trained and scored on real Sentinel-2 chip pairs
 # (chips/amazon_s2_change of the shared data, or any folder in its layout).
-CHIPS = config["chips"]
-CHIPS_DIR = f"{RESULTS}/chips"
-
-
-def get_chips_outputs():
-    """The evaluation, when the chips folder exists (it is not shipped with minescan)."""
-    if Path(CHIPS["path"]).is_dir():
-        return [f"{CHIPS_DIR}/metrics.csv"]
-    logger.warning(f"chips.path {CHIPS['path']} not found: the real-chip evaluation is skipped")
-    return []
-
-
-FINAL_OUTPUT_FUNCTIONS.append(get_chips_outputs)
 
 
 rule chips_evaluate:
@@ -55,7 +42,7 @@ rule chips_evaluate:
         f"{LOGS}/chips_evaluate.log",
     benchmark:
         f"{BENCHMARKS}/chips_evaluate.tsv"
-    threads: 2
+    threads: 1
     resources:
         mem_mb=6000,
         runtime=30,

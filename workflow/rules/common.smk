@@ -1,20 +1,63 @@
-# Shared by every stage: config checks, wildcard constraints, cell sets, target registry.
+# Shared by every stage: config checks, the values rules read from the config, wildcard
+# constraints, cell sets, and the get_* input and target functions (stage files hold rules only).
 from pathlib import Path
 
 import pandas as pd
 
 from minescan.config import canonical, check_config, zoom_cell_sizes
+from minescan.imagery.bands import check_bands
+from minescan.imagery.request import fetch_settings, tile_request
 
 check_config(config)
+check_bands(config["imagery"]["bands"])
 
-ZOOMS = [int(z) for z in config["grid"]["zoom_levels"]]
-CELL_SIZES = zoom_cell_sizes(config["grid"])
-PIXEL_SIZE = int(config["grid"]["pixel_size_m"])
-EPOCHS = canonical(config["imagery"]["epochs"])
-TRAINING_EPOCH = str(config["imagery"]["epoch"])
 RESULTS = "results"
 LOGS = f"{RESULTS}/logs"
 BENCHMARKS = f"{RESULTS}/benchmarks"
+
+GRID = config["grid"]
+ZOOMS = [int(z) for z in GRID["zoom_levels"]]
+CELL_SIZES = zoom_cell_sizes(GRID)
+PIXEL_SIZE = int(GRID["pixel_size_m"])
+REGION = config["region"]
+
+IMAGERY = config["imagery"]
+EPOCHS = canonical(IMAGERY["epochs"])
+TRAINING_EPOCH = str(IMAGERY["epoch"])
+TILES = f"{RESULTS}/tiles/{{cellset}}/{{epoch}}/z{{zoom}}"
+PREVIEWS = f"{RESULTS}/previews/{{cellset}}/{{epoch}}/z{{zoom}}"
+TRAINING_TILES = f"{RESULTS}/tiles/training/{TRAINING_EPOCH}/z{{zoom}}"
+
+PIXELS = config["pixels"]
+
+MODELS = config["models"]
+MODELS_ZOOM = int(MODELS["zoom"]) if MODELS.get("zoom") is not None else max(ZOOMS)
+MODELS_BANDS = list(IMAGERY["bands"])
+MODELS_DIR = f"{RESULTS}/models/z{{zoom}}"
+MODELS_UNITS = ["pixel", "patch"] if int(MODELS["patch_size"]) > 1 else ["pixel"]
+MODELS_FEATURE_FLAGS = {
+    "use_bands": MODELS["features"]["bands"],
+    "pairs": MODELS["features"]["pairs"],
+    "indices": MODELS["features"]["indices"],
+}
+# unit/model -> predictions file (with {zoom}) of every compared model.
+MODELS_PREDICTIONS = {
+    f"{unit}/{name}": f"{MODELS_DIR}/{unit}/{folder}/predictions.parquet"
+    for unit in MODELS_UNITS
+    for name, folder in [
+        ("lasso", "lasso"),
+        ("logistic_l1", "logistic"),
+        *[(family, family) for family in MODELS["families"]],
+    ]
+}
+# The model the probability stage applies and exports (models.deploy).
+DEPLOYED_MODEL = f"{RESULTS}/models/z{MODELS_ZOOM}/pixel/{MODELS['deploy']}/model.json"
+
+PROBABILITY = config["probability"]
+PROBABILITY_DIR = f"{RESULTS}/probability/z{MODELS_ZOOM}"
+
+CHIPS = config["chips"]
+CHIPS_DIR = f"{RESULTS}/chips"
 
 
 wildcard_constraints:
@@ -22,11 +65,14 @@ wildcard_constraints:
     shard=r"[0-9A-Za-z_-]+",
     cellset=r"training|region",
     epoch="|".join(EPOCHS),
+    unit=r"pixel|patch",
+    linear=r"lasso|logistic",
+    family=r"hist_gradient_boosting|random_forest",
 
 
 # A cell set is a family of cells tables, one per zoom level, with their shards: the grid's
-# training cells (positives and negatives) and the land cells of the scan region. Tiles,
-# previews and later stages take any of them; a new set registers its checkpoint here.
+# training cells (positives and negatives) and the land cells of the region. Tiles, previews
+# and later stages take any of them; a new set registers its checkpoint here.
 CELLSETS = {
     "training": {
         "checkpoint": "grid_cells",
@@ -36,7 +82,7 @@ CELLSETS = {
     "region": {
         "checkpoint": "region_cells",
         "cells": f"{RESULTS}/grid/region/z{{zoom}}/cells.parquet",
-        "pixel_size_m": int(config["region"].get("pixel_size_m") or PIXEL_SIZE),
+        "pixel_size_m": int(REGION.get("pixel_size_m") or PIXEL_SIZE),
     },
 }
 
@@ -71,9 +117,99 @@ def per_shard(pattern, default_cellset="training"):
     return get_per_shard
 
 
-# Each stage file appends a function returning its final targets; `rule all` asks for them all.
-FINAL_OUTPUT_FUNCTIONS = []
+def get_level(wildcards):
+    """What one zoom level's cells depend on, and nothing else (see grid.steps.level_spec)."""
+    zoom = int(wildcards.zoom)
+    return {
+        "cell_size_m": CELL_SIZES[zoom],
+        "parent_zoom": zoom - 1 if zoom - 1 in CELL_SIZES else None,
+        "pixel_size_m": PIXEL_SIZE,
+        "min_overlap_fraction": float(GRID["min_overlap_fraction"]),
+        "max_cells_per_shard": int(GRID["max_cells_per_shard"]),
+        "shard_block_m": int(GRID["shard_block_m"]),
+    }
+
+
+def get_tile_request(wildcards):
+    """Only what the pixels depend on: a change of threads, memory or retries fetches nothing."""
+    return tile_request(IMAGERY, EPOCHS[wildcards.epoch])
+
+
+# Final targets of each stage; `rule all` and the stage target rules in the Snakefile ask for them.
+
+
+def get_grid_outputs():
+    """Every grid product of every zoom level, and the region's cells and map."""
+    targets = expand(
+        [
+            f"{RESULTS}/grid/z{{zoom}}/cells.parquet",
+            f"{RESULTS}/grid/z{{zoom}}/cells.gpkg",
+            f"{RESULTS}/grid/z{{zoom}}/locations.csv",
+            f"{RESULTS}/grid/z{{zoom}}/map.png",
+        ],
+        zoom=ZOOMS,
+    )
+    if REGION.get("extent") is not None:
+        targets += expand(
+            f"{RESULTS}/grid/region/z{{zoom}}/{{name}}",
+            zoom=REGION["zoom"],
+            name=["cells.parquet", "map.png"],
+        )
+    return targets
+
+
+def get_imagery_outputs():
+    """Status summaries and contact-sheet indexes of the training tiles (every zoom level) and
+    of the region's tiles, all of the training epoch."""
+    sets = [("training", zoom) for zoom in ZOOMS]
+    if REGION.get("extent") is not None:
+        sets.append(("region", int(REGION["zoom"])))
+    return [
+        path
+        for cellset, zoom in sets
+        for path in (
+            f"{RESULTS}/tiles/{cellset}/{TRAINING_EPOCH}/z{zoom}/status.csv",
+            f"{RESULTS}/previews/{cellset}/{TRAINING_EPOCH}/z{zoom}/sheets.csv",
+        )
+    ]
+
+
+def get_pixels_outputs():
+    return expand(f"{RESULTS}/pixels/z{{zoom}}/summary.csv", zoom=ZOOMS)
+
+
+def get_models_outputs():
+    base = f"{RESULTS}/models/z{MODELS_ZOOM}"
+    return [
+        f"{base}/comparison.csv",
+        f"{base}/channels.json",
+        f"{base}/pixel/lasso/weights.png",
+        f"{base}/pixel/logistic/weights.png",
+    ]
+
+
+def get_probability_outputs():
+    targets = [f"{PROBABILITY_DIR}/gee/mine_probability.js"]
+    if PROBABILITY["enabled"]:
+        targets.append(f"{PROBABILITY_DIR}/scores.parquet")
+    return targets
+
+
+def get_chips_outputs():
+    """The evaluation, when the chips folder exists (it is not shipped with minescan)."""
+    if Path(CHIPS["path"]).is_dir():
+        return [f"{CHIPS_DIR}/metrics.csv"]
+    logger.warning(f"chips.path {CHIPS['path']} not found: the real-chip evaluation is skipped")
+    return []
 
 
 def get_final_outputs():
-    return [path for function in FINAL_OUTPUT_FUNCTIONS for path in function()]
+    stages = [
+        get_grid_outputs,
+        get_imagery_outputs,
+        get_pixels_outputs,
+        get_models_outputs,
+        get_probability_outputs,
+        get_chips_outputs,
+    ]
+    return [path for stage in stages for path in stage()]

@@ -1,46 +1,5 @@
 # Grid stage (seed 002, 2.1 and 4.2 step 1): one nested grid of positive and negative cells per
 # zoom level, its map, and (region mode) every land cell of a region.
-GRID = config["grid"]
-
-
-def get_level(wildcards):
-    """What one zoom level's cells depend on, and nothing else (see grid.steps.level_spec)."""
-    zoom = int(wildcards.zoom)
-    return {
-        "cell_size_m": CELL_SIZES[zoom],
-        "parent_zoom": zoom - 1 if zoom - 1 in CELL_SIZES else None,
-        "pixel_size_m": PIXEL_SIZE,
-        "min_overlap_fraction": float(GRID["min_overlap_fraction"]),
-        "max_cells_per_shard": int(GRID["max_cells_per_shard"]),
-        "shard_block_m": int(GRID["shard_block_m"]),
-    }
-
-
-def get_grid_outputs():
-    """Every grid product of every configured zoom level."""
-    return expand(
-        [
-            f"{RESULTS}/grid/z{{zoom}}/cells.parquet",
-            f"{RESULTS}/grid/z{{zoom}}/cells.gpkg",
-            f"{RESULTS}/grid/z{{zoom}}/locations.csv",
-            f"{RESULTS}/grid/z{{zoom}}/map.png",
-        ],
-        zoom=ZOOMS,
-    )
-
-
-def get_region_outputs():
-    """The region's cells and their map, when a region is configured."""
-    if config["region"].get("extent") is None:
-        return []
-    zoom = config["region"]["zoom"]
-    return [
-        f"{RESULTS}/grid/region/z{zoom}/cells.parquet",
-        f"{RESULTS}/grid/region/z{zoom}/map.png",
-    ]
-
-
-FINAL_OUTPUT_FUNCTIONS.extend([get_grid_outputs, get_region_outputs])
 
 
 checkpoint grid_cells:
@@ -56,6 +15,7 @@ checkpoint grid_cells:
         negatives=canonical(config["negatives"]),
     log:
         f"{LOGS}/grid_cells/z{{zoom}}.log",
+    priority: 10
     benchmark:
         f"{BENCHMARKS}/grid_cells/z{{zoom}}.tsv"
     threads: 1
@@ -107,6 +67,7 @@ rule grid_map:
         title=lambda wc: f"minescan grid, zoom {wc.zoom}",
     log:
         f"{LOGS}/grid_map/z{{zoom}}.log",
+    priority: 10
     threads: 1
     resources:
         mem_mb=2000,

@@ -2,37 +2,6 @@
 # GeoTIFF per cell (Sentinel-2 bands of one date window + the _mine band) and a status table;
 # RGB previews and a contact sheet per shard. Tiles serve any cell set, pixel size and epoch:
 #   results/tiles/{cellset}/{epoch}/z{zoom}/{shard}/<cell_id>.tif
-from minescan.imagery.bands import check_bands
-from minescan.imagery.request import fetch_settings, tile_request
-
-IMAGERY = config["imagery"]
-check_bands(IMAGERY["bands"])
-TILES = f"{RESULTS}/tiles/{{cellset}}/{{epoch}}/z{{zoom}}"
-PREVIEWS = f"{RESULTS}/previews/{{cellset}}/{{epoch}}/z{{zoom}}"
-
-
-def get_tile_request(wildcards):
-    """Only what the pixels depend on: a change of threads, memory or retries fetches nothing."""
-    return tile_request(IMAGERY, EPOCHS[wildcards.epoch])
-
-
-def get_imagery_outputs():
-    """Status summaries and contact-sheet indexes of the training tiles (every zoom level) and
-    of the region's tiles, all of the training epoch."""
-    sets = [("training", zoom) for zoom in ZOOMS]
-    if config["region"].get("extent") is not None:
-        sets.append(("region", int(config["region"]["zoom"])))
-    return [
-        path
-        for cellset, zoom in sets
-        for path in (
-            f"{RESULTS}/tiles/{cellset}/{TRAINING_EPOCH}/z{zoom}/status.csv",
-            f"{RESULTS}/previews/{cellset}/{TRAINING_EPOCH}/z{zoom}/sheets.csv",
-        )
-    ]
-
-
-FINAL_OUTPUT_FUNCTIONS.append(get_imagery_outputs)
 
 
 rule tiles:

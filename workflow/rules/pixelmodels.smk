@@ -1,53 +1,7 @@
 # Pixel models (seed 002, section 3): training tables with grouped splits, LASSO and
 # L1-logistic paths, other model families, the comparison on held-out cells and the channel
 # ranking that the detection stage takes its channels from.
-from minescan.imagery.bands import DEFAULT_BANDS
 
-MODELS = config["models"]
-MODELS_ZOOM = int(MODELS["zoom"]) if MODELS.get("zoom") is not None else max(ZOOMS)
-MODELS_BANDS = list(config["imagery"].get("bands", DEFAULT_BANDS))
-MODELS_DIR = f"{RESULTS}/models/z{{zoom}}"
-MODELS_UNITS = ["pixel", "patch"] if int(MODELS["patch_size"]) > 1 else ["pixel"]
-MODELS_FEATURE_FLAGS = {
-    "use_bands": MODELS["features"]["bands"],
-    "pairs": MODELS["features"]["pairs"],
-    "indices": MODELS["features"]["indices"],
-}
-# The model the probability stage applies and exports (models.deploy).
-DEPLOYED_MODEL = f"{RESULTS}/models/z{MODELS_ZOOM}/pixel/{MODELS['deploy']}/model.json"
-
-
-wildcard_constraints:
-    unit=r"pixel|patch",
-    linear=r"lasso|logistic",
-    family=r"hist_gradient_boosting|random_forest",
-
-
-def model_predictions():
-    """unit/model -> predictions file (with {zoom}) of every compared model."""
-    out = {}
-    for unit in MODELS_UNITS:
-        out[f"{unit}/lasso"] = f"{MODELS_DIR}/{unit}/lasso/predictions.parquet"
-        out[f"{unit}/logistic_l1"] = f"{MODELS_DIR}/{unit}/logistic/predictions.parquet"
-        for family in MODELS["families"]:
-            out[f"{unit}/{family}"] = f"{MODELS_DIR}/{unit}/{family}/predictions.parquet"
-    return out
-
-
-MODELS_PREDICTIONS = model_predictions()
-
-
-def get_models_outputs():
-    base = f"{RESULTS}/models/z{MODELS_ZOOM}"
-    return [
-        f"{base}/comparison.csv",
-        f"{base}/channels.json",
-        f"{base}/pixel/lasso/weights.png",
-        f"{base}/pixel/logistic/weights.png",
-    ]
-
-
-FINAL_OUTPUT_FUNCTIONS.append(get_models_outputs)
 
 
 rule models_dataset:

@@ -1,15 +1,6 @@
 # Pixel tables (seed 002, 2.2, 3_gtiff_csv_s2): per shard of the training tiles, one row per
 # valid pixel with the bands, the signed distance to the nearest polygon edge, the mine label
 # and the cell metadata.
-PIXELS = config["pixels"]
-TRAINING_TILES = f"{RESULTS}/tiles/training/{TRAINING_EPOCH}/z{{zoom}}"
-
-
-def get_pixels_outputs():
-    return expand(f"{RESULTS}/pixels/z{{zoom}}/summary.csv", zoom=ZOOMS)
-
-
-FINAL_OUTPUT_FUNCTIONS.append(get_pixels_outputs)
 
 
 # A shard named "summary" would otherwise make the zoom summary ambiguous.

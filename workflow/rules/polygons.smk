@@ -12,6 +12,7 @@ rule clean_polygons:
         schema=config["polygons"].get("schema", "auto"),
     log:
         f"{LOGS}/clean_polygons.log",
+    priority: 10
     benchmark:
         f"{BENCHMARKS}/clean_polygons.tsv"
     threads: 1

@@ -1,17 +1,5 @@
 # Probability (seed 002, 3.3): the deployed pixel model applied to every training tile of the
 # models' zoom (probability COGs and per-cell scores), and exported for Earth Engine.
-PROBABILITY = config["probability"]
-PROBABILITY_DIR = f"{RESULTS}/probability/z{MODELS_ZOOM}"
-
-
-def get_probability_outputs():
-    targets = [f"{PROBABILITY_DIR}/gee/mine_probability.js"]
-    if PROBABILITY["enabled"]:
-        targets.append(f"{PROBABILITY_DIR}/scores.parquet")
-    return targets
-
-
-FINAL_OUTPUT_FUNCTIONS.append(get_probability_outputs)
 
 
 rule probability:

@@ -1,23 +1,20 @@
-"""Audit the rules for what the SLURM profile relies on (issue 5).
-
-    python tests/slurm/check_rules.py [Snakefile or .smk files...]
+"""Audit of the rules for what the SLURM profile relies on.
 
 Every rule that runs something must declare `threads:` and `resources:` with `mem_mb` and
 `runtime` (minutes), unless it is a `localrules:` entry; rules asking for a GPU (`gpu=`) also
 declare `cpus_per_gpu`; download and small aggregation rules (by name) should be local; training
 and inference rules (by name) should ask for a GPU. Reads the files as text, so it needs no
-config and no installed workflow. Prints one line per gap; exits 1 if there is any.
+config and no installed workflow.
 """
 
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 RULE = re.compile(r"^(rule|checkpoint) (\w+):", re.MULTILINE)
-LOCALRULES = re.compile(r"^localrules:\s*(.+)$", re.MULTILINE)
+LOCALRULES = re.compile(r"^localrules:((?:\s*\w+,?)+)", re.MULTILINE)
 # A rule without one of these only collects inputs (like `all`) and never becomes a job.
 RUNS = re.compile(r"^\s+(shell|script|run|notebook|wrapper|cwl):", re.MULTILINE)
 SHOULD_BE_LOCAL = re.compile(r"download|fetch|_summary$|^summary")
@@ -40,7 +37,7 @@ def audit(files: list[Path]) -> list[str]:
         name.strip()
         for text in texts
         for line in LOCALRULES.findall(text)
-        for name in line.split(",")
+        for name in re.split(r"[,\s]+", line)
         if name.strip()
     }
     gaps = []
@@ -68,17 +65,19 @@ def audit(files: list[Path]) -> list[str]:
     return gaps
 
 
-def main(argv: list[str]) -> int:
-    files = [Path(arg) for arg in argv] or [
-        REPO / "Snakefile",
-        *sorted((REPO / "workflow" / "rules").glob("*.smk")),
+def test_every_rule_declares_what_the_cluster_profile_needs():
+    files = [REPO / "Snakefile", *sorted((REPO / "workflow" / "rules").glob("*.smk"))]
+    assert audit(files) == []
+
+
+def test_the_audit_finds_a_rule_without_resources(tmp_path):
+    smk = tmp_path / "bad.smk"
+    smk.write_text(
+        "rule train_detector:\n    output:\n        'x'\n    shell:\n        'touch x'\n"
+    )
+    assert audit([smk]) == [
+        "train_detector: no threads",
+        "train_detector: no resources mem_mb",
+        "train_detector: no resources runtime",
+        "train_detector: looks like training or inference; no gpu=1",
     ]
-    gaps = audit(files)
-    for gap in gaps:
-        print(gap)
-    print(f"{len(gaps)} gap(s) in {len(files)} file(s)", file=sys.stderr)
-    return 1 if gaps else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
