@@ -69,13 +69,6 @@ def check_bands(bands: Sequence[str], key: str = "imagery.bands") -> tuple[str, 
     return names
 
 
-def file_band_token(name: str) -> str:
-    """The band as it appears in Sentinel-2 product file names: ``B2`` -> ``B02``."""
-    if name.startswith("B") and name[1:].isdigit():
-        return f"B{int(name[1:]):02d}"
-    return name
-
-
 def normalise_band_name(token: str) -> str | None:
     """``B02``/``b2``/``B8A``/``AOT`` -> the minescan name, or None when it is no known band."""
     upper = token.upper()

@@ -11,6 +11,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from minescan.errors import MinescanInputError
+from minescan.outputs import read_provenance
 from minescan.pixelmodels.features import Feature, build_features
 
 LOG = logging.getLogger(__name__)
@@ -40,6 +41,12 @@ def sample_rows(table: pd.DataFrame, share: float, seed: Sequence[int]) -> pd.Da
     rng = np.random.default_rng(list(seed))
     take = np.sort(rng.choice(len(table), size=round(len(table) * share), replace=False))
     return table.iloc[take]
+
+
+def sampled_fraction(path: str | Path) -> float:
+    """The share of valid pixels the pixels stage kept in this table (its provenance)."""
+    params = read_provenance(path).get("params", {})
+    return float(params.get("sample_fraction", 1.0))
 
 
 def total_rows(paths: Sequence[str | Path]) -> int:

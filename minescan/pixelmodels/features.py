@@ -143,7 +143,3 @@ def compute_features(columns: Mapping[str, np.ndarray], features: Sequence[Featu
     for j, f in enumerate(features):
         out[:, j] = cache[f.a] if f.b is None else normalized_difference(cache[f.a], cache[f.b])
     return out
-
-
-def feature_names(features: Sequence[Feature]) -> list[str]:
-    return [f.name for f in features]

@@ -62,7 +62,7 @@ class LinearModel:
     meta: dict = field(default_factory=dict)
 
     def sparse(self) -> LinearModel:
-        """The same model restricted to its non-zero weights (what a scan computes)."""
+        """The same model restricted to its non-zero weights (what the tiles get)."""
         keep = np.flatnonzero(self.weights != 0)
         return LinearModel(
             [self.features[i] for i in keep],

@@ -17,6 +17,7 @@ from minescan.pixelmodels.dataset import (
     drop_edge_pixels,
     read_pixel_table,
     sample_rows,
+    sampled_fraction,
     split_arrays,
     total_rows,
 )
@@ -61,7 +62,11 @@ def build_datasets(
             continue
         pixel_parts.append(sample_rows(table, share, (seed, i)))
         if patch_size > 1:
-            patch_parts.append(make_patches(table, list(bands), patch_size))
+            # A patch needs half its pixels; of a sampled table, half of those sampled.
+            min_fraction = 0.5 * sampled_fraction(path)
+            patch_parts.append(
+                make_patches(table, list(bands), patch_size, min_fraction=min_fraction)
+            )
         LOG.info("  shard %d/%d: %d pixels", i + 1, len(tables), len(table))
     pixels = pd.concat(pixel_parts, ignore_index=True)
     cells = pixels.drop_duplicates("cell_id")[["cell_id", "label", "country", "climate"]]
@@ -71,7 +76,7 @@ def build_datasets(
     write_parquet(pixels, pixel_out, provenance)
     patches = pd.concat(patch_parts, ignore_index=True) if patch_parts else pixels.iloc[:0]
     if len(patches) > max_rows:
-        patches = sample_rows(patches, max_rows / len(patches), (seed, -1))
+        patches = sample_rows(patches, max_rows / len(patches), (seed, len(tables)))
     patches = patches.assign(split=patches["cell_id"].map(split).to_numpy())
     patches = patches[patches["split"].notna()].reset_index(drop=True)
     LOG.info("patch dataset (%d x %d pixels): %d rows", patch_size, patch_size, len(patches))
@@ -120,6 +125,13 @@ def run_linear_path(
     X["train"] = compute_features(train, features)
     truth = {s: (p["mine"].to_numpy() > 0.5).astype(np.float32) for s, p in parts.items()}
     truth["train"] = (train["mine"].to_numpy() > 0.5).astype(np.float32)
+    for split in ("train", "validation"):
+        if len(np.unique(truth[split])) < 2:
+            raise MinescanInputError(
+                dataset,
+                f"the {split} {unit}s hold {len(truth[split])} rows of one class only",
+                "give the models more cells (more polygons, a larger pixels.sample_fraction)",
+            )
     if kind == "lasso":
         y_train = target_values(train, target if unit == "pixel" else "mine", distance_clip_m)
         y_val = target_values(

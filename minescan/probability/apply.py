@@ -123,7 +123,7 @@ def _row_windows(height: int, width: int, block_pixels: int) -> Iterator[tuple[i
         yield start, min(start + rows, height)
 
 
-def scan_tile(
+def probability_tile(
     tile_path: str | Path,
     out_path: str | Path,
     compiled: CompiledModel,
@@ -193,7 +193,7 @@ def summarize(
     }
 
 
-def scan_tiles(
+def probability_tiles(
     tile_paths: Sequence[str | Path],
     out_dir: str | Path,
     model: LinearModel,
@@ -204,7 +204,7 @@ def scan_tiles(
 ) -> list[dict]:
     compiled = CompiledModel.from_model(model)
     LOG.info(
-        "scanning %d tiles with %d bands, %d band terms, %d pair terms",
+        "applying the model to %d tiles with %d bands, %d band terms, %d pair terms",
         len(tile_paths),
         len(compiled.bands),
         int(np.count_nonzero(compiled.band_weights)),
@@ -213,7 +213,9 @@ def scan_tiles(
     rows = []
     for i, path in enumerate(tile_paths):
         out = Path(out_dir) / f"{Path(path).stem}.tif"
-        rows.append(scan_tile(path, out, compiled, threshold, block_pixels=block_pixels, tags=tags))
+        rows.append(
+            probability_tile(path, out, compiled, threshold, block_pixels=block_pixels, tags=tags)
+        )
         if (i + 1) % 10 == 0 or i + 1 == len(tile_paths):
-            LOG.info("  scanned %d/%d tiles", i + 1, len(tile_paths))
+            LOG.info("  %d/%d tiles done", i + 1, len(tile_paths))
     return rows

@@ -11,7 +11,7 @@ import pandas as pd
 
 from minescan.outputs import geotiff_tags, write_parquet, write_text
 from minescan.pixelmodels.linear import LinearModel
-from minescan.probability.apply import scan_tiles
+from minescan.probability.apply import probability_tiles
 from minescan.probability.gee import ee_expression, javascript_source, python_source
 
 LOG = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ def probability_shard(
     LOG.info("%d of %d cells of the shard have a tile", len(tiles), len(table))
     linear = LinearModel.load(model)
     Path(out_dir).mkdir(parents=True, exist_ok=True)
-    rows = scan_tiles(
+    rows = probability_tiles(
         tiles,
         out_dir,
         linear,

@@ -1,11 +1,11 @@
-"""Benchmark of the pixel models (not a test): scan throughput and LASSO path training time.
+"""Benchmark of the pixel models (not a test): probability throughput and LASSO path training time.
 
     python tests/benchmarks/bench_models.py [--pixels 1000000] [--scan-pixels 16000000]
 
 On simulated pixel tables (fixtures.pixel_tables) it trains the LASSO path on one
 million pixels (all 66 features of 11 bands), the L1-logistic path, picks the deployed sparse
 model as the workflow does, and measures on one core:
-- scan: the compiled sparse model on uint16 bands, blocked float32 numpy;
+- probability: the compiled sparse model on uint16 bands, blocked float32 numpy;
 - scikit-learn: computing the full feature matrix and ``predict_proba`` of a
   LogisticRegression on it (same pixels), and ``predict_proba`` alone.
 """

@@ -30,6 +30,8 @@ import pandas as pd
 import pytest
 import yaml
 
+from minescan.outputs import PROVENANCE_KEY
+
 pytestmark = pytest.mark.slurm
 
 REPO = Path(__file__).resolve().parents[2]
@@ -133,7 +135,8 @@ def smallest_shard_tiles(workdir: Path) -> str:
         shards += [(n, zoom, shard) for n, shard in zip(frame.n_cells, frame.shard, strict=True)]
     assert shards, "the grid stage wrote no shards"
     _, zoom, shard = min(shards)
-    return f"results/tiles/{zoom}/{shard}.status.csv"
+    epoch = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["imagery"]["epoch"]
+    return f"results/tiles/training/{epoch}/{zoom}/{shard}.status.csv"
 
 
 def snakemake(
@@ -200,7 +203,7 @@ def assert_same_file(local: Path, slurm: Path) -> None:
     if local.suffix in {".parquet", ".csv", ".gpkg"}:
         pd.testing.assert_frame_equal(read_table(local), read_table(slurm))
     elif local.suffix == ".json":
-        drop = {"provenance", "created", "created_at", "host", "hostname"}
+        drop = {PROVENANCE_KEY, "created", "created_at", "host", "hostname"}
         parsed = [json.loads(path.read_text()) for path in (local, slurm)]
         if all(isinstance(item, dict) for item in parsed):
             parsed = [{k: v for k, v in item.items() if k not in drop} for item in parsed]

@@ -5,8 +5,10 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from fixtures.pixel_tables import BANDS, write_tables
+from fixtures.pixel_tables import BANDS, pixel_table, write_tables
 
+from minescan.errors import MinescanInputError
+from minescan.outputs import write_parquet
 from minescan.pixelmodels import steps
 from minescan.pixelmodels.linear import LinearModel
 from minescan.probability.gee import evaluate_probability
@@ -15,23 +17,28 @@ from minescan.probability.steps import export_gee
 FLAGS = {"use_bands": True, "pairs": True, "indices": True}
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    root = tmp_path_factory.mktemp("models")
-    tables = write_tables(root / "pixels", n_shards=2, n_cells=16)
+def _datasets(tables, root, max_rows=8000):
     steps.build_datasets(
         tables=tables,
         pixel_out=str(root / "pixel.parquet"),
         patch_out=str(root / "patch.parquet"),
         bands=BANDS,
-        max_rows=8000,
+        max_rows=max_rows,
         seed=3,
         split_by="cell",
         fractions=[0.6, 0.2, 0.2],
         edge_buffer_m=0,
         patch_size=4,
-        provenance={"test": True},
+        provenance={},
     )
+    return pd.read_parquet(root / "patch.parquet")
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    root = tmp_path_factory.mktemp("models")
+    tables = write_tables(root / "pixels", n_shards=2, n_cells=16)
+    _datasets(tables, root)
     preds = {}
     for unit in ("pixel", "patch"):
         for kind in ("lasso", "logistic"):
@@ -146,3 +153,48 @@ def test_channels_and_gee_export_of_the_deployed_model(trained):
         evaluate_probability(model, data), model.probability(data), atol=1e-6
     )
     assert (root / "expr.txt").read_text().strip() in (root / "ee.py").read_text()
+
+
+def test_a_split_of_one_class_is_a_clear_error(trained, tmp_path):
+    root, _ = trained
+    data = pd.read_parquet(root / "pixel.parquet")
+    data.loc[data["split"] == "validation", "mine"] = 0
+    one_class = tmp_path / "one_class.parquet"
+    data.to_parquet(one_class)
+    with pytest.raises(MinescanInputError, match="validation pixels hold .* of one class only"):
+        steps.run_linear_path(
+            dataset=str(one_class),
+            kind="logistic",
+            unit="pixel",
+            bands=BANDS,
+            feature_flags=FLAGS,
+            target="mine",
+            distance_clip_m=100,
+            n_lambdas=4,
+            lambda_min_ratio=1e-2,
+            max_rows=1000,
+            tolerance=0.01,
+            seed=0,
+            out={},
+            provenance={},
+        )
+
+
+def test_patches_of_sampled_pixel_tables_count_against_the_sample(tmp_path):
+    """A pixel table keeping a quarter of the pixels still gives patches: a patch needs half
+    of the pixels the sample can hold, not half of all."""
+    full = pixel_table(12, seed=1)
+    thinned = full.sample(frac=0.25, random_state=0)
+    sampled = tmp_path / "sampled.parquet"
+    write_parquet(thinned, sampled, {"params": {"sample_fraction": 0.25}})
+    unmarked = tmp_path / "unmarked.parquet"
+    thinned.to_parquet(unmarked)
+    complete = _datasets([str(sampled)], tmp_path / "a")
+    assert len(complete) > 0.8 * len(full) / 16
+    assert len(_datasets([str(unmarked)], tmp_path / "b")) < 0.1 * len(complete)
+
+
+def test_patch_dataset_is_capped_at_max_rows(tmp_path):
+    tables = write_tables(tmp_path / "pixels", n_shards=2, n_cells=8)
+    patches = _datasets(tables, tmp_path, max_rows=150)
+    assert 100 < len(patches) <= 200

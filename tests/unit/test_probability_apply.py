@@ -1,4 +1,4 @@
-"""The fast scan computes the reference model's probabilities and writes valid COGs."""
+"""Applying the model to tiles gives the reference model's probabilities, in valid COGs."""
 
 import numpy as np
 import pytest
@@ -12,7 +12,7 @@ from minescan.probability.apply import (
     PROBABILITY_NODATA,
     PROBABILITY_SCALE,
     CompiledModel,
-    scan_tiles,
+    probability_tiles,
 )
 
 
@@ -60,8 +60,8 @@ def test_scan_tile_writes_probability_cog_and_cell_scores(tmp_path):
         dst.descriptions = (*BANDS, "_mine")
         dst.update_tags(cell_id="c1")
     model = _model()
-    rows = scan_tiles([path], tmp_path / "scan", model, 0.5, block_pixels=1000)
-    with rasterio.open(tmp_path / "scan" / "c1.tif") as src:
+    rows = probability_tiles([path], tmp_path / "probability", model, 0.5, block_pixels=1000)
+    with rasterio.open(tmp_path / "probability" / "c1.tif") as src:
         out = src.read(1)
         assert src.crs.to_epsg() == 32750 and src.nodata == PROBABILITY_NODATA
         assert src.scales[0] == pytest.approx(1 / PROBABILITY_SCALE)
