@@ -15,7 +15,6 @@ from typing import Any
 
 import pandas as pd
 
-from minescan.atomic import atomic_path
 from minescan.cells import (
     Cell,
     PolygonsByCrs,
@@ -29,6 +28,7 @@ from minescan.imagery.backends.base import Backend
 from minescan.imagery.errors import CellSkipped
 from minescan.imagery.request import backend_options
 from minescan.imagery.tile import write_tile
+from minescan.outputs import write_csv
 from minescan.provenance import provenance
 
 log = logging.getLogger(__name__)
@@ -130,8 +130,7 @@ def make_shard_tiles(
             pool.shutdown(cancel_futures=True)  # stop at the first bad cell
             raise
     frame = pd.DataFrame(rows, columns=list(STATUS_COLUMNS))
-    with atomic_path(status) as tmp:
-        frame.to_csv(tmp, index=False)
+    write_csv(frame, status)
     counts = frame["status"].value_counts().to_dict()
     log.info("shard %s: %s", shard, counts)
     return frame
@@ -143,6 +142,5 @@ def summarise_status(status_files: list[str | Path], out: str | Path) -> pd.Data
         pd.read_csv(path).assign(shard=Path(path).name.split(".")[0]) for path in status_files
     ]
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=STATUS_COLUMNS)
-    with atomic_path(out) as tmp:
-        frame.to_csv(tmp, index=False)
+    write_csv(frame, out)
     return frame

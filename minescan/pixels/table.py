@@ -30,7 +30,7 @@ from minescan.cells import (
     read_polygons,
 )
 from minescan.imagery.tile import read_tile, tile_tags
-from minescan.outputs import parquet_metadata
+from minescan.outputs import parquet_metadata, write_csv
 from minescan.pixels.distance import SignedDistance
 from minescan.provenance import provenance
 
@@ -185,6 +185,5 @@ def summarise_pixels(tables: Sequence[str | Path], out: str | Path) -> pd.DataFr
             }
         )
     frame = pd.DataFrame(records, columns=["shard", "rows", "mine_rows", "cells", "simulated"])
-    with atomic_path(out) as tmp:
-        frame.to_csv(tmp, index=False)
+    write_csv(frame, out)
     return frame

@@ -3,7 +3,6 @@
 # ranking that the detection stage takes its channels from.
 
 
-
 rule models_dataset:
     input:
         tables=per_shard(f"{RESULTS}/pixels/z{{zoom}}/{{shard}}.parquet"),
