@@ -122,6 +122,16 @@ def test_region_tiles_use_the_coarser_pixel_size(demo):
     assert summary["width"] == config["grid"]["cell_size_m"] // pixel
 
 
+def test_report_collects_every_stage(demo):
+    run = _snakemake(demo, "--report", "report.html")
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "ERROR/3" not in run.stderr  # a caption that does not render
+    html = (demo / "report.html").read_text()
+    for category in ("Grid", "Imagery", "Pixel models"):
+        assert f'"{category}"' in html
+    assert html.count("map.png") >= len(_config(demo)["grid"]["zoom_levels"])
+
+
 def test_rerun_is_a_no_op(demo):
     assert _planned_jobs(demo, _config(demo)) == {}
 
