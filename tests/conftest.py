@@ -1,11 +1,20 @@
-"""Shared fixtures: paths to the shipped sample and to the real data in ../shared/data."""
+"""Shared fixtures: paths to the shipped sample and to the real data in ../shared/data.
+
+Thread pools are pinned before any numerical library loads, as Snakemake pins them for a
+job: the suite runs the same on a laptop and on a 2-core CI machine, and tests that call
+model code directly do not take every core.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-import pytest
+TEST_THREADS = "2"
+for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(variable, TEST_THREADS)
+
+import pytest  # noqa: E402  (after the thread pins)
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"

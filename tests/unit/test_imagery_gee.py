@@ -56,7 +56,8 @@ class FakeEE:
         self.data = Data()
 
 
-CELL = cell_from_row(cell_row(32750, 511120, 9944740, 1280))
+CELL_ROW = cell_row(32750, 511120, 9944740, 1280)
+CELL = cell_from_row(CELL_ROW)
 BANDS = ("B2", "B3", "B4", "B8", "B11")
 
 
@@ -106,6 +107,14 @@ def test_request_is_one_geotiff_on_the_cells_own_grid():
     inner: list = []
     mask(Call(inner, "image"))
     assert ("select", ("cs_cdf",)) in inner and ("gte", (0.6,)) in inner
+
+
+def test_coarser_pixels_ask_for_fewer_pixels_over_the_same_ground():
+    coarse = cell_from_row(CELL_ROW, pixel_size=40)
+    grid = backend(FakeEE()).request(coarse)["grid"]
+    assert grid["dimensions"] == {"width": 32, "height": 32}
+    assert grid["affineTransform"]["scaleX"] == 40.0
+    assert grid["affineTransform"]["translateX"] == 511120.0
 
 
 def test_quota_and_server_errors_are_retried():

@@ -77,6 +77,20 @@ def test_20m_and_60m_bands_are_resampled_to_10m(virginia_tile):
 
 
 @needs_sentinel2
+def test_coarser_pixels_average_the_10m_pixels(virginia_tile):
+    """A pyramid level at 20 m: each pixel is the mean of the four 10 m pixels it covers."""
+    cell, fine = virginia_tile
+    coarse_cell = cell_from_row(virginia_rows()[0], pixel_size=20)
+    coarse = LocalBackend(path=VIRGINIA, bands=("B4",), patterns=("s2_B*.tif",)).fetch(
+        coarse_cell, None
+    )
+    assert coarse.data.shape == (1, 64, 64)
+    red = fine.data[BANDS.index("B4")].astype(float)
+    means = red.reshape(64, 2, 64, 2).mean(axis=(1, 3))
+    assert np.abs(coarse.data[0] - means).max() <= 1
+
+
+@needs_sentinel2
 def test_scale_and_offset_bring_float_reflectance_to_uint16(tmp_path, virginia_tile):
     cell, image = virginia_tile
     with rasterio.open(VIRGINIA / "s2_B04.tif") as src:
