@@ -18,3 +18,7 @@ class CellSkipped(Exception):
 
 class ImageryServiceError(RuntimeError):
     """A remote imagery service (Earth Engine, a STAC API) failed after all retries."""
+
+
+class ShardFailed(RuntimeError):
+    """More cells of a shard failed than ``imagery.max_failed_fraction`` allows."""

@@ -3,7 +3,8 @@
 Snakemake reruns a job when its params change, so the tiles rule passes only the settings its
 backend computes pixels from (``tile_request``). Settings of how a backend talks to its service
 (retries, back-off, concurrency, the billing project) change no pixel: they travel separately
-(``fetch_settings``), so tuning them never fetches a tile again.
+(``fetch_settings``, with the share of failed cells a shard tolerates), so tuning them never
+fetches a tile again.
 """
 
 from __future__ import annotations
@@ -61,9 +62,13 @@ class FetchSettings(Mapping):
 
 
 def fetch_settings(imagery: Mapping[str, Any]) -> FetchSettings:
+    """The backend's fetch settings and the share of failed cells a shard tolerates."""
     backend = str(imagery["backend"])
     own = imagery.get(backend) or {}
-    return FetchSettings({k: own[k] for k in FETCH_KEYS if k in own})
+    settings = {k: own[k] for k in FETCH_KEYS if k in own}
+    if "max_failed_fraction" in imagery:
+        settings["max_failed_fraction"] = imagery["max_failed_fraction"]
+    return FetchSettings(settings)
 
 
 def backend_options(request: Mapping[str, Any], fetch: Mapping[str, Any]) -> dict[str, Any]:

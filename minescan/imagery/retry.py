@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import random
 import time
@@ -23,8 +24,12 @@ def with_retries(
     backoff_s: float = 2.0,
     max_backoff_s: float = 120.0,
     sleep: Callable[[float], None] = time.sleep,
+    before_retry: Callable[[], None] | None = None,
 ) -> T:
-    """Run ``call``; retry transient failures, then raise ImageryServiceError naming ``what``."""
+    """Run ``call``; retry transient failures, then raise ImageryServiceError naming ``what``.
+
+    ``before_retry`` runs before each new attempt (e.g. to forget a cached failure).
+    """
     for attempt in range(1, attempts + 1):
         try:
             return call()
@@ -42,4 +47,22 @@ def with_retries(
                 "%s: attempt %d failed (%s); retrying in %.1f s", what, attempt, error, delay
             )
             sleep(delay)
+            if before_retry is not None:
+                before_retry()
     raise AssertionError("unreachable")
+
+
+def forget_remote_reads() -> None:
+    """Clear GDAL's cache of remote files (``/vsicurl/``).
+
+    GDAL remembers a URL that failed to open (a dropped connection, a 503) as missing, so a
+    retry would fail at once without asking the server again. rasterio does not expose
+    ``VSICurlClearCache``; it is called in the GDAL library rasterio loaded.
+    """
+    with open("/proc/self/maps") as maps:
+        paths = {line.split()[-1] for line in maps if "libgdal" in line and "/" in line}
+    for path in sorted(paths):
+        try:
+            ctypes.CDLL(path).VSICurlClearCache()
+        except (OSError, AttributeError):  # not this platform's GDAL: nothing cached to clear
+            log.debug("VSICurlClearCache not found in %s", path)

@@ -1,8 +1,11 @@
 """All tiles of one shard: fetch each cell, add the ``_mine`` band, write COGs and a status table.
 
-A cell without usable imagery (not covered, cloudy, no valid pixels) gets a status row with the
-reason and the rest of the shard goes on; bad input or an unreachable service stops the shard
-with an error naming the cell and file (tiles are written atomically, none is left half-written).
+Every cell gets a status row. A cell without usable imagery (not covered, cloudy, no valid
+pixels) is recorded with the reason; so is a cell whose fetch failed (a corrupt asset, a
+missing band, a service still failing after its retries), and the rest of the shard goes on.
+The shard fails only when more than ``max_failed_fraction`` of its cells failed, with a message
+listing them. Tiles go through the tile store (``store.py``): a rerun after a crash, a kill or
+a failed shard fetches only the cells the store lacks, with the same result.
 """
 
 from __future__ import annotations
@@ -25,8 +28,9 @@ from minescan.cells import (
 )
 from minescan.imagery.backends import make_backend
 from minescan.imagery.backends.base import Backend
-from minescan.imagery.errors import CellSkipped
+from minescan.imagery.errors import CellSkipped, ShardFailed
 from minescan.imagery.request import backend_options
+from minescan.imagery.store import TileStore
 from minescan.imagery.tile import write_tile
 from minescan.outputs import write_csv
 from minescan.provenance import provenance
@@ -42,41 +46,48 @@ STATUS_COLUMNS = (
     "valid_fraction",
     "mine_fraction",
 )
+FAILED = "failed"
 
 
 def make_tile(
     cell: Cell,
     backend: Backend,
     polygons: PolygonsByCrs,
-    out_dir: Path,
+    store: TileStore,
     record: Mapping[str, Any],
     compress: str = "deflate",
 ) -> dict[str, Any]:
-    """Fetch and write one cell's tile; the cell's status row."""
+    """Fetch one cell into the store; the cell's status row (kept in the store unless the
+    fetch failed, so that a rerun tries a failed cell again)."""
     mine = mine_mask(cell, polygons.near(cell.epsg, cell.bounds))
     row = {
         "cell_id": cell.cell_id,
         "name": cell.name,
         "label": (cell.metadata or {}).get("label"),
         "mine_fraction": float(mine.mean()),
+        "tile": None,
+        "valid_fraction": None,
     }
     try:
         image = backend.fetch(cell, mine)
+        write_tile(store.tile(cell.cell_id), cell, image, mine, record, compress=compress)
     except CellSkipped as skipped:
         log.warning("cell %s (%s): %s: %s", cell.cell_id, cell.name, skipped.status, skipped.reason)
-        return {**row, "status": skipped.status, "reason": skipped.reason, "tile": None}
-    except Exception as error:
-        error.add_note(f"while making the tile of cell {cell.cell_id} ({cell.name})")
-        raise
-    path = out_dir / f"{cell.cell_id}.tif"
-    write_tile(path, cell, image, mine, record, compress=compress)
-    return {
-        **row,
-        "status": "ok",
-        "reason": "",
-        "tile": path.name,
-        "valid_fraction": float(image.valid.mean()),
-    }
+        row.update(status=skipped.status, reason=skipped.reason)
+        store.keep(row)
+        return row
+    except Exception as error:  # recorded per cell; too many of them fail the shard
+        reason = f"{type(error).__name__}: {error}"
+        log.error("cell %s (%s) failed: %s", cell.cell_id, cell.name, reason)
+        return {**row, "status": FAILED, "reason": reason}
+    row.update(
+        status="ok",
+        reason="",
+        tile=f"{cell.cell_id}.tif",
+        valid_fraction=float(image.valid.mean()),
+    )
+    store.keep(row)
+    return row
 
 
 def make_shard_tiles(
@@ -90,50 +101,87 @@ def make_shard_tiles(
     fetch: Mapping[str, Any] | None = None,
     pixel_size: float = 10.0,
     threads: int = 1,
+    store_dir: str | Path | None = None,
     backend: Backend | None = None,
 ) -> pd.DataFrame:
     """Write ``tiles_dir/<cell_id>.tif`` for every cell of ``shard`` and the status table.
 
     ``imagery`` is what the pixels depend on (``request.tile_request``); ``fetch`` holds the
-    retries and concurrency of a remote backend, which change no pixel.
+    retries and concurrency of a remote backend and the shard's ``max_failed_fraction``, which
+    change no pixel. ``store_dir`` (default: ``.tile_store`` beside ``tiles_dir``) keeps the
+    tiles across reruns.
     """
+    fetch = dict(fetch or {})
+    max_failed = float(fetch.pop("max_failed_fraction", 0.0))
     table = read_cells(cells, shard)
-    backend = backend or make_backend(backend_options(imagery, fetch or {}), threads)
-    index = PolygonsByCrs(read_polygons(polygons))
     shard_cells = [cell_from_row(row, pixel_size) for row in table.to_dict("records")]
-    for epsg in sorted({c.epsg for c in shard_cells}):
-        index.in_crs(epsg)  # reproject before the worker threads share the index
     out_dir = Path(tiles_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    record = provenance({"imagery": dict(imagery), "shard": shard, "pixel_size_m": pixel_size})
-    record["backend"] = backend.describe()
+    store = TileStore(store_dir or out_dir.parent / ".tile_store", imagery, pixel_size)
+    bands = tuple(imagery["bands"])
+    stored = {cell.cell_id: store.cached_row(cell, bands) for cell in shard_cells}
+    missing = [cell for cell in shard_cells if stored[cell.cell_id] is None]
     log.info(
-        "shard %s: %d cells, backend %s (%d at a time)",
+        "shard %s: %d cells, %d from the tile store %s, %d to fetch",
         shard,
         len(shard_cells),
-        backend.name,
-        backend.concurrency,
+        len(shard_cells) - len(missing),
+        store.folder,
+        len(missing),
     )
+    fetched = _fetch(missing, imagery, fetch, polygons, store, pixel_size, threads, backend, shard)
+    rows = [stored[c.cell_id] or fetched[c.cell_id] for c in shard_cells]
+    for row in rows:
+        if row["status"] == "ok":
+            store.link(row["cell_id"], out_dir)
+    frame = pd.DataFrame(rows, columns=list(STATUS_COLUMNS))
+    log.info("shard %s: %s", shard, frame["status"].value_counts().to_dict())
+    failed = frame[frame["status"] == FAILED]
+    if len(failed) > max_failed * len(frame):
+        listing = "; ".join(f"{r.cell_id}: {r.reason}" for r in failed.itertuples())
+        raise ShardFailed(
+            f"shard {shard}: {len(failed)} of {len(frame)} cells failed, more than "
+            f"imagery.max_failed_fraction ({max_failed:g}): {listing}. The tiles already "
+            "fetched are kept; rerun to fetch only the rest"
+        )
+    write_csv(frame, status)
+    return frame
+
+
+def _fetch(
+    cells: list[Cell],
+    imagery: Mapping[str, Any],
+    fetch: Mapping[str, Any],
+    polygons: str | Path,
+    store: TileStore,
+    pixel_size: float,
+    threads: int,
+    backend: Backend | None,
+    shard: str,
+) -> dict[str, dict[str, Any]]:
+    """Fetch ``cells`` into the store, ``backend.concurrency`` at a time; rows by cell id."""
+    if not cells:
+        return {}
+    backend = backend or make_backend(backend_options(imagery, fetch), threads)
+    index = PolygonsByCrs(read_polygons(polygons))
+    for epsg in sorted({c.epsg for c in cells}):
+        index.in_crs(epsg)  # reproject before the worker threads share the index
+    # The tile is a function of the cell and the request: no shard in its provenance.
+    record = provenance({"imagery": dict(imagery), "pixel_size_m": pixel_size})
+    record["backend"] = backend.describe()
     compress = str(imagery.get("compress") or (imagery.get("cog") or {}).get("compress", "deflate"))
-    rows = []
+    log.info("backend %s, %d cells at a time", backend.name, backend.concurrency)
+    rows = {}
     with ThreadPoolExecutor(max_workers=backend.concurrency) as pool:
         futures = [
-            pool.submit(make_tile, cell, backend, index, out_dir, record, compress)
-            for cell in shard_cells
+            pool.submit(make_tile, cell, backend, index, store, record, compress) for cell in cells
         ]
-        try:
-            for done, future in enumerate(futures, start=1):
-                rows.append(future.result())
-                if done % 10 == 0 or done == len(futures):
-                    log.info("shard %s: %d/%d cells done", shard, done, len(futures))
-        except BaseException:
-            pool.shutdown(cancel_futures=True)  # stop at the first bad cell
-            raise
-    frame = pd.DataFrame(rows, columns=list(STATUS_COLUMNS))
-    write_csv(frame, status)
-    counts = frame["status"].value_counts().to_dict()
-    log.info("shard %s: %s", shard, counts)
-    return frame
+        for done, future in enumerate(futures, start=1):
+            row = future.result()
+            rows[row["cell_id"]] = row
+            if done % 10 == 0 or done == len(futures):
+                log.info("shard %s: %d/%d cells fetched", shard, done, len(futures))
+    return rows
 
 
 def summarise_status(status_files: list[str | Path], out: str | Path) -> pd.DataFrame:

@@ -10,14 +10,18 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 import pytest
+import rasterio
 import yaml
 from run_summary import differences, gee_export_error, summarise_run
 
@@ -176,6 +180,48 @@ def test_one_zoom_level_can_be_rebuilt_alone(demo):
     assert again.returncode == 0, again.stderr[-3000:]
     assert "grid_cells" in again.stderr
     assert "zoom=14" not in again.stderr and "zoom=16" not in again.stderr
+
+
+def test_a_shard_killed_midway_fetches_only_what_it_lacks(demo, tmp_path):
+    """kill -9 of a tiles job in the middle of a shard; the rerun takes the tiles already in
+    the tile store, fetches the rest, and ends with the tiles of an uninterrupted run."""
+    workdir = _copy_workflow(tmp_path / "minescan")
+    epoch = _config(workdir)["imagery"]["epoch"]
+    zoom = min(_config(workdir)["grid"]["zoom_levels"])  # the largest tiles: the slowest shard
+    shards = pd.read_csv(demo / "results" / "grid" / f"z{zoom}" / "shards.csv")
+    shard = shards.sort_values("n_cells")["shard"].iloc[-1]
+    target = f"results/tiles/training/{epoch}/z{zoom}/{shard}.status.csv"
+    command = [sys.executable, "-m", "snakemake", "--cores", "2", target]
+    job = subprocess.Popen(
+        command,
+        cwd=workdir,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    store = workdir / "results" / "cache" / "tiles"
+    deadline = time.monotonic() + 300
+    while len(list(store.glob("*/*.json"))) < 3 and job.poll() is None:
+        assert time.monotonic() < deadline, "no tile reached the store"
+        time.sleep(0.2)
+    os.killpg(job.pid, signal.SIGKILL)
+    job.wait()
+    kept = len(list(store.glob("*/*.json")))
+    assert 0 < kept < int(shards.set_index("shard").loc[shard, "n_cells"])
+    assert _snakemake(workdir, "--unlock").returncode == 0
+    rerun = _snakemake(workdir, target, "--rerun-incomplete")
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    log = workdir / "results" / "logs" / "tiles" / "training" / epoch / f"z{zoom}" / f"{shard}.log"
+    reused = int(re.search(r"(\d+) from the tile store", log.read_text()).group(1))
+    assert reused >= kept
+    ours = workdir / "results" / "tiles" / "training" / epoch / f"z{zoom}" / shard
+    reference = demo / "results" / "tiles" / "training" / epoch / f"z{zoom}" / shard
+    assert sorted(p.name for p in ours.glob("*.tif")) == sorted(
+        p.name for p in reference.glob("*.tif")
+    )
+    for tile in sorted(ours.glob("*.tif")):
+        with rasterio.open(tile) as a, rasterio.open(reference / tile.name) as b:
+            assert (a.read() == b.read()).all() and a.tags() == b.tags()
 
 
 def test_bad_polygons_fail_clearly_and_write_nothing(tmp_path):

@@ -22,8 +22,8 @@ from fixtures.imagery import rectangle_polygons as write_rectangles
 from rasterio.warp import calculate_default_transform, reproject
 
 from minescan.cells import cell_from_row
-from minescan.errors import MinescanInputError
 from minescan.imagery.backends.local import LocalBackend, index_folder
+from minescan.imagery.errors import ShardFailed
 from minescan.imagery.tiles import make_shard_tiles
 
 BANDS = ("B2", "B3", "B4", "B5", "B6", "B7", "B8", "B8A", "B9", "B11", "B12")
@@ -181,7 +181,7 @@ def test_cell_outside_the_imagery_and_all_nodata_cell_are_recorded(tmp_path):
 @needs_sentinel2
 def test_missing_band_names_band_cell_and_files(tmp_path):
     folder = linked_scene(tmp_path / "scene", skip=("B11",))
-    with pytest.raises(MinescanInputError, match=r"B11.*missing") as error:
+    with pytest.raises(ShardFailed, match=r"B11.*missing") as error:
         run_shard(tmp_path, folder, virginia_rows())
     assert "z14_32618" in str(error.value) and "s2_B02.tif" in str(error.value)
     assert_no_partial_tiles(tmp_path)
@@ -195,7 +195,7 @@ def test_raster_without_crs_is_named(tmp_path):
         data = src.read()
     with rasterio.open(folder / "s2_B03.tif", "w", **profile) as dst:
         dst.write(data)
-    with pytest.raises(MinescanInputError, match=r"s2_B03.tif: raster has no CRS"):
+    with pytest.raises(ShardFailed, match=r"s2_B03.tif: raster has no CRS"):
         run_shard(tmp_path, folder, virginia_rows(), bands=("B2", "B3"))
 
 
@@ -203,7 +203,7 @@ def test_raster_without_crs_is_named(tmp_path):
 def test_corrupt_file_is_named(tmp_path):
     folder = linked_scene(tmp_path / "scene", bands=("B2",))
     (folder / "s2_B03.tif").write_bytes(b"II*\x00" + b"\x17" * 5000)
-    with pytest.raises(MinescanInputError, match=r"s2_B03.tif: cannot be opened"):
+    with pytest.raises(ShardFailed, match=r"s2_B03.tif: cannot be opened"):
         run_shard(tmp_path, folder, virginia_rows(), bands=("B2", "B3"))
 
 
@@ -213,7 +213,7 @@ def test_truncated_file_names_cell_and_file_and_leaves_no_tile(tmp_path):
     source = (VIRGINIA / "s2_B03.tif").read_bytes()
     (folder / "s2_B03.tif").write_bytes(source[: len(source) // 3])
     rows = virginia_rows()
-    with pytest.raises(MinescanInputError, match=r"s2_B03.tif: cell z14_32618_\w+: band B3") as e:
+    with pytest.raises(ShardFailed, match=r"s2_B03.tif: cell z14_32618_\w+: band B3") as e:
         run_shard(tmp_path, folder, rows[:1], bands=("B2", "B3"))
     assert "corrupt or truncated" in str(e.value)
     assert_no_partial_tiles(tmp_path)

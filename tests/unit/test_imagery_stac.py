@@ -190,3 +190,72 @@ def test_baseline_offset_rules():
         baseline_offset({"s2:processing_baseline": "04.00", "earthsearch:boa_offset_applied": True})
         == 0
     )
+
+
+def make_corrupt_item(server: StacServer, item_id: str, x0: float) -> dict:
+    """An item over another window whose assets are not GeoTIFFs (a damaged upload)."""
+    item = make_item(server, item_id, "2019-04-01", "02.12", 0, cloudy=False)
+    west, south, east, north = transform_bounds(
+        "EPSG:32618", "EPSG:4326", x0, Y0 - SIZE, x0 + SIZE, Y0
+    )
+    item["bbox"] = [west, south, east, north]
+    item["geometry"]["coordinates"] = [
+        [[west, south], [east, south], [east, north], [west, north], [west, south]]
+    ]
+    for asset in item["assets"].values():
+        asset["proj:transform"][2] = x0
+        (server.root / asset["href"].rsplit("/", 1)[1]).write_bytes(b"II*\x00" + b"\x17" * 4000)
+    return item
+
+
+@needs_sentinel2
+def test_faults_are_retried_or_recorded_per_cell_and_the_rest_of_the_shard_is_intact(tmp_path):
+    """Against the loopback server: failing and dropped requests are retried; a corrupt asset
+    fails only its cell, which the status table names; the other tiles equal a clean run's."""
+    far = X0 + 20_000
+    rows = [
+        cell_row(32618, 440000, 4170000, 1280),
+        cell_row(32618, 440640, 4169360, 1280),
+        cell_row(32618, far + 640, 4170000, 1280),  # only the corrupt item covers it
+    ]
+    cells = write_cells(tmp_path, rows)
+    polygons = write_rectangles(tmp_path, 32618, [(440300, 4169000, 440900, 4169700)])
+
+    def run(server, name):
+        imagery = {
+            "backend": "stac",
+            "bands": list(ASSETS),
+            "stac": {"url": server.url, "collection": "sentinel-2-l2a", "backoff_s": 0.01},
+        }
+        return make_shard_tiles(
+            cells=cells,
+            polygons=polygons,
+            shard="s0",
+            tiles_dir=tmp_path / name,
+            status=tmp_path / f"{name}.csv",
+            imagery=imagery,
+            fetch={"retries": 3, "max_concurrency": 1, "max_failed_fraction": 0.5},
+            store_dir=tmp_path / f"{name}_store",
+        )
+
+    for name, faults in (("clean", {}), ("faulty", {"/search": [503, 429], "_red.tif": ["drop"]})):
+        with StacServer(tmp_path / f"{name}_server") as server:
+            (tmp_path / f"{name}_server").mkdir(exist_ok=True)
+            server.items = [
+                make_item(server, "S2A_20190301", "2019-03-01", "04.00", 1000, cloudy=False),
+                make_corrupt_item(server, "S2B_20190401", far),
+            ]
+            server.faults = {k: list(v) for k, v in faults.items()}
+            status = run(server, name)
+            if faults:
+                assert len(server.faults_served) == 3  # every injected fault was met, and passed
+        assert status["status"].tolist() == ["ok", "ok", "failed"]
+        assert "S2B_20190401" in status["reason"][2] or "attempts" in status["reason"][2]
+    for row in rows[:2]:
+        with (
+            rasterio.open(tmp_path / "clean" / f"{row['cell_id']}.tif") as clean,
+            rasterio.open(tmp_path / "faulty" / f"{row['cell_id']}.tif") as faulty,
+        ):
+            assert np.array_equal(clean.read(), faulty.read())
+    assert not (tmp_path / "faulty" / f"{rows[2]['cell_id']}.tif").exists()
+    assert pd.read_csv(tmp_path / "faulty.csv")["status"].tolist() == ["ok", "ok", "failed"]

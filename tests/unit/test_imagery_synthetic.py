@@ -52,7 +52,7 @@ def test_every_cell_gets_a_cog_on_its_own_grid(shard_run):
             tags = src.tags()
             assert tags["simulated"] == "true" and tags["backend"] == "synthetic"
             record = json.loads(tags[PROVENANCE_KEY])
-            assert record["software"] == "minescan" and record["params"]["shard"] == "s0"
+            assert record["software"] == "minescan" and record["params"]["pixel_size_m"] == 10
 
 
 def test_mine_band_is_the_polygons_at_pixel_centres(shard_run):

@@ -15,6 +15,7 @@ rule tiles:
         request=get_tile_request,
         pixel_size=get_tile_pixel_size,
         fetch=fetch_settings(IMAGERY),
+        store_dir=f"{RESULTS}/cache/tiles",
     log:
         f"{LOGS}/tiles/{{cellset}}/{{epoch}}/z{{zoom}}/{{shard}}.log",
     benchmark:

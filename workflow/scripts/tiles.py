@@ -14,6 +14,7 @@ if __name__ == "__main__":
         status=sm.output.status,
         imagery=sm.params.request,
         fetch=sm.params.fetch,
+        store_dir=sm.params.store_dir,
         pixel_size=sm.params.pixel_size,
         threads=sm.threads,
     )

@@ -21,7 +21,7 @@ from minescan.cells import Cell
 from minescan.errors import MinescanInputError
 from minescan.imagery.bands import DEFAULT_BANDS, check_bands
 from minescan.imagery.errors import CellSkipped
-from minescan.imagery.retry import with_retries
+from minescan.imagery.retry import forget_remote_reads, with_retries
 from minescan.imagery.tile import CellImage, to_uint16_reflectance
 
 log = logging.getLogger(__name__)
@@ -226,6 +226,7 @@ class StacBackend:
             is_transient=is_transient,
             attempts=self.retries,
             backoff_s=self.backoff_s,
+            before_retry=forget_remote_reads,
         )
 
     def fetch(self, cell: Cell, mine: np.ndarray) -> CellImage:
