@@ -34,7 +34,7 @@ def tile_request(
     own = {k: v for k, v in (imagery.get(backend) or {}).items() if k not in FETCH_KEYS}
     request = {key: values[key] for key in SHARED_KEYS[backend] if key in values}
     request.update({"backend": backend, backend: own})
-    request["compress"] = compress or (imagery.get("cog") or {}).get("compress", "deflate")
+    request["compress"] = compress or (imagery.get("cog") or {}).get("compress", "zstd")
     return canonical(request)
 
 

@@ -55,7 +55,7 @@ def make_tile(
     polygons: PolygonsByCrs,
     store: TileStore,
     record: Mapping[str, Any],
-    compress: str = "deflate",
+    compress: str = "zstd",
 ) -> dict[str, Any]:
     """Fetch one cell into the store; the cell's status row (kept in the store unless the
     fetch failed, so that a rerun tries a failed cell again)."""
@@ -169,7 +169,7 @@ def _fetch(
     # The tile is a function of the cell and the request: no shard in its provenance.
     record = provenance({"imagery": dict(imagery), "pixel_size_m": pixel_size})
     record["backend"] = backend.describe()
-    compress = str(imagery.get("compress") or (imagery.get("cog") or {}).get("compress", "deflate"))
+    compress = str(imagery.get("compress") or (imagery.get("cog") or {}).get("compress", "zstd"))
     log.info("backend %s, %d cells at a time", backend.name, backend.concurrency)
     rows = {}
     with ThreadPoolExecutor(max_workers=backend.concurrency) as pool:

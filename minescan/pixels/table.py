@@ -142,7 +142,9 @@ def make_shard_pixels(
     total = 0
     with (
         atomic_path(out) as tmp,
-        pq.ParquetWriter(tmp, schema.with_metadata(metadata), compression="zstd") as writer,
+        pq.ParquetWriter(
+            tmp, schema.with_metadata(metadata), compression="zstd", compression_level=1
+        ) as writer,
     ):
         for n, (cell_id, tile) in enumerate(zip(done["cell_id"], tiles, strict=True), start=1):
             cell = cell_from_row(cell_rows.loc[cell_id].to_dict(), pixel_size)

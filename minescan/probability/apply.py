@@ -164,8 +164,10 @@ def probability_tile(
             "crs": src.crs,
             "transform": src.transform,
             "nodata": PROBABILITY_NODATA,
-            "compress": "deflate",
+            "compress": "zstd",
+            "level": 1,
             "blocksize": 256,
+            "overviews": "AUTO" if max(src.shape) > 1024 else "NONE",
         }
         cell_id = src.tags().get("cell_id", Path(tile_path).stem)
     with atomic_path(out_path) as tmp, rasterio.open(tmp, "w", **profile) as dst:

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
+import rasterio
+from rasterio.windows import from_bounds
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for the fixtures
 
@@ -53,7 +55,9 @@ def kalimantan_cells(n: int) -> list[dict]:
 
 
 def virginia_cells(n: int) -> list[dict]:
-    corners = [(435740 + 5120 * (i % 3), 4179450 - 5120 * ((i // 3) % 3)) for i in range(n)]
+    """Up to six 5120 m cells of minescan's grid (edges on multiples of 5120 m, as the grid
+    stage makes them) inside the real Virginia scene."""
+    corners = [(440320 + 5120 * (i % 2), 4177920 - 5120 * (i // 2)) for i in range(min(n, 6))]
     return [cell_row(32618, x, y, 5120, label="negative", shard="b") for x, y in corners]
 
 
@@ -80,6 +84,19 @@ def main() -> None:
             args.cells,
             "cells",
         )
+        one_core = timed(
+            "tiles, synthetic backend, 1 thread",
+            lambda: make_shard_tiles(
+                **{**shard, "threads": 1},
+                tiles_dir=tmp / "t1",
+                status=tmp / "s1.csv",
+                imagery=imagery,
+                store_dir=tmp / "store1",
+            ),
+            args.cells,
+            "cells",
+        )
+        print(f"{'':<48} {per_core_hour(args.cells * 5.12**2, one_core)}")
         pixels = {
             "status": tmp / "s.csv",
             "tiles_dir": tmp / "t",
@@ -113,26 +130,59 @@ def main() -> None:
         print(f"{'size: Parquet vs CSV':<48} {size_pq:,.1f} MB vs {size_csv:,.1f} MB")
 
         if VIRGINIA.is_dir():
-            n = min(args.cells, 9)
-            local = {
-                **imagery,
-                "backend": "local",
-                "local": {"path": str(VIRGINIA), "patterns": ["s2_B*.tif"]},
-            }
-            timed(
-                "tiles, local backend (real Virginia scene)",
-                lambda: make_shard_tiles(
-                    cells=write_cells(tmp, virginia_cells(n), "v.parquet"),
-                    polygons=rectangle_polygons(tmp, 32618, [(440000, 4165000, 441000, 4166000)]),
-                    shard="b",
-                    threads=args.threads,
-                    tiles_dir=tmp / "v",
-                    status=tmp / "v.csv",
-                    imagery=local,
-                ),
-                n,
-                "cells",
-            )
+            virginia(tmp, min(args.cells, 6))
+
+
+def per_core_hour(km2: float, seconds: float) -> str:
+    return f"{km2 / seconds * 3600:12,.0f} km2 per core-hour"
+
+
+def virginia(tmp: Path, n: int) -> None:
+    """The tiles step from the real scene on one core, next to GDAL reading the same bands."""
+    rows = virginia_cells(n)
+    km2 = n * (5120 / 1000) ** 2
+    local = {
+        "backend": "local",
+        "bands": list(DEFAULT_BANDS),
+        "local": {"path": str(VIRGINIA), "patterns": ["s2_B*.tif"]},
+    }
+    cells = write_cells(tmp, rows, "v.parquet")
+    polygons = rectangle_polygons(tmp, 32618, [(440000, 4165000, 441000, 4166000)])
+    files = {
+        b: VIRGINIA / f"s2_B{int(b[1:]):02d}.tif" if b[1:].isdigit() else None
+        for b in DEFAULT_BANDS
+    }
+    files["B8A"] = VIRGINIA / "s2_B8A.tif"
+
+    def raw_read() -> None:
+        for row in rows:
+            for path in files.values():
+                with rasterio.open(path) as src:
+                    window = from_bounds(
+                        row["xmin"], row["ymin"], row["xmax"], row["ymax"], src.transform
+                    )
+                    src.read(1, window=window.round_offsets().round_lengths())
+
+    raw = timed("GDAL reads the same 11 bands (baseline)", raw_read, n, "cells")
+    print(f"{'':<48} {per_core_hour(km2, raw)}")
+    runs = (("tiles, local backend, 1 thread", "v1"), ("tiles, again from the tile store", "v2"))
+    for label, out in runs:
+        seconds = timed(
+            label,
+            lambda out=out: make_shard_tiles(
+                cells=cells,
+                polygons=polygons,
+                shard="b",
+                threads=1,
+                tiles_dir=tmp / out,
+                status=tmp / f"{out}.csv",
+                imagery=local,
+                store_dir=tmp / "store",
+            ),
+            n,
+            "cells",
+        )
+        print(f"{'':<48} {per_core_hour(km2, seconds)}  ({raw / seconds:.0%} of GDAL's pace)")
 
 
 if __name__ == "__main__":

@@ -109,6 +109,39 @@ def test_grid_products_agree_with_each_other(demo):
         assert shards["n_cells"].sum() == len(cells)
 
 
+def test_every_tile_is_a_valid_cloud_optimized_geotiff(demo):
+    from rio_cogeo.cogeo import cog_validate
+
+    tiles = sorted((demo / "results" / "tiles").glob("*/*/z*/*/*.tif"))
+    assert tiles
+    invalid = [str(t) for t in tiles if not cog_validate(str(t), quiet=True)[0]]
+    assert invalid == []
+
+
+def test_the_same_config_twice_gives_identical_tables_and_tiles(demo, tmp_path):
+    """A second run of the grid, the tiles of one shard and its pixel table in a fresh copy:
+    byte-identical tables, and tiles with the same pixels and tags."""
+    workdir = _copy_workflow(tmp_path / "minescan")
+    epoch = _config(workdir)["imagery"]["epoch"]
+    zoom = max(_config(workdir)["grid"]["zoom_levels"])
+    shard = pd.read_csv(demo / "results" / "grid" / f"z{zoom}" / "shards.csv")["shard"].iloc[0]
+    tables = [
+        f"results/grid/z{zoom}/cells.parquet",
+        f"results/grid/z{zoom}/locations.csv",
+        f"results/tiles/training/{epoch}/z{zoom}/{shard}.status.csv",
+        f"results/pixels/z{zoom}/{shard}.parquet",
+    ]
+    run = _snakemake(workdir, *tables)
+    assert run.returncode == 0, run.stderr[-3000:]
+    for table in tables:
+        assert (workdir / table).read_bytes() == (demo / table).read_bytes(), table
+    ours = workdir / "results" / "tiles" / "training" / epoch / f"z{zoom}" / shard
+    for tile in sorted(ours.glob("*.tif")):
+        reference = demo / tile.relative_to(workdir)
+        with rasterio.open(tile) as a, rasterio.open(reference) as b:
+            assert (a.read() == b.read()).all() and a.tags() == b.tags()
+
+
 def test_earth_engine_export_computes_the_models_probability(demo):
     config = _config(demo)
     zoom = config["models"]["zoom"] or max(config["grid"]["zoom_levels"])

@@ -128,3 +128,19 @@ def test_csv_holds_the_same_rows(shard, tmp_path):
     assert list(csv.columns) == table.column_names
     assert np.allclose(csv["distance_m"], table["distance_m"].to_numpy(), atol=1e-3)
     assert (csv["B4"].to_numpy() == table["B4"].to_numpy()).all()
+
+
+def test_blocked_exact_distance_equals_shapely_near_far_and_beyond_the_margin(shard):
+    """Every pixel of cells near, far from and beyond the search margin of the polygons."""
+    tmp, rows = shard
+    polygons = read_polygons(tmp / "polygons.parquet")
+    edges = shapely.union_all(polygons.to_crs(32750).geometry.boundary.values)
+    distance = SignedDistance(PolygonsByCrs(polygons), margin_m=1500.0)
+    base = rows[0]
+    for dx in (0.0, 1280.0, 2560.0, 9000.0):  # the last cell is beyond the 1.5 km margin
+        cell = cell_from_row({**base, "xmin": base["xmin"] - dx, "xmax": base["xmax"] - dx})
+        r, c = np.nonzero(np.ones(cell.shape, dtype=bool))
+        ours = np.abs(distance(cell, r, c, np.zeros(len(r), dtype=bool)))
+        x, y = cell.xmin + (c + 0.5) * 10, cell.ymax - (r + 0.5) * 10
+        reference = shapely.distance(shapely.points(x, y), edges)
+        assert np.allclose(ours, reference, atol=0.01), dx
