@@ -2,8 +2,9 @@
 
 Each cell is a mixture of vegetation and bare soil with rivers and lakes, and mining surfaces
 (open pits, tailings, settling ponds) inside the polygons. Spectra are typical surface
-reflectance x 10000 of these covers; 20 m and 60 m bands are smoothed to their native
-resolution; noise is multiplicative and additive. Every output is tagged ``simulated``.
+reflectance x 10000 of these covers; 20 m and 60 m bands are simulated at their native
+resolution (block means, or a moving mean where the cell does not divide into their pixels);
+noise is multiplicative and additive. Every output is tagged ``simulated``.
 """
 
 from __future__ import annotations
@@ -111,10 +112,10 @@ class SyntheticBackend:
     def fetch(self, cell: Cell, mine: np.ndarray) -> CellImage:
         rng = np.random.default_rng(cell_seed(self.seed, cell.cell_id))
         fractions = simulate_cover(rng, mine, cell.pixel_size)
-        spectral = np.zeros((len(SPECTRAL), *cell.shape), dtype=np.float32)
-        for cover, fraction in fractions.items():
-            weights = np.asarray(SPECTRA[cover], dtype=np.float32)[:, None, None]
-            spectral += weights * fraction.astype(np.float32)
+        # Each band is the covers' spectra weighted by their fractions: one matrix product.
+        covers = np.stack([f.astype(np.float32).ravel() for f in fractions.values()])
+        weights = np.asarray([SPECTRA[c] for c in fractions], dtype=np.float32).T
+        spectral = (weights @ covers).reshape(len(SPECTRAL), *cell.shape)
         brightness = 1 + 0.08 * smooth_field(rng, cell.shape, 10.0)  # illumination, moisture
         spectral *= brightness
         out = []
@@ -135,9 +136,18 @@ class SyntheticBackend:
             return np.clip(spectral[SPECTRUM_INDEX[source]] / 2000 * 255, 1, 255)
         band = spectral[SPECTRUM_INDEX[name]]
         size = max(1, round(BANDS[name].resolution_m / pixel_size))
+        if size > 1 and shape[0] % size == 0 and shape[1] % size == 0:
+            # A 20 m band on a 10 m grid: simulated at 20 m, as the sensor sees it (a block
+            # mean with its own noise), then each pixel repeated, as nearest resampling does.
+            coarse = band.reshape(shape[0] // size, size, shape[1] // size, size).mean(axis=(1, 3))
+            noisy = self._noisy(coarse, rng)
+            return np.repeat(np.repeat(noisy, size, axis=0), size, axis=1)
         if size > 1:
             band = ndimage.uniform_filter(band, size=size, mode="nearest")
-        # Multiplicative (relative ``noise``) and additive (15) Gaussian noise, drawn as the one
-        # Gaussian their sum is: half the random numbers.
+        return self._noisy(band, rng)
+
+    def _noisy(self, band: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Multiplicative (relative ``noise``) and additive (15) Gaussian noise, drawn as the
+        one Gaussian their sum is: half the random numbers."""
         spread = np.hypot(self.noise * band, 15.0, dtype=np.float32)
-        return band + spread * rng.standard_normal(shape, dtype=np.float32)
+        return band + spread * rng.standard_normal(band.shape, dtype=np.float32)
