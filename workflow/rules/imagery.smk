@@ -2,6 +2,8 @@
 # GeoTIFF per cell (Sentinel-2 bands of one date window + the _mine band) and a status table;
 # RGB previews and a contact sheet per shard. Tiles serve any cell set, pixel size and epoch:
 #   results/tiles/{cellset}/{epoch}/z{zoom}/{shard}/<cell_id>.tif
+# linked from the tile store results/cache/tiles/, which a rerun of a killed or failed shard
+# takes its finished tiles from.
 
 
 rule tiles:
