@@ -171,8 +171,8 @@ def train_member(
     optimiser = torch.optim.AdamW(
         net.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay
     )
-    y_tr = torch.as_tensor(y_train, dtype=torch.float32)
-    y_va = torch.as_tensor(y_val, dtype=torch.float32)
+    y_tr = torch.tensor(np.asarray(y_train, dtype=np.float32))
+    y_va = torch.tensor(np.asarray(y_val, dtype=np.float32))
     positives = float(y_tr.sum())
     pos_weight = torch.tensor((len(y_tr) - positives) / max(positives, 1.0), device=dev)
     best = (np.inf, 0, copy.deepcopy(net.state_dict()))

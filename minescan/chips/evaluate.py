@@ -154,9 +154,7 @@ class TaskData:
         Xsc, _, osc = pixel_table(self.chips, chip_of[scored], self.features, 4 * per_chip, s.seed)
         names = [f.name for f in self.features]
         lasso = fit_lasso_path(Xtr, ytr, Xva, yva, yva, names, n_lambdas=s.n_lambdas)
-        logistic = fit_logistic_path(
-            Xtr, ytr, Xva, yva, names, n_lambdas=max(5, s.n_lambdas // 2), seed=s.seed
-        )
+        logistic = fit_logistic_path(Xtr, ytr, Xva, yva, names, n_lambdas=s.n_lambdas, seed=s.seed)
         pixel_scores = {}
         for name, path, link in (
             (("lasso", lasso, "identity")),

@@ -145,6 +145,19 @@ def load_chips(folder: str | Path) -> Chips:
     return Chips(meta, data, folder)
 
 
+def sample_pairs(chips: Chips, max_pairs: int | None, seed: int) -> Chips:
+    """A seeded sample of at most ``max_pairs`` pairs, the same share of each label (both
+    chips of a pair together); all pairs when None."""
+    pairs = chips.meta.drop_duplicates("sample_id")
+    if max_pairs is None or max_pairs >= len(pairs):
+        return chips
+    share = max_pairs / len(pairs)
+    chosen = pairs.groupby("label", group_keys=False).sample(frac=share, random_state=seed)
+    keep = np.flatnonzero(chips.meta["sample_id"].isin(chosen["sample_id"]).to_numpy())
+    LOG.info("using %d of %d pairs (chips.max_pairs)", len(chosen), len(pairs))
+    return Chips(chips.meta.iloc[keep].reset_index(drop=True), chips.data[keep], chips.folder)
+
+
 def geographic_split(
     meta: pd.DataFrame, block_deg: float, fractions: tuple[float, float, float], seed: int
 ) -> np.ndarray:

@@ -55,7 +55,7 @@ def score_windows(
 def window_transform(transform: Affine, stride: int, size: int = 48) -> Affine:
     """Grid of the window centres: ``stride`` pixels wide, offset by (size - stride) / 2."""
     offset = (size - stride) / 2
-    return transform * Affine.translation(offset, offset) * Affine.scale(stride)
+    return transform @ Affine.translation(offset, offset) @ Affine.scale(stride)
 
 
 def score_tile(

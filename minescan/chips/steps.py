@@ -11,7 +11,7 @@ import torch
 from minescan.chips.cnn import TrainSettings, save_models
 from minescan.chips.evaluate import Settings, evaluate_chips
 from minescan.chips.georef import PolygonLabeller, read_yearly_polygons
-from minescan.chips.load import load_chips
+from minescan.chips.load import load_chips, sample_pairs
 from minescan.chips.plots import plot_learning_curve, plot_task_curves
 from minescan.chips.raster import score_tile
 from minescan.chips.scoring import MODEL_NAMES, score_folder, write_gallery
@@ -19,6 +19,7 @@ from minescan.chips.weak import evaluate_weak_labels, label_chips, pixel_frame
 from minescan.outputs import write_csv, write_parquet
 from minescan.pixelmodels.plots import plot_path_scores, plot_weight_path
 
+GALLERY_SIZE = 6  # worst false positives and worst false negatives shown per task
 METRIC_COLUMNS = [
     "task",
     "model",
@@ -60,6 +61,7 @@ def seed_everything(seed: int, threads: int) -> None:
 def evaluate_real_chips(
     *,
     folder: str,
+    max_pairs: int | None,
     block_deg: float,
     folds: int,
     seed: int,
@@ -72,14 +74,13 @@ def evaluate_real_chips(
     n_lambdas: int,
     families: Sequence[str],
     learning_curve: Sequence[float],
-    gallery_size: int,
     threads: int,
     out: dict[str, str],
     provenance: dict,
 ) -> pd.DataFrame:
     """Cross-validate every family on both tasks; write the tables, figures and the CNNs."""
     seed_everything(seed, threads)
-    chips = load_chips(folder)
+    chips = sample_pairs(load_chips(folder), max_pairs, seed)
     settings = Settings(
         block_deg=block_deg,
         folds=folds,
@@ -105,7 +106,7 @@ def evaluate_real_chips(
     plot_learning_curve(result.learning_curve, out["learning_curve_plot"])
     for task in ("presence", "emergence"):
         write_gallery(
-            result.predictions, chips, task, MODEL_NAMES[task], gallery_size, out[f"gallery_{task}"]
+            result.predictions, chips, task, MODEL_NAMES[task], GALLERY_SIZE, out[f"gallery_{task}"]
         )
     save_models(result.models, out["model"], provenance)
     return metrics
@@ -168,7 +169,6 @@ def score_chips(
     block_deg: float,
     bootstrap: int,
     seed: int,
-    gallery_size: int,
     threads: int,
     out_dir: str,
     provenance: dict,
@@ -180,7 +180,7 @@ def score_chips(
         block_deg=block_deg,
         bootstrap=bootstrap,
         seed=seed,
-        gallery_size=gallery_size,
+        gallery_size=GALLERY_SIZE,
         threads=threads,
         provenance=provenance,
     )

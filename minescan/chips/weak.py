@@ -5,8 +5,9 @@ Agreement: per chip the share of its pixels inside a polygon and whether its cen
 role (mine, not mine, before) and category how often polygons and chip labels agree, with
 Cohen's kappa on the presence task. Pixel models: LASSO and L1-logistic paths and the
 ``models.families`` on the polygon labels of the chips' pixels, on a geographic split (whole
-blocks of degrees), scored per pixel against the polygons and per chip (mean probability)
-against the chip labels of the presence task.
+blocks of degrees; ``4 * pixels_per_chip`` pixels drawn per validation and test chip), scored
+per pixel against the polygons and per chip (mean probability) against the chip labels of the
+presence task.
 """
 
 from __future__ import annotations
@@ -135,8 +136,9 @@ def evaluate_weak_labels(
     features = chip_features()
     names = [f.name for f in features]
     Xtr, ytr, _ = pixel_table(chips, index["train"], features, pixels_per_chip, seed, labels.mine)
-    Xva, yva, ova = pixel_table(chips, index["validation"], features, None, seed, labels.mine)
-    Xte, yte, ote = pixel_table(chips, index["test"], features, None, seed, labels.mine)
+    scored = min(4 * pixels_per_chip, chips.data.shape[1] * chips.data.shape[2])
+    Xva, yva, ova = pixel_table(chips, index["validation"], features, scored, seed, labels.mine)
+    Xte, yte, ote = pixel_table(chips, index["test"], features, scored, seed, labels.mine)
     LOG.info(
         "polygon-labelled pixels: %d train (%.1f %% mine), %d validation, %d test",
         len(ytr),
