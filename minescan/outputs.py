@@ -1,8 +1,8 @@
 """Every format minescan writes, atomically and with its provenance under one key.
 
 Parquet and GeoParquet carry the provenance JSON in the file's key-value metadata, JSON
-documents and torch files as a top-level field, GeoTIFFs as a dataset tag; all use ``PROVENANCE_KEY``,
-and ``read_provenance`` reads it back from any of them.
+documents and torch files as a top-level field, GeoTIFFs as a dataset tag; all use
+``PROVENANCE_KEY``, and ``read_provenance`` reads it back from any of them.
 """
 
 from __future__ import annotations
