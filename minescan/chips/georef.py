@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from rasterio import features
-from rasterio.transform import Affine, from_origin
+from rasterio.transform import Affine
 
 from minescan.errors import MinescanInputError
 from minescan.pixels.distance import EdgeIndex
@@ -58,9 +58,8 @@ def chip_frame(lon: float, lat: float, shape: tuple[int, int], pixel_m: float = 
     epsg = int(utm_epsg(np.array([lon]), np.array([lat]))[0])
     x, y = transformer(4326, epsg).transform(lon, lat)
     h, w = shape
-    return ChipFrame(
-        epsg, from_origin(x - w * pixel_m / 2, y + h * pixel_m / 2, pixel_m, pixel_m), shape
-    )
+    origin = Affine(pixel_m, 0.0, x - w * pixel_m / 2, 0.0, -pixel_m, y + h * pixel_m / 2)
+    return ChipFrame(epsg, origin, shape)
 
 
 def read_yearly_polygons(folder: str | Path) -> gpd.GeoDataFrame:

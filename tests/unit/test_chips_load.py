@@ -1,7 +1,5 @@
 """Loading chips folders: the real Amazon chips, and clear errors for bad folders."""
 
-import shutil
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -28,7 +26,7 @@ def test_t1_of_mining_emergence_is_the_only_mine(chips):
 
 
 @needs_chips
-def test_all_zero_chips_are_flagged_and_counted(chips, caplog):
+def test_all_zero_chips_are_flagged(chips):
     nodata = chips.meta[~chips.meta["valid"]]
     assert len(nodata) == 5 and (nodata["time"] == "t0").all()
     assert not chips.data[nodata.index].any()
@@ -94,4 +92,18 @@ def test_bad_labels_and_shapes_are_clear_errors(tmp_path):
     np.save(folder / "images" / "p1_t0.npy", np.zeros((48, 48, 4), dtype=np.int16))
     with pytest.raises(MinescanInputError, match="p1_t0.npy: shape"):
         load_chips(folder)
-    shutil.rmtree(tmp_path)
+
+
+def test_duplicate_ids_and_bad_coordinates_are_named(tmp_path):
+    folder = tiny_chips(tmp_path / "a")
+    table = pd.read_csv(folder / "chips.csv")
+    table.loc[2, "sample_id"] = "p1"
+    table.to_csv(folder / "chips.csv", index=False)
+    with pytest.raises(MinescanInputError, match=r"sample_id not unique: \['p1'\]"):
+        load_chips(folder)
+    folder = tiny_chips(tmp_path / "b")
+    table = pd.read_csv(folder / "chips.csv")
+    table.loc[4, "latitude"] = 95.0
+    table.to_csv(folder / "chips.csv", index=False)
+    with pytest.raises(MinescanInputError, match=r"rows \[6\] have no valid longitude/latitude"):
+        load_chips(folder)
