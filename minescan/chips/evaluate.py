@@ -47,6 +47,7 @@ class Settings:
     bootstrap: int = 200
     pixels_per_chip: int = 64
     n_lambdas: int = 20
+    tolerance: float = 0.01
     pixel_families: tuple[str, ...] = ()
     pixel_models: bool = True
     learning_curve: tuple[float, ...] = ()
@@ -160,7 +161,7 @@ class TaskData:
             (("lasso", lasso, "identity")),
             ("logistic_l1", logistic, "logistic"),
         ):
-            model = path.model_at(path.select(0.01), self.features, link, "mine")
+            model = path.model_at(path.select(s.tolerance), self.features, link, "mine")
             pixel_scores[f"pixel_{name}"] = (
                 model.score_to_probability(
                     Xva.astype(np.float64) @ model.weights + model.intercept

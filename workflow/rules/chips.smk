@@ -56,6 +56,7 @@ rule chips_evaluate:
         bootstrap=int(CHIPS["bootstrap"]),
         pixels_per_chip=int(CHIPS["pixels_per_chip"]),
         n_lambdas=int(MODELS["logistic"]["n_lambdas"]),
+        tolerance=float(MODELS["selection_tolerance"]),
         families=list(CHIPS["pixel_families"]),
         learning_curve=[float(f) for f in CHIPS["learning_curve"]],
     log:
