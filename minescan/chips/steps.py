@@ -117,6 +117,7 @@ def evaluate_real_chips(
 def weak_label_chips(
     *,
     folder: str,
+    max_pairs: int | None,
     polygons: str,
     block_deg: float,
     fractions: Sequence[float],
@@ -131,7 +132,7 @@ def weak_label_chips(
 ) -> pd.DataFrame:
     """Polygon labels for every chip pixel, their agreement with the chip labels, and the
     pixel models retrained on them."""
-    chips = load_chips(folder)
+    chips = sample_pairs(load_chips(folder), max_pairs, seed)
     labels = label_chips(chips, PolygonLabeller(read_yearly_polygons(polygons)))
     write_parquet(pixel_frame(chips, labels), out["pixels"], provenance)
     result = evaluate_weak_labels(

@@ -106,6 +106,7 @@ rule chips_weak_labels:
         ),
     params:
         folder=get_chips_folder,
+        max_pairs=CHIPS["max_pairs"],
         polygons=get_chips_polygons,
         block_deg=float(CHIPS["block_deg"]),
         fractions=list(MODELS["split"]["fractions"]),
