@@ -1,8 +1,8 @@
 """Every format minescan writes, atomically and with its provenance under one key.
 
 Parquet and GeoParquet carry the provenance JSON in the file's key-value metadata, JSON
-documents as a top-level field, GeoTIFFs as a dataset tag; all three use ``PROVENANCE_KEY``,
-and ``read_provenance`` reads it back from any of them.
+documents and torch files as a top-level field, GeoTIFFs as a dataset tag; all use
+``PROVENANCE_KEY``, and ``read_provenance`` reads it back from any of them.
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ def geotiff_tags(provenance: Mapping[str, Any]) -> dict[str, str]:
 
 
 def read_provenance(path: str | Path) -> dict[str, Any]:
-    """The provenance recorded in a Parquet, JSON or GeoTIFF file written by minescan."""
+    """The provenance recorded in a Parquet, JSON, GeoTIFF or torch file written by minescan."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".parquet":
@@ -89,9 +89,23 @@ def read_provenance(path: str | Path) -> dict[str, Any]:
         return json.loads(metadata.get(PROVENANCE_KEY.encode(), b"{}"))
     if suffix == ".json":
         return json.loads(path.read_text()).get(PROVENANCE_KEY, {})
+    if suffix == ".pt":
+        import torch
+
+        return dict(
+            torch.load(path, map_location="cpu", weights_only=False).get(PROVENANCE_KEY, {})
+        )
     if suffix in (".tif", ".tiff"):
         import rasterio
 
         with rasterio.open(path) as src:
             return json.loads(src.tags().get(PROVENANCE_KEY, "{}"))
     raise ValueError(f"{path}: no provenance is recorded in {suffix} files")
+
+
+def write_torch(record: Mapping[str, Any], path: str | Path, provenance: Mapping[str, Any]) -> None:
+    """A dict of tensors and plain values (a trained network) saved with ``torch.save``."""
+    import torch
+
+    with atomic_path(path) as tmp:
+        torch.save({**record, PROVENANCE_KEY: dict(provenance)}, tmp)

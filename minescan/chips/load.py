@@ -1,13 +1,14 @@
-"""Evaluation on real Sentinel-2 chips: ``chips/amazon_s2_change`` (see its README).
+"""Real Sentinel-2 chip pairs in the layout of ``chips/amazon_s2_change`` (see its README).
 
-622 pairs of 48 x 48 px chips (before ``t0``, after ``t1``) over the Amazon basin, bands B2,
-B3, B4, B8, B11, B12 (reflectance x 10000). The task: the ``t1`` chip of a
-``mining_emergence`` pair is a mine, every other chip (the same place before, natural change,
-human non-mining change) is not. The split is geographic: chips are grouped by blocks of
-``block_deg`` degrees, and both chips of a pair fall in the same block. There is no pixel
-mask: a pixel takes its chip's label, so pixel-level figures measure how well single pixels
-recognise a mine chip (weak labels), and chip-level figures aggregate them (mean pixel
-probability) or use the chip as one patch (mean and spread of every feature).
+A chips folder holds ``chips.csv`` (one row per place: ``sample_id``, ``label`` 1 when a mine
+appeared between ``t0`` and ``t1``, ``category``, ``longitude``, ``latitude``, ``t0_path``,
+``t1_path`` relative to the folder; optional date windows ``t0_start`` ... ``t1_end``) and the
+``(48, 48, 6)`` arrays it names (bands B2, B3, B4, B8, B11, B12, reflectance x 10000). Nothing
+here depends on the ids, file names or coordinates of the shipped chips. Chips that are zero
+everywhere (no clear observation) are flagged ``valid = False``; the tasks leave them out.
+
+The geographic split of the pixel models: chips are grouped by blocks of ``block_deg``
+degrees, and both chips of a pair fall in the same block.
 """
 
 from __future__ import annotations
@@ -25,52 +26,136 @@ from minescan.pixelmodels.splits import assign_groups, spatial_blocks
 
 LOG = logging.getLogger(__name__)
 CHIP_BANDS = ("B2", "B3", "B4", "B8", "B11", "B12")
+REQUIRED_COLUMNS = ("sample_id", "label", "category", "longitude", "latitude", "t0_path", "t1_path")
+TIMES = ("t0", "t1")
 
 
 @dataclass
 class Chips:
-    meta: pd.DataFrame  # one row per chip image: sample_id, time, category, lon, lat, mine
+    # one row per chip image: chip_id, sample_id, time, category, label (of the pair),
+    # longitude, latitude, valid, mine (t1 of a positive pair), window_end (or None)
+    meta: pd.DataFrame
     data: np.ndarray  # (n, 48, 48, 6) float32 reflectance x 10000, clipped at 0
+    folder: Path
+
+    def index_of(self, time: str) -> pd.Series:
+        """Row of each pair's chip at ``time``, indexed by sample_id."""
+        part = self.meta[self.meta["time"] == time]
+        return pd.Series(part.index.to_numpy(), index=part["sample_id"].to_numpy())
 
 
-def load_chips(folder: str | Path) -> Chips:
+def read_chips_table(folder: str | Path) -> pd.DataFrame:
+    """``chips.csv`` checked for the columns, ids, labels and coordinates the tasks need."""
     folder = Path(folder)
     table_path = folder / "chips.csv"
     if not table_path.is_file():
         raise MinescanInputError(
-            str(folder), "chips.csv not found", "set models.chips.path to the chip folder"
+            str(folder),
+            "chips.csv not found",
+            "give a folder in the chips layout (chips.csv and images/), e.g. chips.path",
         )
     table = pd.read_csv(table_path)
+    missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
+    if missing:
+        raise MinescanInputError(
+            str(table_path),
+            f"columns {missing} are missing (has {list(table.columns)})",
+            f"chips.csv needs {list(REQUIRED_COLUMNS)}",
+        )
+    if table.empty:
+        raise MinescanInputError(str(table_path), "no rows")
+    duplicated = table["sample_id"][table["sample_id"].duplicated()].astype(str).tolist()
+    if duplicated:
+        raise MinescanInputError(
+            str(table_path), f"sample_id not unique: {duplicated[:5]}", "give every pair one id"
+        )
+    bad_label = table.index[~table["label"].isin([0, 1])].tolist()
+    if bad_label:
+        raise MinescanInputError(
+            str(table_path),
+            f"label must be 0 or 1; rows {[i + 2 for i in bad_label[:5]]} are not",
+            "label 1: a mine appeared between t0 and t1",
+        )
+    lon = pd.to_numeric(table["longitude"], errors="coerce")
+    lat = pd.to_numeric(table["latitude"], errors="coerce")
+    bad = table.index[~(lon.between(-180, 180) & lat.between(-90, 90))].tolist()
+    if bad:
+        raise MinescanInputError(
+            str(table_path),
+            f"rows {[i + 2 for i in bad[:5]]} have no valid longitude/latitude",
+            "give the chip centre in degrees (EPSG:4326)",
+        )
+    return table
+
+
+def load_chips(folder: str | Path) -> Chips:
+    folder = Path(folder)
+    table = read_chips_table(folder)
+    paths = {time: [folder / p for p in table[f"{time}_path"].astype(str)] for time in TIMES}
+    absent = [str(p) for time in TIMES for p in paths[time] if not p.is_file()]
+    if absent:
+        raise MinescanInputError(
+            str(folder / "chips.csv"),
+            f"{len(absent)} image(s) it names are missing, e.g. {absent[:3]}",
+            "t0_path/t1_path are relative to the chips folder",
+        )
     rows, arrays = [], []
-    for record in table.itertuples(index=False):
-        for time in ("t0", "t1"):
-            array = np.load(folder / getattr(record, f"{time}_path"))
-            if array.shape[-1] != len(CHIP_BANDS):
+    for k, record in enumerate(table.itertuples(index=False)):
+        for time in TIMES:
+            path = paths[time][k]
+            array = np.load(path)
+            if array.ndim != 3 or array.shape[-1] != len(CHIP_BANDS):
                 raise MinescanInputError(
-                    str(folder / getattr(record, f"{time}_path")),
+                    str(path),
                     f"shape {array.shape}, expected (h, w, {len(CHIP_BANDS)})",
+                    f"chips are (h, w, bands) arrays of {', '.join(CHIP_BANDS)}",
                 )
             arrays.append(np.clip(array, 0, None).astype(np.float32))
+            end = getattr(record, f"{time}_end", None)
             rows.append(
                 {
                     "chip_id": f"{record.sample_id}_{time}",
-                    "sample_id": record.sample_id,
+                    "sample_id": str(record.sample_id),
                     "time": time,
-                    "category": record.category,
+                    "category": str(record.category),
+                    "label": int(record.label),
                     "longitude": float(record.longitude),
                     "latitude": float(record.latitude),
-                    "mine": int(record.category == "mining_emergence" and time == "t1"),
+                    "window_end": None if pd.isna(end) else str(end),
+                    "path": str(path),
                 }
             )
+    shapes = {a.shape for a in arrays}
+    if len(shapes) > 1:
+        raise MinescanInputError(
+            str(folder), f"chips of different shapes {sorted(shapes)}", "use one chip size"
+        )
     meta = pd.DataFrame(rows)
+    data = np.stack(arrays)
+    meta["valid"] = data.reshape(len(data), -1).any(axis=1)
+    meta["mine"] = ((meta["label"] == 1) & (meta["time"] == "t1")).astype(int)
+    nodata = meta[~meta["valid"]]
     LOG.info(
-        "%d chips from %d pairs: %d mine, %d not",
+        "%d chips from %d pairs; %d all-zero (no data) chips excluded from every task%s",
         len(meta),
         len(table),
-        int(meta["mine"].sum()),
-        int((meta["mine"] == 0).sum()),
+        len(nodata),
+        f": {', '.join(nodata['chip_id'].head(10))}" if len(nodata) else "",
     )
-    return Chips(meta, np.stack(arrays))
+    return Chips(meta, data, folder)
+
+
+def sample_pairs(chips: Chips, max_pairs: int | None, seed: int) -> Chips:
+    """A seeded sample of at most ``max_pairs`` pairs, the same share of each label (both
+    chips of a pair together); all pairs when None."""
+    pairs = chips.meta.drop_duplicates("sample_id")
+    if max_pairs is None or max_pairs >= len(pairs):
+        return chips
+    share = max_pairs / len(pairs)
+    chosen = pairs.groupby("label", group_keys=False).sample(frac=share, random_state=seed)
+    keep = np.flatnonzero(chips.meta["sample_id"].isin(chosen["sample_id"]).to_numpy())
+    LOG.info("using %d of %d pairs (chips.max_pairs)", len(chosen), len(pairs))
+    return Chips(chips.meta.iloc[keep].reset_index(drop=True), chips.data[keep], chips.folder)
 
 
 def geographic_split(
@@ -87,24 +172,42 @@ def chip_features(bands: tuple[str, ...] = CHIP_BANDS) -> list[Feature]:
     return build_features(bands)
 
 
+def band_columns(pixels: np.ndarray) -> dict[str, np.ndarray]:
+    """(n, 6) reflectance -> the band-name mapping the feature code reads."""
+    return {b: pixels[:, k] for k, b in enumerate(CHIP_BANDS)}
+
+
 def pixel_table(
-    chips: Chips, indices: np.ndarray, features: list[Feature], per_chip: int | None, seed: int
+    chips: Chips,
+    indices: np.ndarray,
+    features: list[Feature],
+    per_chip: int | None,
+    seed: int,
+    labels: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Features, labels and chip index for the pixels of the chips ``indices``
-    (``per_chip`` pixels drawn at random from each, or all)."""
+    (``per_chip`` pixels drawn at random from each, or all). Labels are the chip's ``mine``
+    unless ``labels`` gives one per pixel, shaped (n chips, h, w)."""
     h, w = chips.data.shape[1:3]
     rng = np.random.default_rng(seed)
-    parts, labels, owner = [], [], []
+    parts, out_labels, owner = [], [], []
     for i in indices:
         pixels = chips.data[i].reshape(h * w, -1)
+        chosen = np.arange(h * w)
         if per_chip is not None and per_chip < h * w:
-            pixels = pixels[rng.choice(h * w, per_chip, replace=False)]
-        parts.append(pixels)
-        labels.append(np.full(len(pixels), chips.meta["mine"].iat[i], dtype=np.float32))
-        owner.append(np.full(len(pixels), i, dtype=np.int64))
+            chosen = rng.choice(h * w, per_chip, replace=False)
+        parts.append(pixels[chosen])
+        if labels is None:
+            out_labels.append(np.full(len(chosen), chips.meta["mine"].iat[i], dtype=np.float32))
+        else:
+            out_labels.append(labels[i].reshape(-1)[chosen].astype(np.float32))
+        owner.append(np.full(len(chosen), i, dtype=np.int64))
     stacked = np.concatenate(parts)
-    columns = {b: stacked[:, k] for k, b in enumerate(CHIP_BANDS)}
-    return compute_features(columns, features), np.concatenate(labels), np.concatenate(owner)
+    return (
+        compute_features(band_columns(stacked), features),
+        np.concatenate(out_labels),
+        np.concatenate(owner),
+    )
 
 
 def patch_table(chips: Chips, indices: np.ndarray, features: list[Feature]) -> np.ndarray:
@@ -113,6 +216,6 @@ def patch_table(chips: Chips, indices: np.ndarray, features: list[Feature]) -> n
     rows = []
     for i in indices:
         pixels = chips.data[i].reshape(h * w, -1)
-        X = compute_features({b: pixels[:, k] for k, b in enumerate(CHIP_BANDS)}, features)
+        X = compute_features(band_columns(pixels), features)
         rows.append(np.concatenate([X.mean(axis=0), X.std(axis=0)]))
-    return np.asarray(rows, dtype=np.float32)
+    return np.asarray(rows, dtype=np.float32).reshape(len(rows), -1)

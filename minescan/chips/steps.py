@@ -1,19 +1,124 @@
-"""The real-chip evaluation rule as a plain function."""
+"""The real-chip rules as plain functions taking keyword arguments."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
+import torch
 
-from minescan.chips.evaluate import evaluate_chips
-from minescan.outputs import write_csv
-from minescan.pixelmodels.plots import plot_path_scores, plot_pr_curves, plot_weight_path
+from minescan.chips.cnn import TrainSettings, save_models
+from minescan.chips.evaluate import Settings, evaluate_chips
+from minescan.chips.georef import PolygonLabeller, read_yearly_polygons
+from minescan.chips.load import load_chips, sample_pairs
+from minescan.chips.plots import plot_learning_curve, plot_task_curves
+from minescan.chips.raster import score_tile
+from minescan.chips.scoring import MODEL_NAMES, score_folder, write_gallery
+from minescan.chips.weak import evaluate_weak_labels, label_chips, pixel_frame
+from minescan.outputs import write_csv, write_parquet
+from minescan.pixelmodels.plots import plot_path_scores, plot_weight_path
+
+GALLERY_SIZE = 6  # worst false positives and worst false negatives shown per task
+METRIC_COLUMNS = [
+    "task",
+    "model",
+    "n",
+    "positives",
+    "chance_pr_auc",
+    "pr_auc",
+    "pr_auc_lo",
+    "pr_auc_hi",
+    "roc_auc",
+    "roc_auc_lo",
+    "roc_auc_hi",
+    "f1",
+    "f1_lo",
+    "f1_hi",
+    "sensitivity_at_specificity_0.99",
+    "sensitivity_at_specificity_0.99_lo",
+    "sensitivity_at_specificity_0.99_hi",
+    "sensitivity_at_specificity_0.998",
+    "sensitivity_at_specificity_0.998_lo",
+    "sensitivity_at_specificity_0.998_hi",
+    "threshold",
+    "precision",
+    "recall",
+    "specificity",
+    "tp",
+    "fp",
+    "fn",
+    "tn",
+]
+
+
+def seed_everything(seed: int, threads: int) -> None:
+    torch.manual_seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 (libraries that draw from the global state)
+    torch.set_num_threads(max(1, int(threads)))
 
 
 def evaluate_real_chips(
     *,
     folder: str,
+    max_pairs: int | None,
+    block_deg: float,
+    folds: int,
+    seed: int,
+    members: int,
+    width: int,
+    epochs: int,
+    patience: int,
+    bootstrap: int,
+    pixels_per_chip: int,
+    n_lambdas: int,
+    tolerance: float,
+    families: Sequence[str],
+    learning_curve: Sequence[float],
+    threads: int,
+    out: dict[str, str],
+    provenance: dict,
+) -> pd.DataFrame:
+    """Cross-validate every family on both tasks; write the tables, figures and the CNNs."""
+    seed_everything(seed, threads)
+    chips = sample_pairs(load_chips(folder), max_pairs, seed)
+    settings = Settings(
+        block_deg=block_deg,
+        folds=folds,
+        seed=seed,
+        members=members,
+        cnn=TrainSettings(width=width, epochs=epochs, patience=patience),
+        bootstrap=bootstrap,
+        pixels_per_chip=pixels_per_chip,
+        n_lambdas=n_lambdas,
+        tolerance=tolerance,
+        pixel_families=tuple(families),
+        learning_curve=tuple(learning_curve),
+        threads=threads,
+    )
+    result = evaluate_chips(chips, settings)
+    metrics = result.metrics.reindex(columns=METRIC_COLUMNS)
+    write_csv(metrics, out["metrics"])
+    write_csv(result.rates, out["rates"])
+    write_csv(result.folds, out["folds"])
+    write_csv(result.training, out["training"])
+    write_csv(result.learning_curve, out["learning_curve"])
+    write_parquet(result.predictions, out["predictions"], provenance)
+    plot_task_curves(result.predictions, out["curves"], "Real Amazon chips, spatial block CV")
+    plot_learning_curve(result.learning_curve, out["learning_curve_plot"])
+    for task in ("presence", "emergence"):
+        write_gallery(
+            result.predictions, chips, task, MODEL_NAMES[task], GALLERY_SIZE, out[f"gallery_{task}"]
+        )
+    save_models(result.models, out["model"], provenance)
+    return metrics
+
+
+def weak_label_chips(
+    *,
+    folder: str,
+    max_pairs: int | None,
+    polygons: str,
     block_deg: float,
     fractions: Sequence[float],
     seed: int,
@@ -25,8 +130,14 @@ def evaluate_real_chips(
     out: dict[str, str],
     provenance: dict,
 ) -> pd.DataFrame:
-    result = evaluate_chips(
-        folder,
+    """Polygon labels for every chip pixel, their agreement with the chip labels, and the
+    pixel models retrained on them."""
+    chips = sample_pairs(load_chips(folder), max_pairs, seed)
+    labels = label_chips(chips, PolygonLabeller(read_yearly_polygons(polygons)))
+    write_parquet(pixel_frame(chips, labels), out["pixels"], provenance)
+    result = evaluate_weak_labels(
+        chips,
+        labels,
         block_deg=block_deg,
         fractions=tuple(fractions),
         seed=seed,
@@ -36,40 +147,47 @@ def evaluate_real_chips(
         families=list(families),
         threads=threads,
     )
-    columns = [
-        "level",
-        "model",
-        "n",
-        "positives",
-        "threshold",
-        "precision",
-        "recall",
-        "specificity",
-        "f1",
-        "iou",
-        "pr_auc",
-        "tp",
-        "fp",
-        "fn",
-        "tn",
-    ]
-    write_csv(result.metrics[columns], out["metrics"])
-    write_csv(result.splits, out["splits"])
+    write_csv(result.chips, out["chips"])
+    write_csv(result.agreement, out["agreement"])
+    write_csv(result.metrics, out["metrics"])
     write_csv(result.lasso.zero_order(), out["zero_order"])
-    chosen_lambda = float(result.lasso.lambdas[result.lasso.select(tolerance)])
+    chosen = float(result.lasso.lambdas[result.lasso.select(tolerance)])
     plot_weight_path(
         result.lasso.weights_table(),
-        chosen_lambda,
+        chosen,
         out["weights_plot"],
-        "LASSO path on real Amazon chips (pixels, 6 bands)",
+        "LASSO path on real chips, polygon pixel labels (6 bands)",
     )
     plot_path_scores(
-        result.lasso.scores,
-        chosen_lambda,
-        out["scores_plot"],
-        "LASSO path on real Amazon chips: validation scores",
+        result.lasso.scores, chosen, out["scores_plot"], "LASSO path: validation blocks"
     )
-    chip_curves = {k: v for k, v in result.curves.items() if not k.startswith("pixel")}
-    plot_pr_curves(chip_curves, out["pr_plot"], "Real Amazon chips, test blocks: chip level")
     result.deployed.save(out["model"], provenance)
     return result.metrics
+
+
+def score_chips(
+    *,
+    model: str,
+    folder: str,
+    block_deg: float,
+    bootstrap: int,
+    seed: int,
+    threads: int,
+    out_dir: str,
+    provenance: dict,
+) -> pd.DataFrame:
+    return score_folder(
+        model=model,
+        folder=folder,
+        out=out_dir,
+        block_deg=block_deg,
+        bootstrap=bootstrap,
+        seed=seed,
+        gallery_size=GALLERY_SIZE,
+        threads=threads,
+        provenance=provenance,
+    )
+
+
+def scan_tile(*, model: str, tile: str, stride: int, out: str, provenance: dict) -> np.ndarray:
+    return score_tile(model, tile, out, stride, provenance)

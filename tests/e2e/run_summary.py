@@ -130,8 +130,14 @@ def summarise_run(workdir: Path, config: dict[str, Any]) -> dict[str, Any]:
     if chips.exists():
         metrics = pd.read_csv(chips)
         summary["chips"] = {
-            f"{r.level}/{r.model}": round(float(r.pr_auc), 4) for r in metrics.itertuples()
+            f"{r.task}/{r.model}": round(float(r.pr_auc), 4) for r in metrics.itertuples()
         }
+        weak = results / "chips" / "weak_labels" / "agreement.csv"
+        if weak.exists():
+            agreement = pd.read_csv(weak).set_index("role")
+            overall = agreement.loc["presence task (positive vs negative)"]
+            summary["chips"]["weak_labels/agreement"] = round(float(overall["agreement"]), 4)
+            summary["chips"]["weak_labels/cohen_kappa"] = round(float(overall["cohen_kappa"]), 4)
     return summary
 
 

@@ -178,6 +178,7 @@ def test_resources_threads_and_unused_backends_rerun_nothing(demo):
     changed = copy.deepcopy(config)
     changed["imagery"].update(threads=1, mem_mb=9000, runtime_min=7)
     changed["pixels"].update(mem_mb=9000, runtime_min=7)
+    changed["chips"]["cnn"].update(threads=2, mem_mb=9000, runtime_min=7)
     changed["imagery"]["stac"]["max_items"] = 3  # a backend the run does not use
     changed["imagery"]["gee"]["retries"] = 1
     changed["imagery"]["local"]["path"] = "/elsewhere"

@@ -1,5 +1,7 @@
-# The real-chip evaluation: pixel models trained and scored on real Sentinel-2 chip pairs
-# (chips/amazon_s2_change of the shared data, or any folder in its layout).
+# Real Sentinel-2 chips (chips/amazon_s2_change of the shared data, or any folder in its
+# layout): clean mine-presence and mine-emergence tasks under spatial block cross-validation,
+# the CNN ensembles and their baselines, polygon-derived pixel labels, and the scoring of other
+# chips folders with the trained CNN.
 
 
 rule chips_evaluate:
@@ -11,42 +13,152 @@ rule chips_evaluate:
             caption="../report/chips_metrics.rst",
             category="Real chips",
         ),
-        splits=f"{CHIPS_DIR}/splits.csv",
-        zero_order=f"{CHIPS_DIR}/zero_order.csv",
-        model=f"{CHIPS_DIR}/logistic_model.json",
-        weights_plot=report(
-            f"{CHIPS_DIR}/lasso_weights.png",
-            caption="../report/chips_weights.rst",
+        rates=report(
+            f"{CHIPS_DIR}/rates.csv",
+            caption="../report/chips_rates.rst",
             category="Real chips",
         ),
-        scores_plot=report(
-            f"{CHIPS_DIR}/lasso_scores.png",
-            caption="../report/chips_weights.rst",
+        folds=f"{CHIPS_DIR}/folds.csv",
+        training=f"{CHIPS_DIR}/training.csv",
+        learning_curve=f"{CHIPS_DIR}/learning_curve.csv",
+        predictions=f"{CHIPS_DIR}/predictions.parquet",
+        model=f"{CHIPS_DIR}/cnn_model.pt",
+        curves=report(
+            f"{CHIPS_DIR}/curves.png",
+            caption="../report/chips_curves.rst",
             category="Real chips",
         ),
-        pr_plot=report(
-            f"{CHIPS_DIR}/pr_curves.png",
-            caption="../report/chips_metrics.rst",
+        learning_curve_plot=report(
+            f"{CHIPS_DIR}/learning_curve.png",
+            caption="../report/chips_learning_curve.rst",
+            category="Real chips",
+        ),
+        gallery_presence=report(
+            f"{CHIPS_DIR}/gallery_presence.png",
+            caption="../report/chips_gallery.rst",
+            category="Real chips",
+        ),
+        gallery_emergence=report(
+            f"{CHIPS_DIR}/gallery_emergence.png",
+            caption="../report/chips_gallery.rst",
             category="Real chips",
         ),
     params:
-        folder=lambda wc, input: str(Path(input.chips).parent),
+        folder=get_chips_folder,
+        max_pairs=CHIPS["max_pairs"],
         block_deg=float(CHIPS["block_deg"]),
-        pixels_per_chip=int(CHIPS["pixels_per_chip"]),
-        fractions=list(MODELS["split"]["fractions"]),
+        folds=int(CHIPS["folds"]),
         seed=int(MODELS["seed"]),
-        n_lambdas=int(MODELS["lasso"]["n_lambdas"]),
+        members=int(CHIPS_CNN["members"]),
+        width=int(CHIPS_CNN["width"]),
+        epochs=int(CHIPS_CNN["epochs"]),
+        patience=int(CHIPS_CNN["patience"]),
+        bootstrap=int(CHIPS["bootstrap"]),
+        pixels_per_chip=int(CHIPS["pixels_per_chip"]),
+        n_lambdas=int(MODELS["logistic"]["n_lambdas"]),
         tolerance=float(MODELS["selection_tolerance"]),
-        families=list(MODELS["families"]),
+        families=list(CHIPS["pixel_families"]),
+        learning_curve=[float(f) for f in CHIPS["learning_curve"]],
     log:
         f"{LOGS}/chips_evaluate.log",
     benchmark:
         f"{BENCHMARKS}/chips_evaluate.tsv"
+    threads: int(CHIPS_CNN["threads"])
+    resources:
+        gpu=1,
+        cpus_per_gpu=int(CHIPS_CNN["threads"]),
+        mem_mb=int(CHIPS_CNN["mem_mb"]),
+        runtime=int(CHIPS_CNN["runtime_min"]),
+    conda:
+        "../../envs/chips.yaml"
+    script:
+        "../scripts/chips_evaluate.py"
+
+
+rule chips_weak_labels:
+    input:
+        chips=f"{CHIPS['path']}/chips.csv",
+        polygons=str(CHIPS["polygons"]),
+    output:
+        pixels=f"{CHIPS_DIR}/weak_labels/pixels.parquet",
+        chips=f"{CHIPS_DIR}/weak_labels/chips.csv",
+        agreement=report(
+            f"{CHIPS_DIR}/weak_labels/agreement.csv",
+            caption="../report/chips_weak_labels.rst",
+            category="Real chips",
+        ),
+        metrics=report(
+            f"{CHIPS_DIR}/weak_labels/metrics.csv",
+            caption="../report/chips_weak_labels.rst",
+            category="Real chips",
+        ),
+        zero_order=f"{CHIPS_DIR}/weak_labels/zero_order.csv",
+        model=f"{CHIPS_DIR}/weak_labels/logistic_model.json",
+        weights_plot=report(
+            f"{CHIPS_DIR}/weak_labels/lasso_weights.png",
+            caption="../report/chips_weights.rst",
+            category="Real chips",
+        ),
+        scores_plot=report(
+            f"{CHIPS_DIR}/weak_labels/lasso_scores.png",
+            caption="../report/chips_weights.rst",
+            category="Real chips",
+        ),
+    params:
+        folder=get_chips_folder,
+        max_pairs=CHIPS["max_pairs"],
+        polygons=get_chips_polygons,
+        block_deg=float(CHIPS["block_deg"]),
+        fractions=list(MODELS["split"]["fractions"]),
+        seed=int(MODELS["seed"]),
+        pixels_per_chip=int(CHIPS["pixels_per_chip"]),
+        n_lambdas=int(MODELS["lasso"]["n_lambdas"]),
+        tolerance=float(MODELS["selection_tolerance"]),
+        families=list(MODELS["families"]),
+    log:
+        f"{LOGS}/chips_weak_labels.log",
+    benchmark:
+        f"{BENCHMARKS}/chips_weak_labels.tsv"
     threads: 1
     resources:
         mem_mb=6000,
         runtime=30,
     conda:
-        "../../envs/models.yaml"
+        "../../envs/chips.yaml"
     script:
-        "../scripts/chips_evaluate.py"
+        "../scripts/chips_weak_labels.py"
+
+
+rule chips_score:
+    input:
+        model=f"{CHIPS_DIR}/cnn_model.pt",
+        chips=get_scored_chips,
+    output:
+        metrics=report(
+            f"{CHIPS_DIR}/scored/{{scored}}/metrics.csv",
+            caption="../report/chips_metrics.rst",
+            category="Real chips",
+            subcategory="{scored}",
+        ),
+        rates=f"{CHIPS_DIR}/scored/{{scored}}/rates.csv",
+        predictions=f"{CHIPS_DIR}/scored/{{scored}}/predictions.parquet",
+        curves=f"{CHIPS_DIR}/scored/{{scored}}/curves.png",
+        gallery_presence=f"{CHIPS_DIR}/scored/{{scored}}/gallery_presence.png",
+        gallery_emergence=f"{CHIPS_DIR}/scored/{{scored}}/gallery_emergence.png",
+    params:
+        folder=get_chips_folder,
+        block_deg=float(CHIPS["block_deg"]),
+        bootstrap=int(CHIPS["bootstrap"]),
+        seed=int(MODELS["seed"]),
+    log:
+        f"{LOGS}/chips_score/{{scored}}.log",
+    benchmark:
+        f"{BENCHMARKS}/chips_score/{{scored}}.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    conda:
+        "../../envs/chips.yaml"
+    script:
+        "../scripts/chips_score.py"

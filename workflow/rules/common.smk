@@ -58,6 +58,9 @@ PROBABILITY_DIR = f"{RESULTS}/probability/z{MODELS_ZOOM}"
 
 CHIPS = config["chips"]
 CHIPS_DIR = f"{RESULTS}/chips"
+CHIPS_CNN = CHIPS["cnn"]
+# Other chips folders scored by the trained CNN: name -> folder.
+CHIPS_SCORED = {str(name): folder for name, folder in CHIPS.get("score", {}).items()}
 
 
 wildcard_constraints:
@@ -68,6 +71,7 @@ wildcard_constraints:
     unit=r"pixel|patch",
     linear=r"lasso|logistic",
     family=r"hist_gradient_boosting|random_forest",
+    scored="|".join(CHIPS_SCORED) or r"(?!)",
 
 
 # A cell set is a family of cells tables, one per zoom level, with their shards: the grid's
@@ -195,12 +199,33 @@ def get_probability_outputs():
     return targets
 
 
+def get_chips_folder(wildcards, input):
+    """The folder of the chips table a rule reads."""
+    return str(Path(input.chips).parent)
+
+
+def get_chips_polygons(wildcards, input):
+    """The yearly polygon folder a rule reads."""
+    return str(input.polygons)
+
+
+def get_scored_chips(wildcards):
+    return f"{CHIPS_SCORED[wildcards.scored]}/chips.csv"
+
+
 def get_chips_outputs():
-    """The evaluation, when the chips folder exists (it is not shipped with minescan)."""
-    if Path(CHIPS["path"]).is_dir():
-        return [f"{CHIPS_DIR}/metrics.csv"]
-    logger.warning(f"chips.path {CHIPS['path']} not found: the real-chip evaluation is skipped")
-    return []
+    """The evaluation and, with polygons, the weak labels, when the chips folder exists (it is
+    not shipped with minescan); the scores of the other chips folders of chips.score."""
+    targets = [f"{CHIPS_DIR}/scored/{name}/metrics.csv" for name in CHIPS_SCORED]
+    if not Path(CHIPS["path"]).is_dir():
+        logger.warning(f"chips.path {CHIPS['path']} not found: the real-chip evaluation is skipped")
+        return targets
+    targets.append(f"{CHIPS_DIR}/metrics.csv")
+    if CHIPS.get("polygons") and Path(CHIPS["polygons"]).is_dir():
+        targets.append(f"{CHIPS_DIR}/weak_labels/metrics.csv")
+    elif CHIPS.get("polygons"):
+        logger.warning(f"chips.polygons {CHIPS['polygons']} not found: weak labels are skipped")
+    return targets
 
 
 def get_final_outputs():

@@ -1,4 +1,4 @@
-"""Rule chips_evaluate: train and evaluate pixel models on real Sentinel-2 chips."""
+"""Rule chips_evaluate: cross-validate the CNNs and baselines on real Sentinel-2 chips."""
 
 from minescan.chips.steps import evaluate_real_chips
 from minescan.logs import setup_logging
