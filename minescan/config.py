@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from minescan.errors import MinescanInputError
@@ -81,6 +82,25 @@ def check_config(config: Mapping[str, Any]) -> None:
                 SOURCE,
                 f"imagery.epochs.{name} starts on {start}, not before its end {end}",
                 "give [start (inclusive), end (exclusive)]",
+            )
+    check_detection(config.get("detection") or {})
+
+
+def check_detection(detection: Mapping[str, Any]) -> None:
+    """The detection section: local weights and labelled folders exist before any job runs."""
+    weights = detection.get("weights")
+    if weights and not Path(weights).is_file():
+        raise MinescanInputError(
+            SOURCE,
+            f"detection.weights {weights} does not exist",
+            "give the path of a local .pt file, or null to train from detection.model",
+        )
+    for name, folder in (detection.get("labelled") or {}).items():
+        if not (Path(folder) / "tiles.csv").is_file():
+            raise MinescanInputError(
+                SOURCE,
+                f"detection.labelled.{name}: {folder} has no tiles.csv",
+                "give a folder in the layout of brazil_tailings (tiles.csv, images/, masks/)",
             )
 
 
