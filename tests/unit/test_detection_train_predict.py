@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 import rasterio
 from fixtures.detection import DATASET_OPTIONS, dataset_paths, labelled_folder, synthetic_scene
+from fixtures.imagery import SHARED, needs_sentinel2
 from rasterio.transform import from_origin
 
 from minescan.config import check_detection
@@ -21,6 +22,7 @@ from minescan.detection.dataset import build_dataset, tile_table_from_folder
 from minescan.detection.predict import DETECTION_COLUMNS, Detector
 from minescan.errors import MinescanInputError
 
+SENTINEL2 = SHARED / "sentinel2"
 TRAIN = {"epochs": 2, "image_size": 128, "batch": 8, "patience": 10, "seed": 0}
 
 
@@ -184,3 +186,25 @@ def test_a_missing_weights_path_fails_the_config_check(tmp_path):
     with pytest.raises(MinescanInputError, match=r"detection.weights .*absent.pt does not exist"):
         check_detection({"weights": str(tmp_path / "absent.pt")})
     check_detection({"weights": None, "labelled": {}})
+
+
+@needs_sentinel2
+def test_false_alarms_are_counted_on_the_real_mine_free_scenes(trained, tmp_path):
+    root, _ = trained
+    summary = steps.background(
+        weights=str(root / "train" / "final" / "weights.pt"),
+        scaling=str(root / "scaling.json"),
+        folder=str(SENTINEL2),
+        out=str(tmp_path / "background.parquet"),
+        summary_out=str(tmp_path / "background.json"),
+        image_size=448,
+        confidence=0.01,
+        iou=0.5,
+        overlap=64,
+        settings_dir=str(root / "ultralytics"),
+        provenance={},
+    )
+    assert summary["tiles"] >= 15 and 300 < summary["km2"] < 450  # about 400 km² of real S2
+    found = gpd.read_parquet(tmp_path / "background.parquet")
+    assert found.crs.to_epsg() == 4326
+    assert set(found["crs"]) <= {"EPSG:32618", "EPSG:32633"}
