@@ -47,31 +47,40 @@ def suppress(boxes: np.ndarray, scores: np.ndarray, iou: float) -> np.ndarray:
 def merge_cut_boxes(
     boxes: np.ndarray, scores: np.ndarray, window_ids: np.ndarray, cut: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Union of boxes from different windows that touch, where one was cut by its window."""
-    boxes, scores, window_ids, cut = boxes.copy(), scores.copy(), window_ids.copy(), cut.copy()
-    merged = True
-    while merged and len(boxes) > 1:
-        merged = False
-        for i in range(len(boxes)):
-            for j in range(i + 1, len(boxes)):
-                if window_ids[i] == window_ids[j] or not (cut[i] or cut[j]):
-                    continue
-                a, b = boxes[i], boxes[j]
-                touch = a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]
-                if not touch:
-                    continue
-                boxes[i] = [min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])]
-                scores[i] = max(scores[i], scores[j])
-                cut[i] = cut[i] and cut[j]
-                keep = np.arange(len(boxes)) != j
-                boxes, scores, window_ids, cut = (
-                    boxes[keep],
-                    scores[keep],
-                    window_ids[keep],
-                    cut[keep],
-                )
-                merged = True
+    """Union of boxes from different windows that touch, where one was cut by its window.
+
+    Repeats until nothing merges; each pass compares the cut boxes with all others, so the cost
+    is O(boxes x cut boxes) per merge.
+    """
+    boxes, scores = boxes.astype(np.float64).copy(), scores.astype(np.float64).copy()
+    window_ids, cut = window_ids.copy(), cut.astype(bool).copy()
+    while True:
+        pairs = []
+        for i in np.flatnonzero(cut):
+            touch = (
+                (boxes[:, 0] <= boxes[i, 2])
+                & (boxes[i, 0] <= boxes[:, 2])
+                & (boxes[:, 1] <= boxes[i, 3])
+                & (boxes[i, 1] <= boxes[:, 3])
+                & (window_ids != window_ids[i])
+            )
+            partners = np.flatnonzero(touch)
+            if partners.size:
+                pairs.append((int(i), int(partners[0])))
                 break
-            if merged:
-                break
-    return boxes, scores
+        if not pairs:
+            return boxes, scores
+        i, j = pairs[0]
+        keep, drop = min(i, j), max(i, j)
+        boxes[keep] = [
+            min(boxes[i, 0], boxes[j, 0]),
+            min(boxes[i, 1], boxes[j, 1]),
+            max(boxes[i, 2], boxes[j, 2]),
+            max(boxes[i, 3], boxes[j, 3]),
+        ]
+        scores[keep] = max(scores[i], scores[j])
+        # The union is cut where either part still ends at an inner border of its window.
+        cut[keep] = cut[i] or cut[j]
+        window_ids[keep] = min(window_ids[i], window_ids[j]) if cut[keep] else -1 - keep
+        rest = np.arange(len(boxes)) != drop
+        boxes, scores, window_ids, cut = boxes[rest], scores[rest], window_ids[rest], cut[rest]

@@ -158,10 +158,12 @@ class Detector:
 
 
 def georeference(boxes: pd.DataFrame, tile: LabelledImage) -> tuple[pd.DataFrame, list]:
-    """Box corners on the tile's grid (its CRS) and the boxes as lon/lat polygons."""
+    """Box corners on the tile's grid (its CRS) and the boxes as lon/lat polygons (each side
+    densified with points every quarter, so that the polygon follows the reprojected edges)."""
     t = tile.transform
-    xs0, ys0 = t * (boxes["px_x0"].to_numpy(), boxes["px_y0"].to_numpy())
-    xs1, ys1 = t * (boxes["px_x1"].to_numpy(), boxes["px_y1"].to_numpy())
+    px = boxes[["px_x0", "px_y0", "px_x1", "px_y1"]].to_numpy(dtype=np.float64)
+    xs0, ys0 = t * (px[:, 0], px[:, 1])
+    xs1, ys1 = t * (px[:, 2], px[:, 3])
     frame = boxes.assign(
         x_min=np.minimum(xs0, xs1),
         x_max=np.maximum(xs0, xs1),
@@ -169,14 +171,22 @@ def georeference(boxes: pd.DataFrame, tile: LabelledImage) -> tuple[pd.DataFrame
         y_max=np.maximum(ys0, ys1),
         crs=tile.crs.to_string() if tile.crs else None,
     )
-    to_lonlat = Transformer.from_crs(tile.crs, 4326, always_xy=True)
-    polygons = []
-    for r in frame.itertuples():
-        ring = shapely.box(r.x_min, r.y_min, r.x_max, r.y_max).segmentize(
-            max((r.x_max - r.x_min) / 4, 1e-9)
-        )
-        polygons.append(shapely.ops.transform(to_lonlat.transform, ring))
-    return frame, polygons
+    if frame.empty:
+        return frame, []
+    steps = np.linspace(0.0, 1.0, 5)[:-1]
+    x0, x1 = frame["x_min"].to_numpy()[:, None], frame["x_max"].to_numpy()[:, None]
+    y0, y1 = frame["y_min"].to_numpy()[:, None], frame["y_max"].to_numpy()[:, None]
+    ring_x = np.concatenate(
+        [x0 + (x1 - x0) * steps, np.repeat(x1, 4, 1), x1 - (x1 - x0) * steps, np.repeat(x0, 4, 1)],
+        axis=1,
+    )
+    ring_y = np.concatenate(
+        [np.repeat(y0, 4, 1), y0 + (y1 - y0) * steps, np.repeat(y1, 4, 1), y1 - (y1 - y0) * steps],
+        axis=1,
+    )
+    lon, lat = Transformer.from_crs(tile.crs, 4326, always_xy=True).transform(ring_x, ring_y)
+    polygons = shapely.polygons(np.stack([lon, lat], axis=-1))
+    return frame, list(polygons)
 
 
 def detect_tiles(
