@@ -83,7 +83,15 @@ def check_config(config: Mapping[str, Any]) -> None:
                 f"imagery.epochs.{name} starts on {start}, not before its end {end}",
                 "give [start (inclusive), end (exclusive)]",
             )
-    check_detection(config.get("detection") or {})
+    detection = config.get("detection") or {}
+    unknown = sorted(set(detection.get("zooms") or []) - set(zooms))
+    if unknown:
+        raise MinescanInputError(
+            SOURCE,
+            f"detection.zooms {unknown} are not grid.zoom_levels {zooms}",
+            "pick configured zoom levels, or null for all of them",
+        )
+    check_detection(detection)
 
 
 def check_detection(detection: Mapping[str, Any]) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -208,3 +209,16 @@ def test_false_alarms_are_counted_on_the_real_mine_free_scenes(trained, tmp_path
     found = gpd.read_parquet(tmp_path / "background.parquet")
     assert found.crs.to_epsg() == 4326
     assert set(found["crs"]) <= {"EPSG:32618", "EPSG:32633"}
+
+
+def test_a_detection_zoom_outside_the_grid_fails_the_config_check():
+    import yaml
+
+    from minescan.config import check_config
+
+    config = yaml.safe_load((Path(__file__).parents[2] / "config" / "config.yaml").read_text())
+    config["detection"]["zooms"] = [13]
+    with pytest.raises(
+        MinescanInputError, match=r"detection.zooms \[13\] are not grid.zoom_levels"
+    ):
+        check_config(config)
