@@ -20,6 +20,7 @@ include: "workflow/rules/pixels.smk"
 include: "workflow/rules/pixelmodels.smk"
 include: "workflow/rules/probability.smk"
 include: "workflow/rules/chips.smk"
+include: "workflow/rules/detection.smk"
 
 
 # Small aggregations run on the submitting host, not as cluster jobs.
@@ -31,11 +32,14 @@ localrules:
     pixel_models,
     probabilities,
     real_chips,
+    detection,
     tiles_summary,
     previews_index,
     pixels_summary,
     probability_scores,
     probability_export_gee,
+    detection_cv,
+    detection_merge,
 
 
 rule all:
@@ -72,6 +76,11 @@ rule probabilities:
 rule real_chips:
     input:
         get_chips_outputs(),
+
+
+rule detection:
+    input:
+        get_detection_outputs(),
 
 
 onsuccess:

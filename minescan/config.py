@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from minescan.errors import MinescanInputError
@@ -81,6 +82,33 @@ def check_config(config: Mapping[str, Any]) -> None:
                 SOURCE,
                 f"imagery.epochs.{name} starts on {start}, not before its end {end}",
                 "give [start (inclusive), end (exclusive)]",
+            )
+    detection = config.get("detection") or {}
+    unknown = sorted(set(detection.get("zooms") or []) - set(zooms))
+    if unknown:
+        raise MinescanInputError(
+            SOURCE,
+            f"detection.zooms {unknown} are not grid.zoom_levels {zooms}",
+            "pick configured zoom levels, or null for all of them",
+        )
+    check_detection(detection)
+
+
+def check_detection(detection: Mapping[str, Any]) -> None:
+    """The detection section: local weights and labelled folders exist before any job runs."""
+    weights = detection.get("weights")
+    if weights and not Path(weights).is_file():
+        raise MinescanInputError(
+            SOURCE,
+            f"detection.weights {weights} does not exist",
+            "give the path of a local .pt file, or null to train from detection.model",
+        )
+    for name, folder in (detection.get("labelled") or {}).items():
+        if not (Path(folder) / "tiles.csv").is_file():
+            raise MinescanInputError(
+                SOURCE,
+                f"detection.labelled.{name}: {folder} has no tiles.csv",
+                "give a folder in the layout of brazil_tailings (tiles.csv, images/, masks/)",
             )
 
 

@@ -95,6 +95,27 @@ def probability_summary(results: Path, zoom: int) -> dict[str, Any]:
     }
 
 
+def detection_summary(folder: Path) -> dict[str, Any]:
+    """A detection dataset's splits, that its models, tables and metrics exist, and what the
+    evaluation counted (the demo's 1-epoch model finds nothing: its figures say the code runs)."""
+    dataset = json.loads((folder / "dataset.json").read_text())
+    metrics = json.loads((folder / "evaluation" / "metrics.json").read_text())
+    detections = gpd.read_parquet(folder / "detections.parquet")
+    cv = pd.read_csv(folder / "cv.csv")
+    return {
+        "channels": dataset["channels"],
+        "splits": {
+            split: {"images": int(part["images"]), "objects": int(part["objects"])}
+            for split, part in dataset["splits"].items()
+        },
+        "weights": (folder / "train" / "final" / "weights.pt").stat().st_size > 100_000,
+        "cv_folds": int((~cv["fold"].isin(["mean", "std"])).sum()),
+        "evaluated": {k: metrics[k] for k in ("tiles", "objects", "mine_free_tiles")},
+        "metrics": sorted(k for k in metrics if k.startswith(("map", "object_recall", "false"))),
+        "detections_lonlat": detections.crs is not None and detections.crs.to_epsg() == 4326,
+    }
+
+
 def summarise_run(workdir: Path, config: dict[str, Any]) -> dict[str, Any]:
     results = workdir / "results"
     zooms = [int(z) for z in config["grid"]["zoom_levels"]]
@@ -125,6 +146,12 @@ def summarise_run(workdir: Path, config: dict[str, Any]) -> dict[str, Any]:
         summary["region"] = {
             "cells": len(cells),
             "tiles": tiles_summary(results / "tiles" / "region" / epoch / f"z{zoom}"),
+        }
+    detection = config.get("detection") or {}
+    if detection.get("enabled"):
+        zooms_detected = detection["zooms"] if detection["zooms"] is not None else zooms
+        summary["detection"] = {
+            f"z{z}": detection_summary(results / "detection" / f"z{z}") for z in zooms_detected
         }
     chips = results / "chips" / "metrics.csv"
     if chips.exists():

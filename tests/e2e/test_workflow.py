@@ -296,3 +296,31 @@ def test_an_unknown_epoch_stops_before_any_job(tmp_path):
     assert run.returncode != 0
     assert "imagery.epoch '2031' is not a key of imagery.epochs" in run.stderr
     assert not (workdir / "results").exists()
+
+
+def test_local_weights_run_a_zero_shot_round_and_start_the_training(demo):
+    """The demo's own trained detector stands in for weights a user downloaded."""
+    config = _config(demo)
+    zoom = config["detection"]["zooms"][0]
+    downloaded = demo / "downloaded" / "yolo_local.pt"
+    downloaded.parent.mkdir(exist_ok=True)
+    shutil.copy2(
+        demo / "results" / "detection" / f"z{zoom}" / "train" / "final" / "weights.pt", downloaded
+    )
+    weights = ["--config", f"detection={{weights: {downloaded.relative_to(demo)}}}"]
+    target = f"results/detection/z{zoom}/zero_shot/metrics.json"
+    run = _snakemake(demo, target, *weights)
+    assert run.returncode == 0, run.stderr[-3000:]
+    metrics = json.loads((demo / target).read_text())
+    assert metrics["split"] == "val" and metrics["weights"].endswith("yolo_local.pt")
+    plan = _snakemake(demo, "-n", "detection", *weights)
+    assert plan.returncode == 0, plan.stderr[-3000:]
+    assert "rule detection_train:" in plan.stdout + plan.stderr  # training now starts from them
+
+
+def test_missing_detection_weights_stop_before_any_job(tmp_path):
+    workdir = _copy_workflow(tmp_path / "minescan")
+    run = _snakemake(workdir, "--config", "detection={weights: absent/yolo11n.pt}")
+    assert run.returncode != 0
+    assert "detection.weights absent/yolo11n.pt does not exist" in run.stderr
+    assert not (workdir / "results").exists()

@@ -8,7 +8,16 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "minescan"
 # Data-flow order of the stage packages; a new stage takes its place here.
-STAGES = ["polygons", "grid", "imagery", "pixels", "pixelmodels", "probability", "chips"]
+STAGES = [
+    "polygons",
+    "grid",
+    "imagery",
+    "pixels",
+    "pixelmodels",
+    "probability",
+    "chips",
+    "detection",
+]
 
 
 def imported_stages(path: Path) -> set[str]:

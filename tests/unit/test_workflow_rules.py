@@ -18,7 +18,8 @@ LOCALRULES = re.compile(r"^localrules:((?:\s*\w+,?)+)", re.MULTILINE)
 # A rule without one of these only collects inputs (like `all`) and never becomes a job.
 RUNS = re.compile(r"^\s+(shell|script|run|notebook|wrapper|cwl):", re.MULTILINE)
 SHOULD_BE_LOCAL = re.compile(r"download|fetch|_summary$|^summary")
-WANTS_GPU = re.compile(r"train|predict|infer|detect")
+# Whole words of a rule name (detection_dataset is no detector; detection_train is).
+WANTS_GPU = re.compile(r"(^|_)(train|predict|infer|detect)(_|$)")
 
 
 def rule_blocks(text: str) -> dict[str, str]:

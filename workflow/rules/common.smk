@@ -1,5 +1,6 @@
 # Shared by every stage: config checks, the values rules read from the config, wildcard
 # constraints, cell sets, and the get_* input and target functions (stage files hold rules only).
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -236,5 +237,112 @@ def get_final_outputs():
         get_models_outputs,
         get_probability_outputs,
         get_chips_outputs,
+        get_detection_outputs,
     ]
     return [path for stage in stages for path in stage()]
+
+
+# Detection (seed 002, 4.2-4.3): one dataset per zoom level of detection.zooms and per labelled
+# folder of detection.labelled; {dataset} is z<zoom> or the folder's name.
+DETECTION = config["detection"]
+DETECTION_ZOOMS = (
+    ZOOMS if DETECTION["zooms"] is None else [int(z) for z in DETECTION["zooms"]]
+)
+DETECTION_LABELLED = {str(k): str(v) for k, v in (DETECTION["labelled"] or {}).items()}
+DETECTION_DATASETS = (
+    [f"z{zoom}" for zoom in DETECTION_ZOOMS] + list(DETECTION_LABELLED)
+    if DETECTION["enabled"]
+    else []
+)
+DETECTION_DIR = f"{RESULTS}/detection/{{dataset}}"
+DETECTION_FOLDS = [f"fold{k}" for k in range(int(DETECTION["folds"]))]
+# Ultralytics' settings and fonts: inside the results, never the home folder.
+DETECTION_SETTINGS = f"{RESULTS}/detection/ultralytics"
+DETECTION_RANKING = f"{RESULTS}/models/z{MODELS_ZOOM}/channels.json"
+DETECTION_WEIGHTS = DETECTION["weights"]
+DETECTION_START = DETECTION_WEIGHTS or DETECTION["model"]
+DETECTION_DATASET_OPTIONS = {
+    "min_object_pixels": int(DETECTION["min_object_pixels"]),
+    "split_by": DETECTION["split"]["by"],
+    "block_km": float(DETECTION["split"]["block_km"]),
+    "folds": int(DETECTION["folds"]),
+    "test_fraction": float(DETECTION["split"]["test_fraction"]),
+    "seed": int(DETECTION["seed"]),
+    "percentiles": [float(p) for p in DETECTION["scaling_percentiles"]],
+}
+DETECTION_TRAIN_OPTIONS = {
+    "epochs": int(DETECTION["epochs"]),
+    "image_size": int(DETECTION["image_size"]),
+    "batch": int(DETECTION["batch"]),
+    "patience": int(DETECTION["patience"]),
+    "seed": int(DETECTION["seed"]),
+}
+DETECTION_PREDICT_OPTIONS = {
+    "image_size": int(DETECTION["image_size"]),
+    "confidence": float(DETECTION["predict_confidence"]),
+    "iou": float(DETECTION["iou"]),
+    "overlap": int(DETECTION["window_overlap"]),
+}
+DETECTION_BACKGROUND = DETECTION["background"]
+
+
+wildcard_constraints:
+    dataset="|".join([r"z\d+", *map(re.escape, DETECTION_LABELLED)]),
+    labelled="|".join(map(re.escape, DETECTION_LABELLED)) or "(?!)",
+    run=r"fold\d+|final",
+
+
+def get_detection_zoom_inputs(wildcards):
+    """Tiles (every shard) and cells of a zoom level, and the channel ranking when the channels
+    are not configured."""
+    inputs = {
+        "cells": f"{RESULTS}/grid/z{wildcards.zoom}/cells.parquet",
+        "statuses": per_shard(f"{TRAINING_TILES}/{{shard}}.status.csv")(wildcards),
+        "tiles": per_shard(f"{TRAINING_TILES}/{{shard}}")(wildcards),
+    }
+    if not DETECTION["channels"]:
+        inputs["ranking"] = DETECTION_RANKING
+    return inputs
+
+
+def get_detection_folder(wildcards):
+    return DETECTION_LABELLED[wildcards.labelled]
+
+
+def get_detection_start_weights(wildcards):
+    """The local weights training and zero-shot start from (none: a model yaml)."""
+    return [DETECTION_WEIGHTS] if DETECTION_WEIGHTS else []
+
+
+def get_detection_parts(wildcards):
+    """Detections of every shard of a zoom level, or the one part of a labelled folder."""
+    pattern = f"{RESULTS}/detection/{wildcards.dataset}/detections/{{shard}}.parquet"
+    if wildcards.dataset in DETECTION_LABELLED:
+        return [pattern.format(shard="all")]
+    zoom = wildcards.dataset.removeprefix("z")
+    return [pattern.format(shard=shard) for shard in cellset_shards("training", zoom)]
+
+
+def get_detection_background(wildcards):
+    if not DETECTION_BACKGROUND:
+        return {}
+    return {
+        "background": f"{RESULTS}/detection/{wildcards.dataset}/background/detections.parquet",
+        "background_summary": f"{RESULTS}/detection/{wildcards.dataset}/background/summary.json",
+    }
+
+
+def get_detection_outputs():
+    """Per dataset: detections, the evaluation and its gallery, the cross-validation table,
+    and the zero-shot round when weights are given."""
+    names = ["detections.gpkg", "evaluation/metrics.json", "evaluation/gallery.png", "cv.csv"]
+    if DETECTION_WEIGHTS:
+        names.append("zero_shot/metrics.json")
+    return [
+        f"{RESULTS}/detection/{dataset}/{name}" for dataset in DETECTION_DATASETS for name in names
+    ]
+
+
+def get_detection_simulated(wildcards):
+    """Whether a dataset's imagery is simulated (zoom levels of the synthetic backend)."""
+    return wildcards.dataset not in DETECTION_LABELLED and IMAGERY["backend"] == "synthetic"

@@ -1,0 +1,288 @@
+# Detection (seed 002, 4.2 steps 3-5 and 4.3): YOLO datasets from the tiles' mine band (per zoom
+# level) or from a labelled folder, spatially grouped splits and k folds, training per fold
+# and on all folds (GPU when there is one), a zero-shot round from local weights, detections
+# over whole tiles (GeoParquet + GeoPackage) and their evaluation on held-out tiles and on real
+# mine-free imagery. results/detection/{dataset}/ with {dataset} = z<zoom> or the folder's name.
+
+
+rule detection_dataset:
+    input:
+        unpack(get_detection_zoom_inputs),
+    output:
+        dataset=directory(f"{RESULTS}/detection/z{{zoom}}/dataset"),
+        table=f"{RESULTS}/detection/z{{zoom}}/tiles.csv",
+        scaling=f"{RESULTS}/detection/z{{zoom}}/scaling.json",
+        summary=f"{RESULTS}/detection/z{{zoom}}/dataset.json",
+    params:
+        channels=DETECTION["channels"],
+        options=DETECTION_DATASET_OPTIONS,
+        chip_px=int(DETECTION["image_size"]),
+    log:
+        f"{LOGS}/detection_dataset/z{{zoom}}.log",
+    benchmark:
+        f"{BENCHMARKS}/detection_dataset/z{{zoom}}.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    conda:
+        "../../envs/detection.yaml"
+    script:
+        "../scripts/detection_dataset.py"
+
+
+rule detection_dataset_folder:
+    input:
+        folder=get_detection_folder,
+    output:
+        dataset=directory(f"{RESULTS}/detection/{{labelled}}/dataset"),
+        table=f"{RESULTS}/detection/{{labelled}}/tiles.csv",
+        scaling=f"{RESULTS}/detection/{{labelled}}/scaling.json",
+        summary=f"{RESULTS}/detection/{{labelled}}/dataset.json",
+    params:
+        channels=DETECTION["channels"],
+        options=DETECTION_DATASET_OPTIONS,
+        chip_px=int(DETECTION["image_size"]),
+    log:
+        f"{LOGS}/detection_dataset/{{labelled}}.log",
+    benchmark:
+        f"{BENCHMARKS}/detection_dataset/{{labelled}}.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    conda:
+        "../../envs/detection.yaml"
+    script:
+        "../scripts/detection_dataset.py"
+
+
+rule detection_train:
+    input:
+        dataset=f"{DETECTION_DIR}/dataset",
+        weights=get_detection_start_weights,
+    output:
+        run=directory(f"{DETECTION_DIR}/train/{{run}}/run"),
+        weights=f"{DETECTION_DIR}/train/{{run}}/weights.pt",
+        summary=f"{DETECTION_DIR}/train/{{run}}/summary.json",
+        curves=report(
+            f"{DETECTION_DIR}/train/{{run}}/curves.png",
+            caption="../report/detection_curves.rst",
+            category="Detection",
+            subcategory="{dataset} training",
+            labels={"dataset": "{dataset}", "run": "{run}"},
+        ),
+    params:
+        start=DETECTION_START,
+        options=DETECTION_TRAIN_OPTIONS,
+        settings_dir=DETECTION_SETTINGS,
+    log:
+        f"{LOGS}/detection_train/{{dataset}}_{{run}}.log",
+    benchmark:
+        f"{BENCHMARKS}/detection_train/{{dataset}}_{{run}}.tsv"
+    threads: DETECTION["cpus_per_gpu"]
+    resources:
+        gpu=1,
+        cpus_per_gpu=DETECTION["cpus_per_gpu"],
+        mem_mb=DETECTION["mem_mb"],
+        runtime=DETECTION["train_runtime_min"],
+    conda:
+        "../../envs/detection.yaml"
+    script:
+        "../scripts/detection_train.py"
+
+
+rule detection_cv:
+    input:
+        summaries=expand(
+            f"{DETECTION_DIR}/train/{{run}}/summary.json", run=DETECTION_FOLDS, allow_missing=True
+        ),
+    output:
+        table=report(
+            f"{DETECTION_DIR}/cv.csv",
+            caption="../report/detection_cv.rst",
+            category="Detection",
+            subcategory="{dataset}",
+        ),
+    params:
+        names=DETECTION_FOLDS,
+    log:
+        f"{LOGS}/detection_cv/{{dataset}}.log",
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    conda:
+        "../../envs/detection.yaml"
+    script:
+        "../scripts/detection_cv.py"
+
+
+rule detection_zero_shot:
+    input:
+        weights=get_detection_start_weights,
+        table=f"{DETECTION_DIR}/tiles.csv",
+        scaling=f"{DETECTION_DIR}/scaling.json",
+    output:
+        detections=f"{DETECTION_DIR}/zero_shot/detections.parquet",
+        metrics=f"{DETECTION_DIR}/zero_shot/metrics.json",
+    params:
+        options=DETECTION_PREDICT_OPTIONS,
+        min_object_pixels=int(DETECTION["min_object_pixels"]),
+        confidence=float(DETECTION["confidence"]),
+        settings_dir=DETECTION_SETTINGS,
+    log:
+        f"{LOGS}/detection_zero_shot/{{dataset}}.log",
+    benchmark:
+        f"{BENCHMARKS}/detection_zero_shot/{{dataset}}.tsv"
+    threads: DETECTION["cpus_per_gpu"]
+    resources:
+        gpu=1,
+        cpus_per_gpu=DETECTION["cpus_per_gpu"],
+        mem_mb=DETECTION["mem_mb"],
+        runtime=DETECTION["predict_runtime_min"],
+    conda:
+        "../../envs/detection.yaml"
+    script:
+        "../scripts/detection_zero_shot.py"
+
+
+rule detection_predict:
+    input:
+        tiles=f"{TRAINING_TILES}/{{shard}}",
+        status=f"{TRAINING_TILES}/{{shard}}.status.csv",
+        weights=f"{RESULTS}/detection/z{{zoom}}/train/final/weights.pt",
+        scaling=f"{RESULTS}/detection/z{{zoom}}/scaling.json",
+    output:
+        detections=f"{RESULTS}/detection/z{{zoom}}/detections/{{shard}}.parquet",
+    params:
+        options=DETECTION_PREDICT_OPTIONS,
+        settings_dir=DETECTION_SETTINGS,
+    log:
+        f"{LOGS}/detection_predict/z{{zoom}}/{{shard}}.log",
+    benchmark:
+        f"{BENCHMARKS}/detection_predict/z{{zoom}}/{{shard}}.tsv"
+    threads: DETECTION["cpus_per_gpu"]
+    resources:
+        gpu=1,
+        cpus_per_gpu=DETECTION["cpus_per_gpu"],
+        mem_mb=DETECTION["mem_mb"],
+        runtime=DETECTION["predict_runtime_min"],
+    conda:
+        "../../envs/detection.yaml"
+    script:
+        "../scripts/detection_predict.py"
+
+
+rule detection_predict_folder:
+    input:
+        folder=get_detection_folder,
+        weights=f"{RESULTS}/detection/{{labelled}}/train/final/weights.pt",
+        scaling=f"{RESULTS}/detection/{{labelled}}/scaling.json",
+    output:
+        detections=f"{RESULTS}/detection/{{labelled}}/detections/all.parquet",
+    params:
+        options=DETECTION_PREDICT_OPTIONS,
+        settings_dir=DETECTION_SETTINGS,
+    log:
+        f"{LOGS}/detection_predict/{{labelled}}.log",
+    benchmark:
+        f"{BENCHMARKS}/detection_predict/{{labelled}}.tsv"
+    threads: DETECTION["cpus_per_gpu"]
+    resources:
+        gpu=1,
+        cpus_per_gpu=DETECTION["cpus_per_gpu"],
+        mem_mb=DETECTION["mem_mb"],
+        runtime=DETECTION["predict_runtime_min"],
+    conda:
+        "../../envs/detection.yaml"
+    script:
+        "../scripts/detection_predict.py"
+
+
+rule detection_predict_background:
+    input:
+        weights=f"{DETECTION_DIR}/train/final/weights.pt",
+        scaling=f"{DETECTION_DIR}/scaling.json",
+    output:
+        detections=f"{DETECTION_DIR}/background/detections.parquet",
+        summary=f"{DETECTION_DIR}/background/summary.json",
+    params:
+        folder=DETECTION_BACKGROUND,
+        options=DETECTION_PREDICT_OPTIONS,
+        settings_dir=DETECTION_SETTINGS,
+    log:
+        f"{LOGS}/detection_predict_background/{{dataset}}.log",
+    benchmark:
+        f"{BENCHMARKS}/detection_predict_background/{{dataset}}.tsv"
+    threads: DETECTION["cpus_per_gpu"]
+    resources:
+        gpu=1,
+        cpus_per_gpu=DETECTION["cpus_per_gpu"],
+        mem_mb=DETECTION["mem_mb"],
+        runtime=DETECTION["predict_runtime_min"],
+    conda:
+        "../../envs/detection.yaml"
+    script:
+        "../scripts/detection_background.py"
+
+
+# A shard named "all" would otherwise make a folder's detections ambiguous.
+ruleorder: detection_predict_folder > detection_predict
+
+
+rule detection_merge:
+    input:
+        parts=get_detection_parts,
+    output:
+        parquet=f"{DETECTION_DIR}/detections.parquet",
+        gpkg=f"{DETECTION_DIR}/detections.gpkg",
+    log:
+        f"{LOGS}/detection_merge/{{dataset}}.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../../envs/detection.yaml"
+    script:
+        "../scripts/detection_merge.py"
+
+
+rule detection_evaluate:
+    input:
+        unpack(get_detection_background),
+        table=f"{DETECTION_DIR}/tiles.csv",
+        scaling=f"{DETECTION_DIR}/scaling.json",
+        detections=f"{DETECTION_DIR}/detections.parquet",
+    output:
+        metrics=f"{DETECTION_DIR}/evaluation/metrics.json",
+        objects=f"{DETECTION_DIR}/evaluation/objects.csv",
+        breakdown=report(
+            f"{DETECTION_DIR}/evaluation/breakdown.csv",
+            caption="../report/detection_breakdown.rst",
+            category="Detection",
+            subcategory="{dataset}",
+        ),
+        gallery=report(
+            f"{DETECTION_DIR}/evaluation/gallery.png",
+            caption="../report/detection_gallery.rst",
+            category="Detection",
+            subcategory="{dataset}",
+        ),
+    params:
+        min_object_pixels=int(DETECTION["min_object_pixels"]),
+        confidence=float(DETECTION["confidence"]),
+        simulated=get_detection_simulated,
+    log:
+        f"{LOGS}/detection_evaluate/{{dataset}}.log",
+    benchmark:
+        f"{BENCHMARKS}/detection_evaluate/{{dataset}}.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    conda:
+        "../../envs/detection.yaml"
+    script:
+        "../scripts/detection_evaluate.py"
