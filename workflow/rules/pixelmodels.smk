@@ -90,7 +90,7 @@ rule models_family:
         f"{LOGS}/models_family/z{{zoom}}_{{unit}}_{{family}}.log",
     benchmark:
         f"{BENCHMARKS}/models_family/z{{zoom}}_{{unit}}_{{family}}.tsv"
-    threads: 2
+    threads: 1  # more for large tables: --set-threads models_family=8
     resources:
         mem_mb=lambda wc, input: max(3000, 40 * input.size_mb),
         runtime=120,
