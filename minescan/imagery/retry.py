@@ -59,8 +59,12 @@ def forget_remote_reads() -> None:
     retry would fail at once without asking the server again. rasterio does not expose
     ``VSICurlClearCache``; it is called in the GDAL library rasterio loaded.
     """
-    with open("/proc/self/maps") as maps:
-        paths = {line.split()[-1] for line in maps if "libgdal" in line and "/" in line}
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {line.split()[-1] for line in maps if "libgdal" in line and "/" in line}
+    except OSError:  # no /proc (macOS, Windows): GDAL's cache stays; the retry may still pass
+        log.debug("cannot list the loaded GDAL library; its URL cache is not cleared")
+        return
     for path in sorted(paths):
         try:
             ctypes.CDLL(path).VSICurlClearCache()
