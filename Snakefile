@@ -21,6 +21,7 @@ include: "workflow/rules/pixelmodels.smk"
 include: "workflow/rules/probability.smk"
 include: "workflow/rules/chips.smk"
 include: "workflow/rules/detection.smk"
+include: "workflow/rules/pyramid.smk"
 
 
 # Small aggregations run on the submitting host, not as cluster jobs.
@@ -40,6 +41,10 @@ localrules:
     probability_export_gee,
     detection_cv,
     detection_merge,
+    pyramid,
+    pyramid_scores,
+    pyramid_threshold,
+    pyramid_merge,
 
 
 rule all:
@@ -81,6 +86,11 @@ rule real_chips:
 rule detection:
     input:
         get_detection_outputs(),
+
+
+rule pyramid:
+    input:
+        get_pyramid_outputs(),
 
 
 onsuccess:

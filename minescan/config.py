@@ -51,23 +51,6 @@ def check_config(config: Mapping[str, Any]) -> None:
     """Raise MinescanInputError naming the key when values are inconsistent with each other."""
     check_grid(config["grid"])
     zooms = [int(z) for z in config["grid"]["zoom_levels"]]
-    region = config.get("region") or {}
-    if region.get("extent") is not None:
-        if int(region["zoom"]) not in zooms:
-            raise MinescanInputError(
-                SOURCE,
-                f"region.zoom {region['zoom']} is not one of grid.zoom_levels {zooms}",
-                "pick a configured zoom level",
-            )
-        side = zoom_cell_sizes(config["grid"])[int(region["zoom"])]
-        pixel = region.get("pixel_size_m")
-        if pixel is not None and side % int(pixel):
-            raise MinescanInputError(
-                SOURCE,
-                f"region.pixel_size_m {pixel} does not divide the {side} m cells of zoom "
-                f"{region['zoom']}",
-                "choose a divisor of the cell side, e.g. 10, 20, 40",
-            )
     imagery = config.get("imagery") or {}
     epochs = imagery.get("epochs") or {}
     if "epoch" in imagery and imagery["epoch"] not in epochs:

@@ -11,6 +11,7 @@ and leaves every reflectance >= 1 unchanged, so scores equal the reference model
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -145,6 +146,7 @@ def probability_tile(
             raise KeyError(f"{tile_path}: tile lacks bands {missing} needed by the model")
         indexes = [names.index(b) + 1 for b in compiled.bands]
         mine_index = names.index("_mine") + 1 if "_mine" in names else None
+        started = time.perf_counter()
         prob = np.empty((src.height, src.width), dtype=np.float32)
         valid = np.empty((src.height, src.width), dtype=bool)
         mine = np.zeros((src.height, src.width), dtype=bool)
@@ -170,13 +172,17 @@ def probability_tile(
             "overviews": "AUTO" if max(src.shape) > 1024 else "NONE",
         }
         cell_id = src.tags().get("cell_id", Path(tile_path).stem)
+        seconds = time.perf_counter() - started
     with atomic_path(out_path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
         dst.write(quantize_probability(prob, valid), 1)
         dst.descriptions = ("mine_probability",)
         dst.scales = (1.0 / PROBABILITY_SCALE,)
         dst.update_tags(cell_id=cell_id, scale=f"probability x {PROBABILITY_SCALE}", **(tags or {}))
     p = prob[valid]
-    return summarize(cell_id, p, mine[valid], threshold, str(out_path))
+    row = summarize(cell_id, p, mine[valid], threshold, str(out_path))
+    # read and model time, without the write: what a screen costs per cell
+    row["model_seconds"] = float(seconds)
+    return row
 
 
 def summarize(
@@ -188,6 +194,7 @@ def summarize(
         "valid_pixels": n,
         "mean_probability": float(probability.mean()) if n else float("nan"),
         "p95_probability": float(np.quantile(probability, 0.95)) if n else float("nan"),
+        "p99_probability": float(np.quantile(probability, 0.99)) if n else float("nan"),
         "max_probability": float(probability.max()) if n else float("nan"),
         "detected_fraction": float((probability >= threshold).mean()) if n else float("nan"),
         "mine_fraction": float(mine.mean()) if n else float("nan"),

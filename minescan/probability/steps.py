@@ -50,10 +50,12 @@ def probability_shard(
             "valid_pixels",
             "mean_probability",
             "p95_probability",
+            "p99_probability",
             "max_probability",
             "detected_fraction",
             "mine_fraction",
             "probability_path",
+            "model_seconds",
         ],
     )
     write_parquet(frame, scores, provenance)

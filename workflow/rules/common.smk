@@ -8,6 +8,8 @@ import pandas as pd
 from minescan.config import canonical, check_config, zoom_cell_sizes
 from minescan.imagery.bands import check_bands
 from minescan.imagery.request import fetch_settings, tile_request
+from minescan.pyramid.budget import check_pyramid
+from minescan.pyramid.levels import level_cell_sizes, pyramid_levels
 
 check_config(config)
 check_bands(config["imagery"]["bands"])
@@ -18,9 +20,13 @@ BENCHMARKS = f"{RESULTS}/benchmarks"
 
 GRID = config["grid"]
 ZOOMS = [int(z) for z in GRID["zoom_levels"]]
-CELL_SIZES = zoom_cell_sizes(GRID)
 PIXEL_SIZE = int(GRID["pixel_size_m"])
-REGION = config["region"]
+PYRAMID = config["pyramid"]
+PYRAMID_LEVELS = pyramid_levels(GRID, PYRAMID) if PYRAMID["enabled"] else []
+PYRAMID_ZOOMS = [level.zoom for level in PYRAMID_LEVELS]
+# Cell sides of the grid's zoom levels and of the pyramid's, on one chain.
+CELL_SIZES = {**level_cell_sizes(GRID, PYRAMID_ZOOMS), **zoom_cell_sizes(GRID)}
+LEVEL_PIXEL = {level.zoom: level.pixel_size_m for level in PYRAMID_LEVELS}
 
 IMAGERY = config["imagery"]
 EPOCHS = canonical(IMAGERY["epochs"])
@@ -67,7 +73,7 @@ CHIPS_SCORED = {str(name): folder for name, folder in CHIPS.get("score", {}).ite
 wildcard_constraints:
     zoom=r"\d+",
     shard=r"[0-9A-Za-z_-]+",
-    cellset=r"training|region",
+    cellset=r"training|validation|region|pyramid",
     epoch="|".join(EPOCHS),
     unit=r"pixel|patch",
     linear=r"lasso|logistic",
@@ -76,18 +82,30 @@ wildcard_constraints:
 
 
 # A cell set is a family of cells tables, one per zoom level, with their shards: the grid's
-# training cells (positives and negatives) and the land cells of the region. Tiles, previews
-# and later stages take any of them; a new set registers its checkpoint here.
+# training cells (positives and negatives); the same cells imaged at a pyramid level's pixel
+# size (validation of the level's screen); every land cell of the pyramid's region (its first
+# level and the exhaustive scan); and the cells each pyramid level scores. Tiles, previews and
+# later stages take any of them; a new set registers its checkpoint here.
 CELLSETS = {
     "training": {
         "checkpoint": "grid_cells",
         "cells": f"{RESULTS}/grid/z{{zoom}}/cells.parquet",
-        "pixel_size_m": PIXEL_SIZE,
+        "pixel_size_m": lambda zoom: PIXEL_SIZE,
+    },
+    "validation": {
+        "checkpoint": "grid_cells",
+        "cells": f"{RESULTS}/grid/z{{zoom}}/cells.parquet",
+        "pixel_size_m": lambda zoom: LEVEL_PIXEL[zoom],
     },
     "region": {
         "checkpoint": "region_cells",
         "cells": f"{RESULTS}/grid/region/z{{zoom}}/cells.parquet",
-        "pixel_size_m": int(REGION.get("pixel_size_m") or PIXEL_SIZE),
+        "pixel_size_m": lambda zoom: LEVEL_PIXEL[zoom],
+    },
+    "pyramid": {
+        "checkpoint": "pyramid_cells",
+        "cells": f"{RESULTS}/pyramid/z{{zoom}}/cells.parquet",
+        "pixel_size_m": lambda zoom: LEVEL_PIXEL[zoom],
     },
 }
 
@@ -98,7 +116,7 @@ def get_cells(wildcards):
 
 
 def get_tile_pixel_size(wildcards):
-    return CELLSETS[wildcards.cellset]["pixel_size_m"]
+    return CELLSETS[wildcards.cellset]["pixel_size_m"](int(wildcards.zoom))
 
 
 def cellset_shards(cellset, zoom):
@@ -144,7 +162,7 @@ def get_tile_request(wildcards):
 
 
 def get_grid_outputs():
-    """Every grid product of every zoom level, and the region's cells and map."""
+    """Every grid product of every zoom level, and the map of the pyramid region's cells."""
     targets = expand(
         [
             f"{RESULTS}/grid/z{{zoom}}/cells.parquet",
@@ -154,27 +172,24 @@ def get_grid_outputs():
         ],
         zoom=ZOOMS,
     )
-    if REGION.get("extent") is not None:
+    if PYRAMID["enabled"]:
         targets += expand(
             f"{RESULTS}/grid/region/z{{zoom}}/{{name}}",
-            zoom=REGION["zoom"],
+            zoom=PYRAMID_ZOOMS[0],
             name=["cells.parquet", "map.png"],
         )
     return targets
 
 
 def get_imagery_outputs():
-    """Status summaries and contact-sheet indexes of the training tiles (every zoom level) and
-    of the region's tiles, all of the training epoch."""
-    sets = [("training", zoom) for zoom in ZOOMS]
-    if REGION.get("extent") is not None:
-        sets.append(("region", int(REGION["zoom"])))
+    """Status summaries and contact-sheet indexes of the training tiles (every zoom level), of
+    the training epoch; the pyramid's tiles are the pyramid stage's."""
     return [
         path
-        for cellset, zoom in sets
+        for zoom in ZOOMS
         for path in (
-            f"{RESULTS}/tiles/{cellset}/{TRAINING_EPOCH}/z{zoom}/status.csv",
-            f"{RESULTS}/previews/{cellset}/{TRAINING_EPOCH}/z{zoom}/sheets.csv",
+            f"{RESULTS}/tiles/training/{TRAINING_EPOCH}/z{zoom}/status.csv",
+            f"{RESULTS}/previews/training/{TRAINING_EPOCH}/z{zoom}/sheets.csv",
         )
     ]
 
@@ -238,6 +253,7 @@ def get_final_outputs():
         get_probability_outputs,
         get_chips_outputs,
         get_detection_outputs,
+        get_pyramid_outputs,
     ]
     return [path for stage in stages for path in stage()]
 
@@ -346,3 +362,65 @@ def get_detection_outputs():
 def get_detection_simulated(wildcards):
     """Whether a dataset's imagery is simulated (zoom levels of the synthetic backend)."""
     return wildcards.dataset not in DETECTION_LABELLED and IMAGERY["backend"] == "synthetic"
+
+
+# Pyramid (seed 002, 4.1): levels z{zoom} of PYRAMID_ZOOMS; the scan's own cells are the cell set
+# "pyramid", the region's land cells "region" (first level, exhaustive scan), the grid's cells
+# imaged at a level's pixel size "validation" (the screen's thresholds).
+PYRAMID_DIR = f"{RESULTS}/pyramid"
+PYRAMID_TILES = f"{RESULTS}/tiles/{{cellset}}/{TRAINING_EPOCH}/z{{zoom}}"
+PYRAMID_SCREEN = f"{PYRAMID_DIR}/screen/{{cellset}}/z{{zoom}}"
+PYRAMID_FINEST = PYRAMID_ZOOMS[-1] if PYRAMID_ZOOMS else None
+PYRAMID_DETECT = bool(PYRAMID["enabled"] and PYRAMID["detect"])
+if PYRAMID["enabled"]:
+    check_pyramid(
+        PYRAMID,
+        GRID,
+        PYRAMID_LEVELS,
+        detection_zooms=DETECTION_ZOOMS if DETECTION["enabled"] else [],
+    )
+
+
+def get_pyramid_parent(wildcards):
+    """The first level starts from the region's cells; the others from the previous level's
+    cells, screen scores and threshold."""
+    zoom = int(wildcards.zoom)
+    if zoom == PYRAMID_ZOOMS[0]:
+        return {"start": f"{RESULTS}/grid/region/z{zoom}/cells.parquet"}
+    parent = zoom - 1
+    return {
+        "parent_cells": f"{PYRAMID_DIR}/z{parent}/cells.parquet",
+        "parent_scores": f"{PYRAMID_DIR}/screen/pyramid/z{parent}/scores.parquet",
+        "parent_threshold": f"{PYRAMID_DIR}/thresholds/z{parent}.json",
+    }
+
+
+def pyramid_level_files(cellset, name):
+    """``name`` (cells or scores) of every level of a cell set, coarsest first."""
+    cells = {"region": f"{RESULTS}/grid/region", "pyramid": PYRAMID_DIR}[cellset]
+    pattern = {
+        "cells": f"{cells}/z{{zoom}}/cells.parquet",
+        "scores": f"{PYRAMID_DIR}/screen/{cellset}/z{{zoom}}/scores.parquet",
+    }[name]
+    return [pattern.format(zoom=zoom) for zoom in PYRAMID_ZOOMS]
+
+
+def get_pyramid_detections(wildcards):
+    """The detector's boxes on every shard of the finest level (none without the detector)."""
+    if not PYRAMID_DETECT:
+        return []
+    return [
+        f"{PYRAMID_DIR}/detections/z{PYRAMID_FINEST}/{shard}.parquet"
+        for shard in cellset_shards("pyramid", PYRAMID_FINEST)
+    ]
+
+
+def get_pyramid_outputs():
+    if not PYRAMID["enabled"]:
+        return []
+    return [
+        f"{PYRAMID_DIR}/summary.csv",
+        f"{PYRAMID_DIR}/curve.png",
+        f"{PYRAMID_DIR}/levels.png",
+        f"{PYRAMID_DIR}/scan.gpkg",
+    ]

@@ -35,9 +35,9 @@ checkpoint region_cells:
         cells=f"{RESULTS}/grid/region/z{{zoom}}/cells.parquet",
         shards=f"{RESULTS}/grid/region/z{{zoom}}/shards.csv",
     params:
-        extent=canonical(config["region"]["extent"]),
+        extent=canonical(PYRAMID["region"]),
         level=get_level,
-        min_land_fraction=float(config["negatives"]["min_land_fraction"]),
+        min_land_fraction=float(PYRAMID["min_land_fraction"]),
     log:
         f"{LOGS}/region_cells/z{{zoom}}.log",
     benchmark:

@@ -1,0 +1,91 @@
+"""The pyramid's levels: zoom, cell side and pixel size, checked against the grid.
+
+Levels continue the grid's chain of cell sides (halved at each finer zoom, four children to a
+parent) above and below ``grid.zoom_levels``, so every pyramid cell nests in the grid. By
+default every level's tiles have the same pixel count: the pixel size doubles for each level
+above the finest, which is at ``grid.pixel_size_m`` (10 m), like a web-map tile pyramid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from minescan.errors import MinescanInputError
+
+SOURCE = "config"
+SCREENS = ("pixel",)
+
+
+@dataclass(frozen=True)
+class Level:
+    zoom: int
+    cell_size_m: int
+    pixel_size_m: int
+    screen: str
+
+    @property
+    def side_px(self) -> int:
+        return self.cell_size_m // self.pixel_size_m
+
+    @property
+    def pixels(self) -> int:
+        """Pixels of one tile (per band)."""
+        return self.side_px**2
+
+
+def chain_cell_size(grid: Mapping[str, Any], zoom: int) -> float:
+    """Cell side of ``zoom`` on the grid's chain (may be fractional for impossible levels)."""
+    first = int(grid["zoom_levels"][0])
+    return int(grid["cell_size_m"]) * 2.0 ** (first - int(zoom))
+
+
+def pyramid_levels(grid: Mapping[str, Any], pyramid: Mapping[str, Any]) -> list[Level]:
+    """The levels of ``pyramid`` (coarsest first), or a MinescanInputError naming the key."""
+    zooms = [int(z) for z in pyramid["levels"]]
+    if len(zooms) < 2 or zooms != list(range(zooms[0], zooms[0] + len(zooms))):
+        raise MinescanInputError(
+            SOURCE,
+            f"pyramid.levels {zooms} are not two or more consecutive, increasing zoom levels",
+            "list consecutive levels, coarsest first, e.g. [13, 14, 15, 16]",
+        )
+    finest_pixel = int(grid.get("pixel_size_m", 10))
+    pixels = pyramid.get("pixel_size_m")
+    if pixels is None:
+        pixels = [finest_pixel * 2 ** (zooms[-1] - z) for z in zooms]
+    elif len(pixels) != len(zooms):
+        raise MinescanInputError(
+            SOURCE,
+            f"pyramid.pixel_size_m has {len(pixels)} values for {len(zooms)} levels {zooms}",
+            "give one pixel size per level, or null to double it per level above the finest",
+        )
+    screens = pyramid.get("screen", "pixel")
+    levels = []
+    for zoom, pixel in zip(zooms, pixels, strict=True):
+        side = chain_cell_size(grid, zoom)
+        if side != int(side) or int(side) % int(pixel):
+            raise MinescanInputError(
+                SOURCE,
+                f"pyramid level {zoom} does not nest with the grid: its cells are {side:g} m "
+                f"(grid.cell_size_m {grid['cell_size_m']} at zoom {grid['zoom_levels'][0]}, "
+                f"halved per level), not a multiple of its pixel size {pixel} m",
+                "choose levels and pixel sizes whose pixels divide the cells",
+            )
+        screen = (
+            screens.get(zoom, screens.get(str(zoom))) if isinstance(screens, Mapping) else screens
+        )
+        if screen not in SCREENS:
+            raise MinescanInputError(
+                SOURCE,
+                f"pyramid.screen for level {zoom} is {screen!r}, which minescan does not train "
+                f"as a screen (available: {', '.join(SCREENS)})",
+                "use 'pixel' (the deployed pixel model, models.deploy)",
+            )
+        levels.append(Level(zoom, int(side), int(pixel), str(screen)))
+    return levels
+
+
+def level_cell_sizes(grid: Mapping[str, Any], zooms: Sequence[int]) -> dict[int, int]:
+    """Cell sides of ``zooms`` on the grid's chain (all of them must be whole metres)."""
+    return {int(z): int(chain_cell_size(grid, z)) for z in zooms}

@@ -1,0 +1,178 @@
+# Pyramid (seed 002, 4.1): the coarse-to-fine scan of a region. Level z{zoom} scores its cells
+# (cell set "pyramid") with its screen; one checkpoint per level keeps the cells above the
+# level's threshold and makes their children the next level's cells; the detector runs on the
+# cells the finest level reaches. Thresholds come from the grid's cells imaged at the level's
+# pixel size (cell set "validation"); the exhaustive scan of the region (cell set "region") is
+# the comparison. Tiles come from the imagery stage's rule `tiles`, so a changed threshold or
+# a new level fetches only cells not fetched before (the tile store).
+
+
+checkpoint pyramid_cells:
+    input:
+        unpack(get_pyramid_parent),
+    output:
+        cells=f"{PYRAMID_DIR}/z{{zoom}}/cells.parquet",
+        shards=f"{PYRAMID_DIR}/z{{zoom}}/shards.csv",
+    params:
+        level=get_level,
+        region=canonical(PYRAMID["region"]),
+        min_land_fraction=float(PYRAMID["min_land_fraction"]),
+    log:
+        f"{LOGS}/pyramid_cells/z{{zoom}}.log",
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    conda:
+        "../../envs/grid.yaml"
+    script:
+        "../scripts/pyramid_cells.py"
+
+
+use rule probability as pyramid_screen with:
+    input:
+        tiles=f"{PYRAMID_TILES}/{{shard}}",
+        status=f"{PYRAMID_TILES}/{{shard}}.status.csv",
+        model=DEPLOYED_MODEL,
+    output:
+        probabilities=directory(f"{PYRAMID_SCREEN}/{{shard}}"),
+        scores=f"{PYRAMID_SCREEN}/{{shard}}.parquet",
+    log:
+        f"{LOGS}/pyramid_screen/{{cellset}}/z{{zoom}}/{{shard}}.log",
+    benchmark:
+        f"{BENCHMARKS}/pyramid_screen/{{cellset}}/z{{zoom}}/{{shard}}.tsv"
+
+
+# A shard named "scores" would otherwise make a level's scores ambiguous.
+ruleorder: pyramid_scores > pyramid_screen
+
+
+rule pyramid_scores:
+    input:
+        scores=per_shard(f"{PYRAMID_SCREEN}/{{shard}}.parquet"),
+    output:
+        scores=f"{PYRAMID_SCREEN}/scores.parquet",
+    log:
+        f"{LOGS}/pyramid_scores/{{cellset}}/z{{zoom}}.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../../envs/models.yaml"
+    script:
+        "../scripts/pyramid_scores.py"
+
+
+rule pyramid_threshold:
+    input:
+        cells=f"{RESULTS}/grid/z{{zoom}}/cells.parquet",
+        scores=f"{PYRAMID_DIR}/screen/validation/z{{zoom}}/scores.parquet",
+    output:
+        threshold=f"{PYRAMID_DIR}/thresholds/z{{zoom}}.json",
+        evidence=report(
+            f"{PYRAMID_DIR}/thresholds/z{{zoom}}.png",
+            caption="../report/pyramid_threshold.rst",
+            category="Pyramid",
+            subcategory="thresholds",
+            labels={"level": "z{zoom}"},
+        ),
+    params:
+        statistic=PYRAMID["statistic"],
+        target_recall=float(PYRAMID["target_recall"]),
+        curve_targets=[float(t) for t in PYRAMID["curve_targets"]],
+    log:
+        f"{LOGS}/pyramid_threshold/z{{zoom}}.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        "../../envs/models.yaml"
+    script:
+        "../scripts/pyramid_threshold.py"
+
+
+use rule detection_predict as pyramid_detect with:
+    input:
+        tiles=f"{RESULTS}/tiles/pyramid/{TRAINING_EPOCH}/z{{zoom}}/{{shard}}",
+        status=f"{RESULTS}/tiles/pyramid/{TRAINING_EPOCH}/z{{zoom}}/{{shard}}.status.csv",
+        weights=f"{RESULTS}/detection/z{{zoom}}/train/final/weights.pt",
+        scaling=f"{RESULTS}/detection/z{{zoom}}/scaling.json",
+    output:
+        detections=f"{PYRAMID_DIR}/detections/z{{zoom}}/{{shard}}.parquet",
+    log:
+        f"{LOGS}/pyramid_detect/z{{zoom}}/{{shard}}.log",
+    benchmark:
+        f"{BENCHMARKS}/pyramid_detect/z{{zoom}}/{{shard}}.tsv"
+
+
+rule pyramid_merge:
+    input:
+        cells=pyramid_level_files("pyramid", "cells"),
+        scores=pyramid_level_files("pyramid", "scores"),
+        thresholds=expand(f"{PYRAMID_DIR}/thresholds/z{{zoom}}.json", zoom=PYRAMID_ZOOMS),
+        detections=get_pyramid_detections,
+    output:
+        gpkg=f"{PYRAMID_DIR}/scan.gpkg",
+        parquet=f"{PYRAMID_DIR}/detections.parquet",
+    params:
+        zooms=PYRAMID_ZOOMS,
+    log:
+        f"{LOGS}/pyramid_merge.log",
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=20,
+    conda:
+        "../../envs/detection.yaml"
+    script:
+        "../scripts/pyramid_merge.py"
+
+
+rule pyramid_report:
+    input:
+        pyramid_cells=pyramid_level_files("pyramid", "cells"),
+        pyramid_scores=pyramid_level_files("pyramid", "scores"),
+        thresholds=expand(f"{PYRAMID_DIR}/thresholds/z{{zoom}}.json", zoom=PYRAMID_ZOOMS),
+        region_cells=pyramid_level_files("region", "cells") if PYRAMID["exhaustive"] else [],
+        region_scores=pyramid_level_files("region", "scores") if PYRAMID["exhaustive"] else [],
+        polygons=rules.clean_polygons.output.polygons,
+    output:
+        summary=report(
+            f"{PYRAMID_DIR}/summary.csv",
+            caption="../report/pyramid_summary.rst",
+            category="Pyramid",
+            subcategory="cost and recall",
+        ),
+        curve=f"{PYRAMID_DIR}/curve.csv",
+        curve_png=report(
+            f"{PYRAMID_DIR}/curve.png",
+            caption="../report/pyramid_curve.rst",
+            category="Pyramid",
+            subcategory="cost and recall",
+        ),
+        map_png=report(
+            f"{PYRAMID_DIR}/levels.png",
+            caption="../report/pyramid_levels.rst",
+            category="Pyramid",
+            subcategory="levels",
+        ),
+    params:
+        levels=[
+            {"zoom": lv.zoom, "pixel_size_m": lv.pixel_size_m, "side_px": lv.side_px}
+            for lv in PYRAMID_LEVELS
+        ],
+        region=canonical(PYRAMID["region"]),
+        bands=len(IMAGERY["bands"]),
+        simulated=IMAGERY["backend"] == "synthetic",
+    log:
+        f"{LOGS}/pyramid_report.log",
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    conda:
+        "../../envs/grid.yaml"
+    script:
+        "../scripts/pyramid_report.py"
