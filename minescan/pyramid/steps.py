@@ -259,9 +259,8 @@ def _curve(zooms, side, records, scanned, region_levels, truth, exhaustive_pixel
     rows = []
     for k, target in enumerate(targets):
         thresholds = {z: r["curve"][k]["threshold"] for z, r in zip(zooms, records, strict=True)}
-        if not region_levels and any(
-            thresholds[z] < r["threshold"] for z, r in zip(zooms, records)
-        ):
+        looser = any(thresholds[z] < r["threshold"] for z, r in zip(zooms, records, strict=True))
+        if looser and not region_levels:
             continue
         scored = accounting.replay(zooms, list(cells[zooms[0]].index), region, scores, thresholds)
         finest = cells[zooms[-1]].loc[scored[zooms[-1]]]
@@ -294,9 +293,7 @@ def merge_step(
     (score, threshold, kept), the probability raster of each cell of the final level, and the
     detector's boxes there; the boxes also as GeoParquet."""
     layers = []
-    for zoom, cell_path, score_path, threshold_path in zip(
-        zooms, cells, scores, thresholds, strict=True
-    ):
+    for cell_path, score_path, threshold_path in zip(cells, scores, thresholds, strict=True):
         record = json.loads(Path(threshold_path).read_text())
         table = gpd.read_parquet(cell_path).merge(
             _read_scores([score_path]), on="cell_id", how="left"

@@ -34,10 +34,11 @@ class Choice:
 def validation_table(cells: pd.DataFrame, scores: pd.DataFrame, statistic: str) -> pd.DataFrame:
     """Label, mine weight and score of every validation cell that has a scored tile."""
     if statistic not in scores.columns:
+        available = [c for c in scores.columns if c.endswith(("probability", "fraction"))]
         raise MinescanInputError(
             "config",
             f"pyramid.statistic {statistic!r} is not a screen score "
-            f"(available: {', '.join(c for c in scores.columns if c.endswith(('probability', 'fraction')))})",
+            f"(available: {', '.join(available)})",
             "choose one of the listed columns",
         )
     table = cells[["cell_id", "label", "overlap_fraction"]].merge(

@@ -72,7 +72,7 @@ def main() -> None:
         config = yaml.safe_load((workdir / "config" / "config.yaml").read_text())
         config["polygons"]["path"] = "resources/amw.parquet"
         config["grid"]["max_cells_per_shard"] = args.max_cells_per_shard
-        config["region"]["extent"] = None
+        config["pyramid"]["enabled"] = False  # the pyramid's DAG is planned in bench_pyramid
         config["chips"]["path"] = "absent"  # the real-chip evaluation does not scale with cells
         (workdir / "config" / "config.yaml").write_text(yaml.safe_dump(config))
 

@@ -116,6 +116,25 @@ def detection_summary(folder: Path) -> dict[str, Any]:
     }
 
 
+def pyramid_summary(folder: Path, levels: list[int], epoch: str) -> dict:
+    """Cells per level, the pixel share and recall of the scan, and its first level's tiles."""
+    table = pd.read_csv(folder / "summary.csv").set_index("scan")
+    per_level = table.loc[["pyramid"]]
+    total = table.loc["pyramid total"]
+    zooms = [str(z) for z in per_level["zoom"]]
+    return {
+        "cells_scored": dict(zip(zooms, map(int, per_level["cells_scored"]), strict=True)),
+        "cells_kept": dict(zip(zooms, map(int, per_level["cells_kept"]), strict=True)),
+        "exhaustive_cells": int(table.loc["exhaustive", "cells_scored"]),
+        "pixel_fraction": round(float(total["pixel_fraction_of_exhaustive"]), 4),
+        "area_recall": round(float(total["area_recall_scored"]), 4),
+        "polygon_recall": round(float(total["polygon_recall_scored"]), 4),
+        "first_level_tiles": tiles_summary(
+            folder.parent / "tiles" / "pyramid" / epoch / f"z{levels[0]}"
+        ),
+    }
+
+
 def summarise_run(workdir: Path, config: dict[str, Any]) -> dict[str, Any]:
     results = workdir / "results"
     zooms = [int(z) for z in config["grid"]["zoom_levels"]]
@@ -140,13 +159,9 @@ def summarise_run(workdir: Path, config: dict[str, Any]) -> dict[str, Any]:
         "models": models_summary(results / "models" / f"z{models_zoom}"),
         "probability": probability_summary(results, models_zoom),
     }
-    if config["region"]["extent"] is not None:
-        zoom = config["region"]["zoom"]
-        cells = pd.read_parquet(results / "grid" / "region" / f"z{zoom}" / "cells.parquet")
-        summary["region"] = {
-            "cells": len(cells),
-            "tiles": tiles_summary(results / "tiles" / "region" / epoch / f"z{zoom}"),
-        }
+    pyramid = config.get("pyramid") or {}
+    if pyramid.get("enabled"):
+        summary["pyramid"] = pyramid_summary(results / "pyramid", pyramid["levels"], epoch)
     detection = config.get("detection") or {}
     if detection.get("enabled"):
         zooms_detected = detection["zooms"] if detection["zooms"] is not None else zooms

@@ -148,15 +148,18 @@ def test_earth_engine_export_computes_the_models_probability(demo):
     assert gee_export_error(demo / "results", zoom, config["models"]["deploy"]) < 1e-6
 
 
-def test_region_tiles_use_the_coarser_pixel_size(demo):
+def test_pyramid_levels_have_coarser_pixels_and_the_same_pixel_count(demo):
     config = _config(demo)
-    pixel = config["region"]["pixel_size_m"]
-    zoom = config["region"]["zoom"]
-    tiles = list((demo / "results" / "tiles" / "region").glob(f"*/z{zoom}/*/*.tif"))
-    assert tiles
-    summary = summarise_run(demo, config)["region"]["tiles"]
-    assert summary["pixel_size_m"] == pixel
-    assert summary["width"] == config["grid"]["cell_size_m"] // pixel
+    zooms = config["pyramid"]["levels"]
+    widths, pixels = set(), []
+    for zoom in zooms:
+        tiles = list((demo / "results" / "tiles" / "pyramid").glob(f"*/z{zoom}/*/*.tif"))
+        assert tiles, f"no tiles at pyramid level {zoom}"
+        with rasterio.open(tiles[0]) as src:
+            widths.add(src.width)
+            pixels.append(src.res[0])
+    assert len(widths) == 1  # every level's tiles are 128 x 128 px
+    assert pixels == [10 * 2 ** (zooms[-1] - z) for z in zooms]
 
 
 def test_report_collects_every_stage(demo):

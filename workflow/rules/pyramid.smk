@@ -30,6 +30,8 @@ checkpoint pyramid_cells:
 
 
 use rule probability as pyramid_screen with:
+    wildcard_constraints:
+        cellset="validation|pyramid",
     input:
         tiles=f"{PYRAMID_TILES}/{{shard}}",
         status=f"{PYRAMID_TILES}/{{shard}}.status.csv",
@@ -45,6 +47,7 @@ use rule probability as pyramid_screen with:
 
 # A shard named "scores" would otherwise make a level's scores ambiguous.
 ruleorder: pyramid_scores > pyramid_screen
+ruleorder: pyramid_scores > pyramid_exhaustive
 
 
 rule pyramid_scores:
@@ -176,3 +179,30 @@ rule pyramid_report:
         "../../envs/grid.yaml"
     script:
         "../scripts/pyramid_report.py"
+
+
+# The exhaustive comparison: every land cell of the region at a level, fetched with the same
+# request as the tiles, screened, and not kept (see minescan/pyramid/stream.py).
+rule pyramid_exhaustive:
+    input:
+        cells=f"{RESULTS}/grid/region/z{{zoom}}/cells.parquet",
+        polygons=rules.clean_polygons.output.polygons,
+        model=DEPLOYED_MODEL,
+    output:
+        scores=f"{PYRAMID_DIR}/screen/region/z{{zoom}}/{{shard}}.parquet",
+    params:
+        request=lambda wc: tile_request(IMAGERY, EPOCHS[TRAINING_EPOCH]),
+        pixel_size=lambda wc: LEVEL_PIXEL[int(wc.zoom)],
+        fetch=fetch_settings(IMAGERY),
+    log:
+        f"{LOGS}/pyramid_exhaustive/z{{zoom}}/{{shard}}.log",
+    benchmark:
+        f"{BENCHMARKS}/pyramid_exhaustive/z{{zoom}}/{{shard}}.tsv"
+    threads: IMAGERY["threads"]
+    resources:
+        mem_mb=IMAGERY["mem_mb"],
+        runtime=IMAGERY["runtime_min"],
+    conda:
+        "../../envs/imagery.yaml"
+    script:
+        "../scripts/pyramid_exhaustive.py"

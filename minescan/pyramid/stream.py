@@ -1,0 +1,88 @@
+"""The exhaustive comparison scan: every cell of a shard fetched, screened and discarded.
+
+An exhaustive scan of a region is there to be compared with, not looked at: writing its tiles
+would cost more disk and time than fetching them. Each cell goes through the same backend and
+the same compiled pixel model as the pyramid's tiles, so a cell both scans reach gets the same
+scores (the tiles are lossless). Cells without usable imagery get no score, as in the scan.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from minescan.cells import Cell, PolygonsByCrs, cell_from_row, mine_mask, read_cells, read_polygons
+from minescan.imagery.backends import make_backend
+from minescan.imagery.errors import CellSkipped
+from minescan.imagery.request import backend_options
+from minescan.outputs import write_parquet
+from minescan.pixelmodels.linear import LinearModel
+from minescan.probability.apply import CompiledModel, summarize
+
+log = logging.getLogger(__name__)
+
+
+def screen_cell(
+    cell: Cell, backend, polygons: PolygonsByCrs, model: CompiledModel, threshold: float
+) -> dict[str, Any] | None:
+    """The cell's screen scores, or None when it has no usable imagery."""
+    mine = mine_mask(cell, polygons.near(cell.epsg, cell.bounds))
+    try:
+        image = backend.fetch(cell, mine)
+    except CellSkipped as skipped:
+        log.warning("cell %s: %s: %s", cell.cell_id, skipped.status, skipped.reason)
+        return None
+    started = time.perf_counter()
+    stack = image.data[[image.bands.index(b) for b in model.bands]]
+    valid = image.valid & np.all(stack != 0, axis=0)
+    probability = model.probability(stack)
+    row = summarize(cell.cell_id, probability[valid], mine[valid], threshold, "")
+    row["model_seconds"] = time.perf_counter() - started
+    return row
+
+
+def stream_shard_scores(
+    *,
+    cells: str,
+    polygons: str,
+    shard: str,
+    model: str,
+    imagery: Mapping[str, Any],
+    fetch: Mapping[str, Any],
+    pixel_size: float,
+    threads: int,
+    out: str,
+    provenance: dict,
+) -> pd.DataFrame:
+    """Screen scores of every cell of ``shard`` without keeping its tiles."""
+    settings = dict(fetch)
+    settings.pop("max_failed_fraction", None)
+    table = read_cells(cells, shard)
+    shard_cells = [cell_from_row(row, pixel_size) for row in table.to_dict("records")]
+    linear = LinearModel.load(model)
+    compiled = CompiledModel.from_model(linear)
+    threshold = float(linear.meta.get("threshold", 0.5))
+    backend = make_backend(backend_options(imagery, settings), threads)
+    index = PolygonsByCrs(read_polygons(polygons))
+    for epsg in sorted({c.epsg for c in shard_cells}):
+        index.in_crs(epsg)  # reproject before the worker threads share the index
+    rows = []
+    with ThreadPoolExecutor(max_workers=backend.concurrency) as pool:
+        futures = [
+            pool.submit(screen_cell, cell, backend, index, compiled, threshold)
+            for cell in shard_cells
+        ]
+        for done, future in enumerate(futures, start=1):
+            if (row := future.result()) is not None:
+                rows.append(row)
+            if done % 50 == 0 or done == len(futures):
+                log.info("shard %s: %d/%d cells screened", shard, done, len(futures))
+    frame = pd.DataFrame(rows)
+    write_parquet(frame, out, provenance)
+    return frame
