@@ -17,6 +17,7 @@ STAGES = [
     "probability",
     "chips",
     "detection",
+    "pyramid",
 ]
 
 
