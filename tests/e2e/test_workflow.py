@@ -327,3 +327,105 @@ def test_missing_detection_weights_stop_before_any_job(tmp_path):
     assert run.returncode != 0
     assert "detection.weights absent/yolo11n.pt does not exist" in run.stderr
     assert not (workdir / "results").exists()
+
+
+def _pyramid_summary(workdir: Path) -> pd.DataFrame:
+    return pd.read_csv(workdir / "results" / "pyramid" / "summary.csv").set_index("scan")
+
+
+def test_pyramid_finds_the_mine_area_with_a_tenth_of_the_pixels(demo):
+    """The issue's goal on the embedded sample (SIMULATED imagery over real polygons)."""
+    summary = _pyramid_summary(demo)
+    total = summary.loc["pyramid total"]
+    assert total["pixel_fraction_of_exhaustive"] <= 0.10
+    assert total["area_recall_scored"] >= 0.95
+    exhaustive = summary.loc["exhaustive"]
+    assert exhaustive["pixels"] > 10 * total["pixels"] * 0.99
+    levels = summary.loc[["pyramid"]]
+    # each level scores the four children of the cells the level above kept, in the region
+    kept_above = levels["cells_kept"].to_numpy()[:-1]
+    assert (levels["cells_scored"].to_numpy()[1:] <= 4 * kept_above).all()
+    assert (levels["cells_kept"] <= levels["cells_scored"]).all()
+
+
+def test_the_curve_replays_the_scan_and_trades_recall_for_pixels(demo):
+    config = _config(demo)
+    curve = pd.read_csv(demo / "results" / "pyramid" / "curve.csv").set_index("target_recall")
+    assert list(curve.index) == sorted(config["pyramid"]["curve_targets"])
+    assert curve["pixels"].is_monotonic_increasing
+    assert curve["area_recall"].is_monotonic_increasing
+    # the replay at the configured target is the scan that ran
+    total = _pyramid_summary(demo).loc["pyramid total"]
+    at_target = curve.loc[config["pyramid"]["target_recall"]]
+    assert at_target["pixels"] == total["pixels"]
+    assert at_target["area_recall"] == pytest.approx(total["area_recall_scored"])
+
+
+def test_the_exhaustive_scan_scores_cells_as_the_tiled_scan_does(demo):
+    """The exhaustive comparison streams its cells; where both scans score a cell (the first
+    level), the scores are identical."""
+    first = _config(demo)["pyramid"]["levels"][0]
+    screen = demo / "results" / "pyramid" / "screen"
+    streamed = pd.read_parquet(screen / "region" / f"z{first}" / "scores.parquet")
+    tiled = pd.read_parquet(screen / "pyramid" / f"z{first}" / "scores.parquet")
+    columns = ["cell_id", "valid_pixels", "max_probability", "p99_probability", "mine_fraction"]
+    a = streamed[columns].sort_values("cell_id", ignore_index=True)
+    b = tiled[columns].sort_values("cell_id", ignore_index=True)
+    assert len(a) > 0
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_the_scan_result_opens_as_one_geopackage(demo):
+    config = _config(demo)
+    path = demo / "results" / "pyramid" / "scan.gpkg"
+    cells = gpd.read_file(path, layer="cells")
+    assert sorted(cells["zoom"].unique()) == config["pyramid"]["levels"]
+    assert cells.crs.to_epsg() == 4326 and {"screen_score", "threshold", "kept"} <= set(cells)
+    detections = gpd.read_file(path, layer="detections")
+    finest = set(cells.loc[cells["zoom"] == config["pyramid"]["levels"][-1], "cell_id"])
+    assert set(detections["cell_id"]) <= finest
+
+
+def test_a_stricter_threshold_fetches_no_tile_again(demo, tmp_path):
+    """Rerunning the scan with another recall target reuses every tile already fetched."""
+    workdir = tmp_path / "minescan"
+    shutil.copytree(
+        demo,
+        workdir,
+        symlinks=True,
+        copy_function=os.link,
+        ignore=shutil.ignore_patterns(".snakemake"),
+    )
+    shutil.copytree(demo / ".snakemake", workdir / ".snakemake", symlinks=True)
+    config = _config(workdir)
+    config["pyramid"]["target_recall"] = 0.9
+    (workdir / "config" / "stricter.yaml").write_text(yaml.safe_dump(config))
+    run = _snakemake(workdir, "pyramid", "--configfile", "config/stricter.yaml")
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "rule pyramid_threshold" in run.stderr
+    logs = list((workdir / "results" / "logs" / "tiles" / "pyramid").rglob("*.log"))
+    fetched = [int(m) for log in logs for m in re.findall(r"(\d+) to fetch", log.read_text())]
+    assert fetched and sum(fetched) == 0
+    before = _pyramid_summary(demo).loc["pyramid total", "pixels"]
+    assert _pyramid_summary(workdir).loc["pyramid total", "pixels"] <= before
+
+
+@pytest.mark.parametrize(
+    ("pyramid", "message"),
+    [
+        ({"region": [-30.0, -10.0, -29.5, -9.5]}, "no land cell"),
+        ({"region": [110.0, -5.0, 120.0, 5.0], "max_jobs": 100}, "pyramid.max_jobs"),
+        ({"levels": [13, 15, 16]}, "consecutive"),
+        ({"screen": "cnn"}, "does not train"),
+        ({"levels": [13, 14, 15]}, "no trained detector"),
+    ],
+)
+def test_a_bad_pyramid_stops_before_any_job(tmp_path, pyramid, message):
+    workdir = _copy_workflow(tmp_path / "minescan")
+    config = _config(workdir)
+    config["pyramid"].update(pyramid)
+    (workdir / "config" / "bad_pyramid.yaml").write_text(yaml.safe_dump(config))
+    run = _snakemake(workdir, "--configfile", "config/bad_pyramid.yaml")
+    assert run.returncode != 0
+    assert message in run.stderr
+    assert not (workdir / "results").exists()
