@@ -55,8 +55,14 @@ def write_geoparquet(
 
 
 def write_gpkg(frame: gpd.GeoDataFrame, path: str | Path, layer: str) -> None:
+    write_gpkg_layers({layer: frame}, path)
+
+
+def write_gpkg_layers(layers: Mapping[str, gpd.GeoDataFrame], path: str | Path) -> None:
+    """Several layers in one GeoPackage, which appears only once all are written."""
     with atomic_path(path) as tmp:
-        frame.to_file(tmp, layer=layer, driver="GPKG")
+        for layer, frame in layers.items():
+            frame.to_file(tmp, layer=layer, driver="GPKG")
 
 
 def write_csv(frame: pd.DataFrame, path: str | Path) -> None:

@@ -67,9 +67,10 @@ def pyramid_levels(grid: Mapping[str, Any], pyramid: Mapping[str, Any]) -> list[
         if side != int(side) or int(side) % int(pixel):
             raise MinescanInputError(
                 SOURCE,
-                f"pyramid.levels: level {zoom} does not nest with the grid: its cells are {side:g} m "
-                f"(grid.cell_size_m {grid['cell_size_m']} at zoom {grid['zoom_levels'][0]}, "
-                f"halved per level), not a multiple of its pixel size {pixel} m (pyramid.pixel_size_m)",
+                f"pyramid.levels: level {zoom} does not nest with the grid: its cells are "
+                f"{side:g} m (grid.cell_size_m {grid['cell_size_m']} at zoom "
+                f"{grid['zoom_levels'][0]}, halved per level), not a multiple of its pixel size "
+                f"{pixel} m (pyramid.pixel_size_m)",
                 "choose levels and pixel sizes whose pixels divide the cells",
             )
         screen = (

@@ -18,7 +18,13 @@ from minescan.errors import MinescanInputError
 from minescan.grid.outputs import shard_summary
 from minescan.grid.regions import region_geometry
 from minescan.grid.steps import level_spec
-from minescan.outputs import write_csv, write_geoparquet, write_gpkg, write_json, write_parquet
+from minescan.outputs import (
+    write_csv,
+    write_geoparquet,
+    write_gpkg_layers,
+    write_json,
+    write_parquet,
+)
 from minescan.pyramid import accounting
 from minescan.pyramid.descend import children_in_region, kept_cells
 from minescan.pyramid.plots import plot_curve, plot_levels, plot_threshold
@@ -304,10 +310,9 @@ def merge_step(
         table["kept"] = ~np.isfinite(score) | (score >= record["threshold"])
         layers.append(table)
     merged = gpd.GeoDataFrame(pd.concat(layers, ignore_index=True), crs=4326)
-    write_gpkg(merged, gpkg, "cells")
     boxes = merge_detections(detections) if detections else merged.iloc[:0][["geometry"]]
-    if detections:
-        write_gpkg(boxes, gpkg, "detections")
+    layers = {"cells": merged, **({"detections": boxes} if detections else {})}
+    write_gpkg_layers(layers, gpkg)
     write_geoparquet(boxes, parquet, provenance)
     log.info(
         "pyramid result: %d cells of %d levels, %d detections", len(merged), len(zooms), len(boxes)

@@ -116,6 +116,17 @@ def detection_summary(folder: Path) -> dict[str, Any]:
     }
 
 
+def first_tile(folder: Path) -> dict[str, Any]:
+    """Bands, size and pixel of the first tile of a level (pyramid levels have no summary)."""
+    with rasterio.open(sorted(folder.glob("*/*.tif"))[0]) as src:
+        return {
+            "bands": list(src.descriptions),
+            "width": src.width,
+            "pixel_size_m": float(src.res[0]),
+            "simulated": src.tags().get("simulated"),
+        }
+
+
 def pyramid_summary(folder: Path, levels: list[int], epoch: str) -> dict:
     """Cells per level, the pixel share and recall of the scan, and its first level's tiles."""
     table = pd.read_csv(folder / "summary.csv").set_index("scan")
@@ -129,7 +140,7 @@ def pyramid_summary(folder: Path, levels: list[int], epoch: str) -> dict:
         "pixel_fraction": round(float(total["pixel_fraction_of_exhaustive"]), 4),
         "area_recall": round(float(total["area_recall_scored"]), 4),
         "polygon_recall": round(float(total["polygon_recall_scored"]), 4),
-        "first_level_tiles": tiles_summary(
+        "first_level_tiles": first_tile(
             folder.parent / "tiles" / "pyramid" / epoch / f"z{levels[0]}"
         ),
     }

@@ -167,7 +167,7 @@ def test_report_collects_every_stage(demo):
     assert run.returncode == 0, run.stderr[-3000:]
     assert "ERROR/3" not in run.stderr  # a caption that does not render
     html = (demo / "report.html").read_text()
-    for category in ("Grid", "Imagery", "Pixel models"):
+    for category in ("Grid", "Imagery", "Pixel models", "Pyramid"):
         assert f'"{category}"' in html
     assert html.count("map.png") >= len(_config(demo)["grid"]["zoom_levels"])
 
@@ -397,6 +397,7 @@ def test_a_stricter_threshold_fetches_no_tile_again(demo, tmp_path):
         ignore=shutil.ignore_patterns(".snakemake"),
     )
     shutil.copytree(demo / ".snakemake", workdir / ".snakemake", symlinks=True)
+    shutil.rmtree(workdir / "results" / "logs")  # only the rerun's logs
     config = _config(workdir)
     config["pyramid"]["target_recall"] = 0.9
     (workdir / "config" / "stricter.yaml").write_text(yaml.safe_dump(config))
