@@ -6,6 +6,7 @@ their four children at the next level, down to the finest zoom.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -82,13 +83,39 @@ class ZonePiece:
     lonlat: shapely.Geometry
     projected: shapely.Geometry  # prepared: predicates over many cells are fast
 
+    def index_range(self, size: float) -> tuple[int, int, int, int]:
+        """``i0, i1, j0, j1``: the cells of side ``size`` that hold the piece's bounding box."""
+        x0, y0, x1, y1 = self.projected.bounds
+        return (
+            int(np.floor(x0 / size)),
+            int(np.floor(x1 / size)),
+            int(np.floor(y0 / size)),
+            int(np.floor(y1 / size)),
+        )
+
     def meets(self, i: np.ndarray, j: np.ndarray, size: float) -> np.ndarray:
-        """Whether each cell (closed square) of side ``size`` meets the piece."""
-        return shapely.intersects(self.projected, _boxes(i, j, size))
+        """Whether each cell of side ``size`` is a cell of the piece: its closed square meets
+        the piece and it holds part of the piece's bounding box (so a cell that only touches
+        the piece's lowest or leftmost edge from outside, such as the equator, is not)."""
+        i0, i1, j0, j1 = self.index_range(size)
+        inside = (i >= i0) & (i <= i1) & (j >= j0) & (j <= j1)
+        inside[inside] = shapely.intersects(self.projected, _boxes(i[inside], j[inside], size))
+        return inside
 
     def covers(self, i: np.ndarray, j: np.ndarray, size: float) -> np.ndarray:
         """Whether the piece covers each cell entirely (so every descendant meets it too)."""
         return shapely.covers(self.projected, _boxes(i, j, size))
+
+    def meets_covers(
+        self, i: np.ndarray, j: np.ndarray, size: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``meets`` and ``covers`` at once (the cells' squares are built once)."""
+        i0, i1, j0, j1 = self.index_range(size)
+        boxes = _boxes(i, j, size)
+        inside = (i >= i0) & (i <= i1) & (j >= j0) & (j <= j1)
+        return inside & shapely.intersects(self.projected, boxes), shapely.covers(
+            self.projected, boxes
+        )
 
     def cells(self, size: float) -> tuple[np.ndarray, np.ndarray]:
         """``(i, j)`` of every cell of side ``size`` that meets the piece, row by row.
@@ -98,9 +125,7 @@ class ZonePiece:
         it covers holds only such cells (the same cells as testing every cell, at a fraction
         of the cost).
         """
-        x0, y0, x1, y1 = self.projected.bounds
-        i0, i1 = int(np.floor(x0 / size)), int(np.floor(x1 / size))
-        j0, j1 = int(np.floor(y0 / size)), int(np.floor(y1 / size))
+        i0, i1, j0, j1 = self.index_range(size)
         levels = max(0, int(np.ceil(np.log2(max(i1 - i0 + 1, j1 - j0 + 1)))) - _TOP_BLOCKS_LOG2)
         bi, bj = (
             a.ravel()
@@ -115,8 +140,9 @@ class ZonePiece:
             meets = shapely.intersects(self.projected, boxes)
             bi, bj, boxes = bi[meets], bj[meets], boxes[meets]
             if level == 0:
-                found_i.append(bi)
-                found_j.append(bj)
+                inside = (bi >= i0) & (bi <= i1) & (bj >= j0) & (bj <= j1)
+                found_i.append(bi[inside])
+                found_j.append(bj[inside])
                 break
             covered = shapely.covers(self.projected, boxes)
             span = np.arange(2**level, dtype=np.int64)
@@ -167,13 +193,23 @@ class _LandBlocks:
 
     def __init__(self) -> None:
         codes = ancillary._climate_raster()
-        ocean = int(np.flatnonzero(ancillary._climate_names() == ancillary.OCEAN)[0])
         self.height, self.width = codes.shape
+        # Summed-area table of sea pixels per block, built once per machine like the raster.
+        target = ancillary.cache_dir() / f"land_blocks_{self.BLOCK}.npy"
+        if not target.exists():
+            tmp = target.with_suffix(f".{os.getpid()}.tmp.npy")
+            np.save(tmp, self._table(codes))
+            os.replace(tmp, target)
+        self.table = np.load(target, mmap_mode="r")
+
+    def _table(self, codes: np.ndarray) -> np.ndarray:
+        ocean = int(np.flatnonzero(ancillary._climate_names() == ancillary.OCEAN)[0])
         b = self.BLOCK
         sea = (np.asarray(codes) == ocean).reshape(self.height // b, b, self.width // b, b)
         counts = sea.sum(axis=(1, 3), dtype=np.int32)
-        self.table = np.zeros((counts.shape[0] + 1, counts.shape[1] + 1), np.int64)
-        self.table[1:, 1:] = counts.cumsum(0).cumsum(1)
+        table = np.zeros((counts.shape[0] + 1, counts.shape[1] + 1), np.int32)
+        table[1:, 1:] = counts.cumsum(0).cumsum(1)
+        return table
 
     def _rows_cols(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         # The raster indexing of ancillary.is_land, so that windows hold the points' pixels.
@@ -208,6 +244,16 @@ def _land_blocks() -> _LandBlocks:
 _FOOTPRINT_MARGIN_DEG = 1e-3
 
 
+def _footprint_purity(lon: Sequence[np.ndarray], lat: Sequence[np.ndarray]) -> np.ndarray:
+    """Purity of cells given the lon/lat of their four corners (four arrays each)."""
+    m = _FOOTPRINT_MARGIN_DEG
+    lon_min, lon_max = np.minimum.reduce(lon), np.maximum.reduce(lon)
+    lat_min, lat_max = np.minimum.reduce(lat), np.maximum.reduce(lat)
+    return _land_blocks().purity(
+        lon_min - m, np.maximum(lat_min - m, -90.0), lon_max + m, lat_max + m
+    )
+
+
 def cell_purity(epsg: int, i: np.ndarray, j: np.ndarray, cell_size: float) -> np.ndarray:
     """Per cell: 1 if its footprint lies wholly on land, 0 wholly at sea, -1 mixed."""
     if len(i) == 0:
@@ -224,18 +270,41 @@ def cell_purity(epsg: int, i: np.ndarray, j: np.ndarray, cell_size: float) -> np
         lattice_lon, lattice_lat = (
             np.asarray(a).reshape(width, height) for a in to_lonlat(gx.ravel(), gy.ravel(), epsg)
         )
-        ci = (i - i0)[:, None] + np.array([0, 1, 0, 1])
-        cj = (j - j0)[:, None] + np.array([0, 0, 1, 1])
-        lon, lat = lattice_lon[ci, cj], lattice_lat[ci, cj]
+        ci, cj = i - i0, j - j0
+        corners = ((ci, cj), (ci + 1, cj), (ci, cj + 1), (ci + 1, cj + 1))
+        lon = [lattice_lon[a, b] for a, b in corners]
+        lat = [lattice_lat[a, b] for a, b in corners]
     else:
         corners_x = (i[:, None] + np.array([0, 1, 0, 1])) * float(cell_size)
         corners_y = (j[:, None] + np.array([0, 0, 1, 1])) * float(cell_size)
-        lon, lat = to_lonlat(corners_x.ravel(), corners_y.ravel(), epsg)
-        lon, lat = np.asarray(lon).reshape(-1, 4), np.asarray(lat).reshape(-1, 4)
-    m = _FOOTPRINT_MARGIN_DEG
-    return _land_blocks().purity(
-        lon.min(1) - m, np.maximum(lat.min(1) - m, -90.0), lon.max(1) + m, lat.max(1) + m
-    )
+        lon4, lat4 = to_lonlat(corners_x.ravel(), corners_y.ravel(), epsg)
+        lon4, lat4 = np.asarray(lon4).reshape(-1, 4), np.asarray(lat4).reshape(-1, 4)
+        lon, lat = list(lon4.T), list(lat4.T)
+    return _footprint_purity(lon, lat)
+
+
+def descendant_land_fraction(
+    epsg: int, i: np.ndarray, j: np.ndarray, depth: int, cell_size: float
+) -> np.ndarray:
+    """``cell_land_fraction`` of every descendant ``depth`` levels below cells ``(i, j)``:
+    ``(cells, 4**depth)``, descendant ``(a, b)`` (offsets in x and y) in column ``b * 2**depth
+    + a``; ``cell_size`` is the descendants' side. Corners are projected once per lattice."""
+    side = 2**depth
+    i, j = np.asarray(i, np.int64), np.asarray(j, np.int64)
+    span = np.arange(side + 1, dtype=np.int64)
+    gx = (i[:, None, None] * side + span[None, None, :]) * float(cell_size)  # [cell, b, a]
+    gy = (j[:, None, None] * side + span[None, :, None]) * float(cell_size)
+    gx, gy = np.broadcast_arrays(gx, gy)
+    lon, lat = (np.asarray(a).reshape(gx.shape) for a in to_lonlat(gx.ravel(), gy.ravel(), epsg))
+    views = (np.s_[:, :-1, :-1], np.s_[:, :-1, 1:], np.s_[:, 1:, :-1], np.s_[:, 1:, 1:])
+    purity = _footprint_purity([lon[v] for v in views], [lat[v] for v in views])
+    fraction = purity.reshape(len(i), side * side).astype(float)
+    rows, cols = np.nonzero(fraction < 0)
+    if len(rows):
+        fraction[rows, cols] = sampled_land_fraction(
+            epsg, (i[rows] << depth) + cols % side, (j[rows] << depth) + cols // side, cell_size
+        )
+    return fraction
 
 
 def cell_land_fraction(epsg: int, i: np.ndarray, j: np.ndarray, cell_size: float) -> np.ndarray:
