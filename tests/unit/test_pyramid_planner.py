@@ -274,3 +274,49 @@ def test_command_prints_the_table_and_the_sweep(tmp_path, sample_polygons, capsy
     assert "exhaustive" in out and "pyramid" in out and "px frac" in out
     assert "0.99,0.99,0.9" in out
     assert len(pd.read_csv(tmp_path / "plan.csv")) == 4 * 8  # four qualities, eight rows each
+
+
+def test_expected_pyramid_is_the_mean_of_simulated_scans(polygons, exact):
+    """Random screens of recall 0.9 and false-positive rate 0.1 run down the real cells."""
+    recall, fpr, runs = 0.9, 0.1, 60
+    spec = GridSpec(zooms=ZOOMS, cell_size_m=SIZES)
+    pieces = {p.epsg: p for p in zone_pieces(REGION)}
+    area = {}
+    for zoom in ZOOMS:
+        every = region_cells(REGION, zoom, spec, polygons)
+        keys = zip(every["epsg"], every["i"], every["j"], strict=True)
+        area[zoom] = dict(zip(keys, every["overlap_fraction"] * SIZES[zoom] ** 2, strict=True))
+    rng = np.random.default_rng(0)
+    first = region_land_cells(REGION, SIZES[ZOOMS[0]])
+    results = np.zeros((runs, len(ZOOMS), 3))  # cells, shards, mining area scored
+    for run in range(runs):
+        cells = first
+        for k, zoom in enumerate(ZOOMS):
+            keys = zip(cells["epsg"], cells["i"], cells["j"], strict=True)
+            mined = np.array([area[zoom].get(key, 0.0) for key in keys])
+            shards = assign_shards(
+                *(cells[c].to_numpy() for c in ("epsg", "i", "j")), SIZES[zoom], BLOCK, MAX_CELLS
+            )
+            results[run, k] = len(cells), len(np.unique(shards)), mined.sum()
+            if k + 1 == len(ZOOMS):
+                break
+            odds = np.where(mined > 0, recall, fpr)
+            kept = cells[rng.random(len(cells)) < odds]
+            size = SIZES[ZOOMS[k + 1]]
+            children = []
+            for epsg, group in kept.groupby("epsg"):
+                ci = (group["i"].to_numpy()[:, None] * 2 + np.array([0, 1, 0, 1])).ravel()
+                cj = (group["j"].to_numpy()[:, None] * 2 + np.array([0, 0, 1, 1])).ravel()
+                ok = pieces[epsg].meets(ci, cj, size) & (
+                    cell_land_fraction(epsg, ci, cj, size) >= 0.5
+                )
+                children.append(pd.DataFrame({"epsg": epsg, "i": ci[ok], "j": cj[ok]}))
+            cells = pd.concat(children, ignore_index=True)
+    table = expected_scans(exact, PIXELS, 11, recall, fpr)
+    pyramid = table[(table["scan"] == PYRAMID) & (table["level"] != "total")]
+    mean, error = results.mean(axis=0), results.std(axis=0) / np.sqrt(runs)
+    assert (np.abs(pyramid["cells"].to_numpy() - mean[:, 0]) <= 3 * error[:, 0] + 1e-9).all()
+    np.testing.assert_allclose(pyramid["shards"], mean[:, 1], rtol=0.15)
+    np.testing.assert_allclose(
+        pyramid["area_recall_scored"], mean[:, 2] / exact.area_total_m2, atol=0.02
+    )
