@@ -74,6 +74,7 @@ from minescan.grid.regions import (
     cell_purity,
     descendant_land_fraction,
     region_geometry,
+    sampled_land_fraction,
     zone_pieces,
 )
 from minescan.grid.shards import assign_shards
@@ -330,6 +331,52 @@ def _mine_levels(
     return [pd.concat(frames, ignore_index=True) if frames else empty for frames in per_level]
 
 
+def _coarse_cells(
+    pieces: dict[int, ZonePiece], size: int, min_land_fraction: float
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The coarse cells with land cells below them, and the land cells of level 1.
+
+    Per coarse cell: ``land1`` (a land cell of level 1), ``pure_land`` (wholly on land: so is
+    every descendant), ``covered`` (inside the region: so is every descendant) and ``mixed``
+    (not both: its descendants must be walked). Wholly sea cells have no land below them.
+    """
+    coarse, level1 = [], []
+    for piece in pieces.values():
+        i, j = piece.cells(size)
+        purity = cell_purity(piece.epsg, i, j, size)
+        fraction = purity.astype(float)
+        mixed = np.flatnonzero(purity < 0)
+        fraction[mixed] = sampled_land_fraction(piece.epsg, i[mixed], j[mixed], size)
+        is_land = fraction >= min_land_fraction
+        level1.append(pd.DataFrame({"epsg": piece.epsg, "i": i[is_land], "j": j[is_land]}))
+        # A pure cell's descendants share its land fraction: below a pure non-land cell
+        # there is no land cell.
+        keep = (purity < 0) | is_land
+        i, j, pure, is_land = i[keep], j[keep], purity[keep] >= 0, is_land[keep]
+        covered = np.zeros(len(i), bool)
+        covered[pure] = piece.covers(i[pure], j[pure], size)
+        coarse.append(
+            pd.DataFrame(
+                {
+                    "epsg": piece.epsg,
+                    "i": i,
+                    "j": j,
+                    "land1": is_land,
+                    "pure_land": pure,
+                    "covered": covered,
+                    "mixed": ~(covered & pure),
+                }
+            )
+        )
+    columns = ["epsg", "i", "j", "land1", "pure_land", "covered", "mixed"]
+    return (
+        pd.concat(coarse, ignore_index=True) if coarse else pd.DataFrame(columns=columns),
+        pd.concat(level1, ignore_index=True)
+        if level1
+        else pd.DataFrame({"epsg": [], "i": [], "j": []}),
+    )
+
+
 def survey(
     region: Any,
     polygons: gpd.GeoDataFrame | None,
@@ -350,48 +397,7 @@ def survey(
     pieces = {piece.epsg: piece for piece in zone_pieces(geometry)}
     rng = np.random.default_rng(seed)
 
-    coarse_frames, level1 = [], []
-    for piece in pieces.values():
-        i, j = piece.cells(sizes[0])
-        purity = cell_purity(piece.epsg, i, j, sizes[0])
-        fraction = purity.astype(float)
-        mixed_land = np.flatnonzero(purity < 0)
-        fraction[mixed_land] = cell_land_fraction(
-            piece.epsg, i[mixed_land], j[mixed_land], sizes[0]
-        )
-        is_land = fraction >= min_land_fraction
-        level1.append(pd.DataFrame({"epsg": piece.epsg, "i": i[is_land], "j": j[is_land]}))
-        # A pure cell's descendants share its land fraction; below a pure non-land cell there
-        # is no land cell, so it is dropped.
-        pure_land = (purity >= 0) & is_land
-        keep = (purity < 0) | pure_land
-        i, j, purity, is_land = i[keep], j[keep], purity[keep], is_land[keep]
-        covered = np.zeros(len(i), bool)
-        covered[purity >= 0] = piece.covers(i[purity >= 0], j[purity >= 0], sizes[0])
-        mixed = ~(covered & (purity >= 0))
-        coarse_frames.append(
-            pd.DataFrame(
-                {
-                    "epsg": piece.epsg,
-                    "i": i,
-                    "j": j,
-                    "land1": is_land,
-                    "mixed": mixed,
-                    "covered": covered,
-                    "pure_land": purity >= 0,
-                }
-            )
-        )
-    coarse = (
-        pd.concat(coarse_frames, ignore_index=True)
-        if coarse_frames
-        else pd.DataFrame(columns=["epsg", "i", "j", "land1", "mixed", "covered", "pure_land"])
-    )
-    cells1 = (
-        pd.concat(level1, ignore_index=True)
-        if level1
-        else pd.DataFrame({"epsg": [], "i": [], "j": []})
-    )
+    coarse, cells1 = _coarse_cells(pieces, sizes[0], min_land_fraction)
     if len(cells1) == 0:
         raise MinescanInputError(
             "region", "has no land cells at the coarsest level", "give a region on land"
@@ -646,6 +652,9 @@ def expected_scans(
                 )
                 recall_scored = area_scored[k]
                 basis = "exact" if k == 0 else "expected (model)"
+                if k and survey.mixed_walked < survey.mixed_cells:
+                    share = survey.reachable_se[k] / survey.reachable[k]
+                    basis += f"; reachable cells sampled ({share:.1%} s.e.)"
             rows.append(
                 {
                     "scan": scan,
