@@ -116,7 +116,6 @@ class Survey:
     area_reachable_m2: np.ndarray
     coarse: pd.DataFrame  # epsg, i, j of the coarse cells with land below them
     coarse_land: np.ndarray  # (cells, levels): expected land cells under each coarse cell
-    coarse_reachable: np.ndarray
     coarse_mine_reachable: np.ndarray
     coarse_mine_children: np.ndarray
     mixed_cells: int
@@ -153,6 +152,7 @@ def _per_level(value: Quality, zooms: Sequence[int], name: str) -> np.ndarray:
 def check_levels(
     zooms: Sequence[int], cell_sizes: Mapping[int, int], pixel_sizes: Mapping[int, int]
 ) -> tuple[int, ...]:
+    """The levels as a tuple, after checking that they nest and their pixels divide them."""
     zooms = tuple(int(z) for z in zooms)
     if not zooms or list(zooms) != list(range(zooms[0], zooms[0] + len(zooms))):
         raise MinescanInputError(
@@ -418,10 +418,8 @@ def survey(
     n = len(coarse)
     depth_count = 4.0 ** np.arange(levels)
     coarse_land = np.zeros((n, levels))
-    coarse_reach = np.zeros((n, levels))
     pure = ~coarse["mixed"].to_numpy()
-    coarse_land[pure] = depth_count
-    coarse_reach[pure] = depth_count
+    coarse_land[pure] = depth_count  # below a pure cell inside the region: every descendant
     mixed_index = np.flatnonzero(~pure)
     walked = (
         mixed_index
@@ -444,8 +442,8 @@ def survey(
             sizes,
             min_land_fraction,
         )
-    land = coarse_land.sum(axis=0)
-    reach = coarse_reach.sum(axis=0)
+    land = pure.sum() * depth_count
+    reach = pure.sum() * depth_count
     land_se = np.zeros(levels)
     reach_se = np.zeros(levels)
     m, big = len(walked), len(mixed_index)
@@ -458,7 +456,7 @@ def survey(
             land_se = big * np.sqrt(walked_land.var(axis=0, ddof=1) / m * fpc)
             reach_se = big * np.sqrt(walked_reach.var(axis=0, ddof=1) / m * fpc)
         # Per coarse cell: walked cells their own counts, the others their stratum's mean.
-        coarse_land[walked], coarse_reach[walked] = walked_land, walked_reach
+        coarse_land[walked] = walked_land
         rest = np.setdiff1d(mixed_index, walked)
         land1 = coarse["land1"].to_numpy()
         for stratum in (True, False):
@@ -466,7 +464,6 @@ def survey(
             target = rest[land1[rest] == stratum]
             if source.any() and len(target):
                 coarse_land[target] = walked_land[source].mean(axis=0)
-                coarse_reach[target] = walked_reach[source].mean(axis=0)
     # Level 1 is exact: region_land_cells' cells.
     land[0], reach[0], land_se[0], reach_se[0] = len(cells1), len(cells1), 0.0, 0.0
 
@@ -510,7 +507,6 @@ def survey(
         area_reachable_m2=np.array([float(f.loc[f["reach"], "area"].sum()) for f in mines]),
         coarse=coarse[["epsg", "i", "j"]],
         coarse_land=coarse_land,
-        coarse_reachable=coarse_reach,
         coarse_mine_reachable=coarse_mine_reach,
         coarse_mine_children=coarse_mine_children,
         mixed_cells=big,
