@@ -6,7 +6,11 @@ their four children at the next level, down to the finest zoom.
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import geopandas as gpd
@@ -15,8 +19,10 @@ import pandas as pd
 import shapely
 
 from minescan.errors import MinescanInputError
+from minescan.grid import ancillary
 from minescan.grid.ancillary import is_land
 from minescan.grid.build import GridSpec, describe_cells, zone_coverages
+from minescan.grid.countries import country_geometry
 from minescan.grid.coverage import pack_keys
 from minescan.grid.naming import parse_cell_id
 from minescan.grid.negatives import LAND_SAMPLES
@@ -27,24 +33,139 @@ REGION = "region"
 _DENSIFY_DEG = 0.05  # region edges are densified before projection to keep them true
 
 
-def region_geometry(region: str | Path | Sequence[float]) -> shapely.Geometry:
-    """The region as one lon/lat geometry, from a polygon file or ``[west, south, east, north]``."""
-    if isinstance(region, str | Path):
-        frame = read_polygons(region)
-        return shapely.union_all(frame.to_crs(4326).geometry.to_numpy())
-    west, south, east, north = (float(v) for v in region)
+WORLD = "world"
+_ISO3_LIST = re.compile(r"^\s*[A-Za-z]{3}(\s*,\s*[A-Za-z]{3})*\s*$")
+
+
+def region_geometry(region: str | Path | Sequence[float] | Sequence[str]) -> shapely.Geometry:
+    """The region as one lon/lat geometry.
+
+    ``region`` is a polygon file, a bounding box ``[west, south, east, north]`` in degrees, ISO
+    3166-1 alpha-3 country codes (``"BRA"``, ``"BRA,PER"`` or ``["BRA", "PER"]``, resolved
+    offline by ``minescan.grid.countries``) or ``"world"``: every longitude from 80 S to 84 N
+    (the UTM domain), whose land cells the grid's land mask then picks.
+    """
+    if isinstance(region, Path):
+        return _file_geometry(region)
+    if isinstance(region, str):
+        if region.strip().lower() == WORLD:
+            return shapely.box(-180.0, MIN_LAT, 180.0, MAX_LAT)
+        if _ISO3_LIST.match(region) and not Path(region).exists():
+            return country_geometry(region)
+        return _file_geometry(region)
+    values = list(region)
+    if values and all(isinstance(v, str) for v in values):
+        return country_geometry(values)
+    try:
+        west, south, east, north = (float(v) for v in values)
+    except (TypeError, ValueError):
+        west = south = east = north = float("nan")
     if not (-180 <= west < east <= 180 and MIN_LAT <= south < north <= MAX_LAT):
         raise MinescanInputError(
             "config",
-            f"region.extent {list(region)} is not a bounding box [west, south, east, north] "
+            f"region.extent {values} is not a bounding box [west, south, east, north] "
             f"with -180 <= west < east <= 180 and {MIN_LAT:g} <= south < north <= {MAX_LAT:g}",
-            "fix region.extent",
+            "fix region.extent, or give a polygon file, ISO3 country codes or 'world'",
         )
     return shapely.box(west, south, east, north)
 
 
-def _zone_pieces(region: shapely.Geometry) -> list[tuple[int, shapely.Geometry]]:
-    """The region cut along UTM zone boundaries and the equator: (epsg, lon/lat piece)."""
+def _file_geometry(path: str | Path) -> shapely.Geometry:
+    frame = read_polygons(path)
+    return shapely.union_all(frame.to_crs(4326).geometry.to_numpy())
+
+
+@dataclass(frozen=True)
+class ZonePiece:
+    """The part of a region in one UTM zone and hemisphere, in lon/lat and projected."""
+
+    epsg: int
+    lonlat: shapely.Geometry
+    projected: shapely.Geometry  # prepared: predicates over many cells are fast
+
+    def index_range(self, size: float) -> tuple[int, int, int, int]:
+        """``i0, i1, j0, j1``: the cells of side ``size`` that hold the piece's bounding box."""
+        x0, y0, x1, y1 = self.projected.bounds
+        return (
+            int(np.floor(x0 / size)),
+            int(np.floor(x1 / size)),
+            int(np.floor(y0 / size)),
+            int(np.floor(y1 / size)),
+        )
+
+    def meets(self, i: np.ndarray, j: np.ndarray, size: float) -> np.ndarray:
+        """Whether each cell of side ``size`` is a cell of the piece: its closed square meets
+        the piece and it holds part of the piece's bounding box (so a cell that only touches
+        the piece's lowest or leftmost edge from outside, such as the equator, is not)."""
+        i0, i1, j0, j1 = self.index_range(size)
+        inside = (i >= i0) & (i <= i1) & (j >= j0) & (j <= j1)
+        inside[inside] = shapely.intersects(self.projected, _boxes(i[inside], j[inside], size))
+        return inside
+
+    def covers(self, i: np.ndarray, j: np.ndarray, size: float) -> np.ndarray:
+        """Whether the piece covers each cell entirely (so every descendant meets it too)."""
+        return shapely.covers(self.projected, _boxes(i, j, size))
+
+    def meets_covers(
+        self, i: np.ndarray, j: np.ndarray, size: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``meets`` and ``covers`` at once (the cells' squares are built once)."""
+        i0, i1, j0, j1 = self.index_range(size)
+        boxes = _boxes(i, j, size)
+        inside = (i >= i0) & (i <= i1) & (j >= j0) & (j <= j1)
+        return inside & shapely.intersects(self.projected, boxes), shapely.covers(
+            self.projected, boxes
+        )
+
+    def cells(self, size: float) -> tuple[np.ndarray, np.ndarray]:
+        """``(i, j)`` of every cell of side ``size`` that meets the piece, row by row.
+
+        Blocks of cells are tested first, then the quarters of the blocks the piece's edge
+        crosses, down to single cells: a block the piece misses holds no such cell and a block
+        it covers holds only such cells (the same cells as testing every cell, at a fraction
+        of the cost).
+        """
+        i0, i1, j0, j1 = self.index_range(size)
+        levels = max(0, int(np.ceil(np.log2(max(i1 - i0 + 1, j1 - j0 + 1)))) - _TOP_BLOCKS_LOG2)
+        bi, bj = (
+            a.ravel()
+            for a in np.meshgrid(
+                np.arange(i0 >> levels, (i1 >> levels) + 1, dtype=np.int64),
+                np.arange(j0 >> levels, (j1 >> levels) + 1, dtype=np.int64),
+            )
+        )
+        found_i, found_j = [], []
+        for level in range(levels, -1, -1):
+            boxes = _boxes(bi, bj, float(size) * 2**level)
+            meets = shapely.intersects(self.projected, boxes)
+            bi, bj, boxes = bi[meets], bj[meets], boxes[meets]
+            if level == 0:
+                inside = (bi >= i0) & (bi <= i1) & (bj >= j0) & (bj <= j1)
+                found_i.append(bi[inside])
+                found_j.append(bj[inside])
+                break
+            covered = shapely.covers(self.projected, boxes)
+            span = np.arange(2**level, dtype=np.int64)
+            di, dj = (a.ravel() for a in np.meshgrid(span, span))
+            found_i.append(((bi[covered] << level)[:, None] + di).ravel())
+            found_j.append(((bj[covered] << level)[:, None] + dj).ravel())
+            bi, bj = bi[~covered], bj[~covered]
+            bi = ((bi << 1)[:, None] + np.array([0, 1, 0, 1])).ravel()
+            bj = ((bj << 1)[:, None] + np.array([0, 0, 1, 1])).ravel()
+        i, j = np.concatenate(found_i), np.concatenate(found_j)
+        order = np.lexsort((i, j))
+        return i[order], j[order]
+
+
+_TOP_BLOCKS_LOG2 = 3  # about 8 x 8 blocks at the top of the cells' hierarchy
+
+
+def _boxes(i: np.ndarray, j: np.ndarray, size: float) -> np.ndarray:
+    return shapely.box(i * size, j * size, (i + 1) * size, (j + 1) * size)
+
+
+def zone_pieces(region: shapely.Geometry) -> list[ZonePiece]:
+    """The region cut along UTM zone boundaries and the equator, one piece per zone."""
     west, south, east, north = region.bounds
     pieces = []
     for zone in range(int(utm_zone_number(west)), int(utm_zone_number(min(east, 179.999))) + 1):
@@ -52,18 +173,174 @@ def _zone_pieces(region: shapely.Geometry) -> list[tuple[int, shapely.Geometry]]
         for base, lat0, lat1 in ((32600, 0.0, MAX_LAT), (32700, MIN_LAT, 0.0)):
             piece = shapely.intersection(region, shapely.box(lon0, lat0, lon0 + 6.0, lat1))
             if not piece.is_empty and piece.area > 0:
-                pieces.append((base + zone, piece))
+                epsg = base + zone
+                projected = to_utm(np.array([shapely.segmentize(piece, _DENSIFY_DEG)]), epsg)[0]
+                shapely.prepare(projected)
+                pieces.append(ZonePiece(epsg, piece, projected))
     return pieces
 
 
+class _LandBlocks:
+    """Blocks of the land mask raster, to tell cells that lie wholly on land or wholly at sea.
+
+    A cell whose lon/lat footprint falls only on land pixels (or only on sea pixels) has all
+    nine sample points on land (at sea) without projecting them: its land fraction is 1 (0)
+    exactly. Windows are widened to whole blocks of ``BLOCK`` pixels, which can only turn a pure
+    cell into one checked point by point, never change a result.
+    """
+
+    BLOCK = 4
+
+    def __init__(self) -> None:
+        codes = ancillary._climate_raster()
+        self.height, self.width = codes.shape
+        # Summed-area table of sea pixels per block, built once per machine like the raster.
+        target = ancillary.cache_dir() / f"land_blocks_{self.BLOCK}.npy"
+        if not target.exists():
+            tmp = target.with_suffix(f".{os.getpid()}.tmp.npy")
+            np.save(tmp, self._table(codes))
+            os.replace(tmp, target)
+        self.table = np.load(target, mmap_mode="r")
+
+    def _table(self, codes: np.ndarray) -> np.ndarray:
+        ocean = int(np.flatnonzero(ancillary._climate_names() == ancillary.OCEAN)[0])
+        b = self.BLOCK
+        sea = (np.asarray(codes) == ocean).reshape(self.height // b, b, self.width // b, b)
+        counts = sea.sum(axis=(1, 3), dtype=np.int32)
+        table = np.zeros((counts.shape[0] + 1, counts.shape[1] + 1), np.int32)
+        table[1:, 1:] = counts.cumsum(0).cumsum(1)
+        return table
+
+    def _rows_cols(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        # The raster indexing of ancillary.is_land, so that windows hold the points' pixels.
+        col = np.floor((lon + 180.0) % 360.0 * self.width / 360.0).astype(np.int64)
+        row = np.floor((90.0 - lat) * self.height / 180.0).astype(np.int64)
+        return np.clip(row, 0, self.height - 1), np.clip(col, 0, self.width - 1)
+
+    def purity(
+        self, lon_min: np.ndarray, lat_min: np.ndarray, lon_max: np.ndarray, lat_max: np.ndarray
+    ) -> np.ndarray:
+        """1 where the box is all land, 0 where all sea, -1 where mixed (or over 180 degrees)."""
+        b = self.BLOCK
+        r0, c0 = self._rows_cols(lon_min, lat_max)
+        r1, c1 = self._rows_cols(lon_max, lat_min)
+        r0, r1, c0, c1 = r0 // b, r1 // b + 1, c0 // b, c1 // b + 1
+        t = self.table
+        sea = t[r1, c1] - t[r0, c1] - t[r1, c0] + t[r0, c0]
+        pixels = (r1 - r0) * (c1 - c0) * b * b
+        result = np.where(sea == 0, 1, np.where(sea == pixels, 0, -1))
+        # Across the antimeridian (or wrapping) the window is not the points' window.
+        result[(lon_max - lon_min > 180.0) | (c1 <= c0)] = -1
+        return result
+
+
+@lru_cache(maxsize=1)
+def _land_blocks() -> _LandBlocks:
+    return _LandBlocks()
+
+
+# Sample points lie a sixth of a cell inside its edges; corners bound them with room to spare
+# for the curvature of the projected edges (metres). The margin (degrees) makes it certain.
+_FOOTPRINT_MARGIN_DEG = 1e-3
+
+
+def _footprint_purity(lon: Sequence[np.ndarray], lat: Sequence[np.ndarray]) -> np.ndarray:
+    """Purity of cells given the lon/lat of their four corners (four arrays each)."""
+    m = _FOOTPRINT_MARGIN_DEG
+    lon_min, lon_max = np.minimum.reduce(lon), np.maximum.reduce(lon)
+    lat_min, lat_max = np.minimum.reduce(lat), np.maximum.reduce(lat)
+    return _land_blocks().purity(
+        lon_min - m, np.maximum(lat_min - m, -90.0), lon_max + m, lat_max + m
+    )
+
+
+def cell_purity(epsg: int, i: np.ndarray, j: np.ndarray, cell_size: float) -> np.ndarray:
+    """Per cell: 1 if its footprint lies wholly on land, 0 wholly at sea, -1 mixed."""
+    if len(i) == 0:
+        return np.zeros(0, np.int64)
+    i0, j0 = i.min(), j.min()
+    width, height = int(i.max() - i0 + 2), int(j.max() - j0 + 2)
+    if width * height <= 2 * len(i):
+        # Dense cells share corners: project the lattice of corners once.
+        gx, gy = np.meshgrid(
+            np.arange(i0, i0 + width) * float(cell_size),
+            np.arange(j0, j0 + height) * float(cell_size),
+            indexing="ij",
+        )
+        lattice_lon, lattice_lat = (
+            np.asarray(a).reshape(width, height) for a in to_lonlat(gx.ravel(), gy.ravel(), epsg)
+        )
+        ci, cj = i - i0, j - j0
+        corners = ((ci, cj), (ci + 1, cj), (ci, cj + 1), (ci + 1, cj + 1))
+        lon = [lattice_lon[a, b] for a, b in corners]
+        lat = [lattice_lat[a, b] for a, b in corners]
+    else:
+        corners_x = (i[:, None] + np.array([0, 1, 0, 1])) * float(cell_size)
+        corners_y = (j[:, None] + np.array([0, 0, 1, 1])) * float(cell_size)
+        lon4, lat4 = to_lonlat(corners_x.ravel(), corners_y.ravel(), epsg)
+        lon4, lat4 = np.asarray(lon4).reshape(-1, 4), np.asarray(lat4).reshape(-1, 4)
+        lon, lat = list(lon4.T), list(lat4.T)
+    return _footprint_purity(lon, lat)
+
+
+def descendant_land_fraction(
+    epsg: int, i: np.ndarray, j: np.ndarray, depth: int, cell_size: float
+) -> np.ndarray:
+    """``cell_land_fraction`` of every descendant ``depth`` levels below cells ``(i, j)``:
+    ``(cells, 4**depth)``, descendant ``(a, b)`` (offsets in x and y) in column ``b * 2**depth
+    + a``; ``cell_size`` is the descendants' side. Corners are projected once per lattice."""
+    side = 2**depth
+    i, j = np.asarray(i, np.int64), np.asarray(j, np.int64)
+    span = np.arange(side + 1, dtype=np.int64)
+    gx = (i[:, None, None] * side + span[None, None, :]) * float(cell_size)  # [cell, b, a]
+    gy = (j[:, None, None] * side + span[None, :, None]) * float(cell_size)
+    gx, gy = np.broadcast_arrays(gx, gy)
+    lon, lat = (np.asarray(a).reshape(gx.shape) for a in to_lonlat(gx.ravel(), gy.ravel(), epsg))
+    views = (np.s_[:, :-1, :-1], np.s_[:, :-1, 1:], np.s_[:, 1:, :-1], np.s_[:, 1:, 1:])
+    purity = _footprint_purity([lon[v] for v in views], [lat[v] for v in views])
+    fraction = purity.reshape(len(i), side * side).astype(float)
+    rows, cols = np.nonzero(fraction < 0)
+    if len(rows):
+        fraction[rows, cols] = sampled_land_fraction(
+            epsg, (i[rows] << depth) + cols % side, (j[rows] << depth) + cols // side, cell_size
+        )
+    return fraction
+
+
 def cell_land_fraction(epsg: int, i: np.ndarray, j: np.ndarray, cell_size: float) -> np.ndarray:
-    """Share of a 3x3 sample of points in each cell that lies on land."""
+    """Share of a 3x3 sample of points in each cell that lies on land.
+
+    Cells wholly on land or at sea (most of them) are told from their corners alone; the nine
+    points are projected only for the others, with the same result.
+    """
+    i, j = np.asarray(i, np.int64), np.asarray(j, np.int64)
+    fraction = cell_purity(epsg, i, j, cell_size).astype(float)
+    mixed = np.flatnonzero(fraction < 0)
+    fraction[mixed] = sampled_land_fraction(epsg, i[mixed], j[mixed], cell_size)
+    return fraction
+
+
+def sampled_land_fraction(epsg: int, i: np.ndarray, j: np.ndarray, cell_size: float) -> np.ndarray:
     offsets = (0.5 + LAND_SAMPLES) * cell_size  # the same points the negatives are judged on
     ox, oy = (a.ravel() for a in np.meshgrid(offsets, offsets))
     x = (i[:, None] * cell_size + ox[None]).ravel()
     y = (j[:, None] * cell_size + oy[None]).ravel()
     lon, lat = to_lonlat(x, y, epsg)
-    return is_land(lon, lat).reshape(len(i), -1).mean(axis=1)
+    return is_land(lon, lat).reshape(len(i), len(ox)).mean(axis=1)
+
+
+def region_land_cells(
+    region: shapely.Geometry, cell_size: float, min_land_fraction: float = 0.5
+) -> pd.DataFrame:
+    """``epsg, i, j`` of every land cell of side ``cell_size`` meeting the region."""
+    frames = []
+    for piece in zone_pieces(region):
+        i, j = piece.cells(cell_size)
+        land = cell_land_fraction(piece.epsg, i, j, cell_size) >= min_land_fraction
+        frames.append(pd.DataFrame({"epsg": piece.epsg, "i": i[land], "j": j[land]}))
+    if not frames:
+        return pd.DataFrame({"epsg": [], "i": [], "j": []}, dtype=np.int64)
+    return pd.concat(frames, ignore_index=True)
 
 
 def region_cells(
@@ -75,25 +352,7 @@ def region_cells(
 ) -> gpd.GeoDataFrame:
     """All land cells of ``zoom`` meeting the region, with their overlap with ``polygons``."""
     size = spec.cell_size_m[zoom]
-    frames = []
-    for epsg, piece in _zone_pieces(region):
-        projected = to_utm(np.array([shapely.segmentize(piece, _DENSIFY_DEG)]), epsg)[0]
-        x0, y0, x1, y1 = projected.bounds
-        ii, jj = np.meshgrid(
-            np.arange(np.floor(x0 / size), np.floor(x1 / size) + 1, dtype=np.int64),
-            np.arange(np.floor(y0 / size), np.floor(y1 / size) + 1, dtype=np.int64),
-        )
-        i, j = ii.ravel(), jj.ravel()
-        boxes = shapely.box(i * size, j * size, (i + 1) * size, (j + 1) * size)
-        meets = shapely.intersects(projected, boxes)
-        i, j = i[meets], j[meets]
-        land = cell_land_fraction(epsg, i, j, size) >= min_land_fraction
-        frames.append(pd.DataFrame({"epsg": epsg, "i": i[land], "j": j[land]}))
-    cells = (
-        pd.concat(frames, ignore_index=True)
-        if frames
-        else pd.DataFrame({"epsg": [], "i": [], "j": []}, dtype=np.int64)
-    )
+    cells = region_land_cells(region, size, min_land_fraction)
     cells["overlap_fraction"] = _overlap(cells, polygons, size) if polygons is not None else 0.0
     cells["label"] = REGION
     return describe_cells(cells, zoom, size, spec)
