@@ -45,6 +45,7 @@ localrules:
     pyramid_scores,
     pyramid_threshold,
     pyramid_merge,
+    pyramid_plan,
 
 
 rule all:

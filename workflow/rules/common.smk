@@ -423,4 +423,5 @@ def get_pyramid_outputs():
         f"{PYRAMID_DIR}/curve.png",
         f"{PYRAMID_DIR}/levels.png",
         f"{PYRAMID_DIR}/scan.gpkg",
+        f"{PYRAMID_DIR}/plan.csv",
     ]

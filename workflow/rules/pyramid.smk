@@ -206,3 +206,40 @@ rule pyramid_exhaustive:
         "../../envs/imagery.yaml"
     script:
         "../scripts/pyramid_exhaustive.py"
+
+
+# The planner's figures for the configured region and levels, at the configured recall target
+# and the planned false positive rate, next to the scan's own (python -m
+# minescan.pyramid.plan_cli plans any region, the world included, from the command line).
+rule pyramid_plan:
+    input:
+        polygons=rules.clean_polygons.output.polygons,
+    output:
+        plan=report(
+            f"{PYRAMID_DIR}/plan.csv",
+            caption="../report/pyramid_plan.rst",
+            category="Pyramid",
+            subcategory="plan",
+        ),
+        summary=f"{PYRAMID_DIR}/plan.json",
+    params:
+        region=canonical(PYRAMID["region"]),
+        zooms=PYRAMID_ZOOMS,
+        cell_sizes={level.zoom: level.cell_size_m for level in PYRAMID_LEVELS},
+        pixel_sizes=LEVEL_PIXEL,
+        bands=len(IMAGERY["bands"]),
+        max_cells_per_shard=int(GRID["max_cells_per_shard"]),
+        shard_block_m=int(GRID["shard_block_m"]),
+        recall=float(PYRAMID["target_recall"]),
+        false_positive_rate=float(PYRAMID["planned_false_positive_rate"]),
+        min_land_fraction=float(PYRAMID["min_land_fraction"]),
+    log:
+        f"{LOGS}/pyramid_plan.log",
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=20,
+    conda:
+        "../../envs/grid.yaml"
+    script:
+        "../scripts/pyramid_plan.py"
