@@ -3,7 +3,9 @@
 Levels continue the grid's chain of cell sides (halved at each finer zoom, four children to a
 parent) above and below ``grid.zoom_levels``, so every pyramid cell nests in the grid. By
 default every level's tiles have the same pixel count: the pixel size doubles for each level
-above the finest, which is at ``grid.pixel_size_m`` (10 m), like a web-map tile pyramid.
+above the grid's finest zoom, which is at ``grid.pixel_size_m`` (10 m), like a web-map tile
+pyramid. The pixel size is a function of the zoom alone, so adding a level to a scan leaves
+the others' tiles as they are.
 """
 
 from __future__ import annotations
@@ -53,12 +55,14 @@ def pyramid_levels(grid: Mapping[str, Any], pyramid: Mapping[str, Any]) -> list[
     finest_pixel = int(grid.get("pixel_size_m", 10))
     pixels = pyramid.get("pixel_size_m")
     if pixels is None:
-        pixels = [finest_pixel * 2 ** (zooms[-1] - z) for z in zooms]
+        anchor = max(int(z) for z in grid["zoom_levels"])
+        pixels = [finest_pixel * 2 ** max(0, anchor - z) for z in zooms]
     elif len(pixels) != len(zooms):
         raise MinescanInputError(
             SOURCE,
             f"pyramid.pixel_size_m has {len(pixels)} values for {len(zooms)} levels {zooms}",
-            "give one pixel size per level, or null to double it per level above the finest",
+            "give one pixel size per level, or null to double it per level above the grid's "
+            "finest zoom",
         )
     screens = pyramid.get("screen", "pixel")
     levels = []

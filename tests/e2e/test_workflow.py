@@ -411,6 +411,15 @@ def test_a_stricter_threshold_fetches_no_tile_again(demo, tmp_path):
     assert _pyramid_summary(workdir).loc["pyramid total", "pixels"] <= before
 
 
+def test_a_level_fewer_or_more_reruns_only_the_scan_summaries(demo):
+    """A level's pixel size depends on its zoom alone: dropping (or adding back) the finest
+    level leaves every other level's tiles, screens and thresholds as they are."""
+    changed = _config(demo)
+    changed["pyramid"].update(levels=changed["pyramid"]["levels"][:-1], detect=False)
+    planned = _planned_jobs(demo, changed)
+    assert planned and set(planned) <= {"pyramid_merge", "pyramid_plan", "pyramid_report", "all"}
+
+
 @pytest.mark.parametrize(
     ("pyramid", "message"),
     [
