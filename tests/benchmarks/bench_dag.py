@@ -6,6 +6,12 @@ workflow and counts its jobs per rule. The baseline in the same run is the DAG o
 cell would give (the cell count), which is what sharding avoids.
 
     python tests/benchmarks/bench_dag.py [--data ../shared/data/polygons/amazon_mining_watch]
+    python tests/benchmarks/bench_dag.py --pyramid   # the pyramid over the Amazon basin
+
+With ``--pyramid`` it plans the pyramid scan (z13 to z16, no exhaustive comparison) over the
+Amazon basin, outlined by the convex hull of the same polygons: the first level's checkpoint
+runs, then ``snakemake -n pyramid`` plans the first level's jobs (the later levels are decided
+by the screens at run time).
 """
 
 from __future__ import annotations
@@ -60,6 +66,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--max-cells-per-shard", type=int, default=256)
+    parser.add_argument("--pyramid", action="store_true", help="plan the Amazon pyramid scan")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp) / "minescan"
@@ -72,10 +79,32 @@ def main() -> None:
         config = yaml.safe_load((workdir / "config" / "config.yaml").read_text())
         config["polygons"]["path"] = "resources/amw.parquet"
         config["grid"]["max_cells_per_shard"] = args.max_cells_per_shard
-        config["pyramid"]["enabled"] = False  # the pyramid's DAG is planned in bench_pyramid
+        config["pyramid"]["enabled"] = args.pyramid
+        if args.pyramid:
+            hull = gpd.read_parquet(workdir / "resources" / "amw.parquet").union_all().convex_hull
+            gpd.GeoSeries([hull], crs=4326).to_file(workdir / "resources" / "amazon.geojson")
+            config["pyramid"].update(
+                region="resources/amazon.geojson", exhaustive=False, max_jobs=100_000
+            )
         config["chips"]["path"] = "absent"  # the real-chip evaluation does not scale with cells
         (workdir / "config" / "config.yaml").write_text(yaml.safe_dump(config))
 
+        if args.pyramid:
+            levels = config["pyramid"]["levels"]
+            first = levels[0]
+            checkpoints = [f"results/pyramid/z{first}/cells.parquet"] + [
+                f"results/grid/z{zoom}/cells.parquet" for zoom in levels
+            ]
+            grid_s, _ = snakemake(workdir, *checkpoints)
+            region = pd.read_parquet(workdir / f"results/grid/region/z{first}/cells.parquet")
+            plan_s, output = snakemake(workdir, "-n", "pyramid")
+            jobs = job_counts(output)
+            print(f"Amazon pyramid: {len(region)} land cells at z{first}")
+            print(f"checkpoints of level 1 and of the validation grids: {grid_s:.1f} s")
+            print(f"snakemake -n pyramid: {plan_s:.1f} s, {sum(jobs.values())} jobs")
+            for rule, count in sorted(jobs.items(), key=lambda kv: -kv[1]):
+                print(f"  {rule:28s} {count:6d}")
+            return
         grid_s, _ = snakemake(workdir, "grid")
         plan_s, output = snakemake(workdir, "-n")
         jobs = job_counts(output)
