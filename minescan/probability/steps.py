@@ -15,6 +15,19 @@ from minescan.probability.apply import probability_tiles
 from minescan.probability.gee import ee_expression, javascript_source, python_source
 
 LOG = logging.getLogger(__name__)
+# Per-cell scores of a tile's probabilities (apply.summarize) and what they cost.
+SCORE_COLUMNS = (
+    "cell_id",
+    "valid_pixels",
+    "mean_probability",
+    "p95_probability",
+    "p99_probability",
+    "max_probability",
+    "detected_fraction",
+    "mine_fraction",
+    "probability_path",
+    "model_seconds",
+)
 
 
 def probability_shard(
@@ -43,21 +56,7 @@ def probability_shard(
         block_pixels=block_pixels,
         tags={"model": str(linear.meta.get("kind")), **geotiff_tags(provenance)},
     )
-    frame = pd.DataFrame(
-        rows,
-        columns=[
-            "cell_id",
-            "valid_pixels",
-            "mean_probability",
-            "p95_probability",
-            "p99_probability",
-            "max_probability",
-            "detected_fraction",
-            "mine_fraction",
-            "probability_path",
-            "model_seconds",
-        ],
-    )
+    frame = pd.DataFrame(rows, columns=list(SCORE_COLUMNS))
     write_parquet(frame, scores, provenance)
     return frame
 

@@ -25,6 +25,7 @@ from minescan.outputs import (
     write_json,
     write_parquet,
 )
+from minescan.probability.steps import SCORE_COLUMNS
 from minescan.pyramid import accounting
 from minescan.pyramid.descend import children_in_region, kept_cells
 from minescan.pyramid.plots import plot_curve, plot_levels, plot_threshold
@@ -34,8 +35,11 @@ log = logging.getLogger(__name__)
 
 
 def _read_scores(paths: Sequence[str]) -> pd.DataFrame:
+    """Screen scores of shards in one table (with every column even when there are none: a
+    level whose parents were all dropped scores no cell)."""
     frames = [pd.read_parquet(p) for p in paths]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({"cell_id": []})
+    frames = [f for f in frames if len(f)] or [pd.DataFrame(columns=list(SCORE_COLUMNS))]
+    return pd.concat(frames, ignore_index=True)
 
 
 def merge_screen_scores(*, scores: Sequence[str], out: str, provenance: dict) -> None:

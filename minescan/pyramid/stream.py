@@ -24,6 +24,7 @@ from minescan.imagery.request import backend_options
 from minescan.outputs import write_parquet
 from minescan.pixelmodels.linear import LinearModel
 from minescan.probability.apply import CompiledModel, summarize
+from minescan.probability.steps import SCORE_COLUMNS
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,6 @@ def stream_shard_scores(
                 rows.append(row)
             if done % 50 == 0 or done == len(futures):
                 log.info("shard %s: %d/%d cells screened", shard, done, len(futures))
-    frame = pd.DataFrame(rows)
+    frame = pd.DataFrame(rows, columns=list(SCORE_COLUMNS))
     write_parquet(frame, out, provenance)
     return frame

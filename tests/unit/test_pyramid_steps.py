@@ -1,0 +1,64 @@
+"""The level checkpoint as a step: children of the kept cells, and a level that keeps nothing."""
+
+import json
+
+import geopandas as gpd
+import pandas as pd
+
+from minescan.grid.build import GridSpec
+from minescan.grid.regions import region_cells, region_geometry
+from minescan.outputs import write_geoparquet, write_parquet
+from minescan.probability.steps import SCORE_COLUMNS
+from minescan.pyramid.steps import level_cells_step, merge_screen_scores
+
+REGION = [117.03, -0.55, 117.53, -0.05]
+LEVEL = {
+    "cell_size_m": 5120,
+    "parent_zoom": 13,
+    "pixel_size_m": 10,
+    "min_overlap_fraction": 0.001,
+    "max_cells_per_shard": 128,
+    "shard_block_m": 327680,
+}
+
+
+def _level(tmp_path, scores: list[float]):
+    spec = GridSpec(zooms=(13,), cell_size_m={13: 10240})
+    parents = region_cells(region_geometry(REGION), 13, spec)
+    write_geoparquet(parents, tmp_path / "parents.parquet", {})
+    table = pd.DataFrame({"cell_id": parents["cell_id"], "max_probability": 0.0})
+    table.loc[: len(scores) - 1, "max_probability"] = scores
+    write_parquet(table, tmp_path / "scores.parquet", {})
+    (tmp_path / "z13.json").write_text(
+        json.dumps({"statistic": "max_probability", "threshold": 0.5})
+    )
+    level_cells_step(
+        zoom=14,
+        level=LEVEL,
+        region=REGION,
+        min_land_fraction=0.5,
+        cells=str(tmp_path / "cells.parquet"),
+        shards=str(tmp_path / "shards.csv"),
+        provenance={},
+        parent_cells=str(tmp_path / "parents.parquet"),
+        parent_scores=str(tmp_path / "scores.parquet"),
+        parent_threshold=str(tmp_path / "z13.json"),
+    )
+    return parents, gpd.read_parquet(tmp_path / "cells.parquet")
+
+
+def test_children_of_the_kept_cells_form_the_next_level(tmp_path):
+    parents, children = _level(tmp_path, [0.9, 0.7])
+    kept = set(parents["cell_id"].iloc[:2])
+    assert 0 < len(children) <= 8
+    assert set(children["parent_id"]) <= kept
+    shards = pd.read_csv(tmp_path / "shards.csv")
+    assert shards["n_cells"].sum() == len(children)
+
+
+def test_a_level_that_keeps_nothing_gives_an_empty_next_level(tmp_path):
+    _, children = _level(tmp_path, [])
+    assert len(children) == 0
+    assert pd.read_csv(tmp_path / "shards.csv").empty
+    merge_screen_scores(scores=[], out=str(tmp_path / "none.parquet"), provenance={})
+    assert list(pd.read_parquet(tmp_path / "none.parquet").columns) == list(SCORE_COLUMNS)
