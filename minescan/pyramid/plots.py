@@ -100,7 +100,7 @@ def plot_threshold(table: pd.DataFrame, chosen: dict, zoom: int, path: str | Pat
         chosen["threshold"],
         color="black",
         linestyle="--",
-        label=f"threshold {chosen['threshold']:.3g}",
+        label=f"threshold {chosen['threshold']:.7g}",
     )
     ax.set_xlabel("screen score of the cell")
     ax.set_ylabel("validation cells")
