@@ -45,9 +45,9 @@ ADDITIVE_NOISE = 15.0  # reflectance x 10000, besides the relative ``noise``
 # the cost of numpy's own sampler, which was a third of the simulation's time.
 NORMAL_QUANTILES = ndtri((np.arange(65536) + 0.5) / 65536).astype(np.float32)
 # The white noise under a smooth field is drawn only at the frequencies a Gaussian of width
-# sigma passes (up to 1 / (2 sigma / COARSE_SIGMA_PX) cycles per pixel, where its gain is below
-# 3e-9): the field is the same random process as a full-resolution blur, for a few hundred
-# random numbers instead of one per pixel.
+# sigma passes (up to about COARSE_SIGMA_PX / (2 sigma) cycles per pixel, where its gain is
+# below 1e-7 on cells of 64 px or more): the field is the same random process as a blur of
+# full-resolution noise, for a few hundred random numbers instead of one per pixel.
 COARSE_SIGMA_PX = 2.0
 
 
