@@ -83,14 +83,17 @@ def smooth_field(rng: np.random.Generator, shape: tuple[int, int], sigma_px: flo
     fx = np.fft.rfftfreq(width)[None, : keep_cols + 1]
     gain = np.exp(-2 * (np.pi * sigma_px) ** 2 * (fy**2 + fx**2))
     gain[0, 0] = 0  # zero mean
+    blurred = spectrum[kept, : keep_cols + 1] * gain
+    # Unit variance: the field's mean square is the spectrum's power over (height x width)^2
+    # (Parseval), columns 1.. counted twice for their mirror images in the real transform.
+    power = np.square(np.abs(blurred))
+    std = np.sqrt(power[:, 0].sum() + 2 * power[:, 1:].sum()) / (height * width)
     columns = np.zeros((height, keep_cols + 1), dtype=np.complex64)
-    columns[fine] = spectrum[kept, : keep_cols + 1] * gain
+    columns[fine] = blurred / (std + 1e-12)
     # Rows first on the few columns that carry power, then the real transform along the rows.
     half = np.zeros((height, width // 2 + 1), dtype=np.complex64)
     half[:, : keep_cols + 1] = np.fft.ifft(columns, axis=0)
-    field = np.fft.irfft(half, n=width, axis=1).astype(np.float32, copy=False)
-    field *= 1 / (field.std() + 1e-12)
-    return field
+    return np.fft.irfft(half, n=width, axis=1).astype(np.float32, copy=False)
 
 
 def simulate_cover(rng: np.random.Generator, mine: np.ndarray, pixel_size: float) -> np.ndarray:
@@ -165,26 +168,26 @@ class SyntheticBackend:
         rng = np.random.default_rng(cell_seed(self.seed, cell.cell_id))
         shape = cell.shape
         fractions = simulate_cover(rng, mine, cell.pixel_size)
-        covers = fractions.reshape(len(COVERS), -1)
         brightness = smooth_field(rng, shape, 10.0)  # illumination, moisture
         brightness *= 0.08
         brightness += 1
+        fractions *= brightness  # lit covers: every band is their spectra's weighted sum
+        covers = fractions.reshape(len(COVERS), -1)
         aot = smooth_field(rng, shape, 50.0) if "AOT" in self.bands else None
         data = np.empty((len(self.bands), *shape), dtype=np.uint16)
         for index, name in enumerate(self.bands):
             if name == "AOT":
                 values = 150 + 20 * aot
             elif name in TCI_SOURCE:
-                values = self._mixed(TCI_SOURCE[name], covers, brightness)
+                values = self._mixed(TCI_SOURCE[name], covers, shape)
                 values *= np.float32(255 / 2000)
                 np.clip(values, 1, 255, out=values)
             else:
                 values = self._sensed(
-                    self._mixed(name, covers, brightness), self._block(name, cell.pixel_size), rng
+                    self._mixed(name, covers, shape), self._block(name, cell.pixel_size), rng
                 )
-            np.rint(values, out=values)
-            np.clip(values, 1, 65535, out=values)
-            data[index] = values  # reflectance x 10000, 1..65535: no pixel is no data
+            np.clip(values, 1, 65535, out=values)  # 0 is no data: no simulated pixel is
+            np.rint(values, out=data[index], casting="unsafe")
         return CellImage(self.bands, data, self.describe())
 
     @staticmethod
@@ -193,12 +196,10 @@ class SyntheticBackend:
         return max(1, round(BANDS[name].resolution_m / pixel_size))
 
     @staticmethod
-    def _mixed(name: str, covers: np.ndarray, brightness: np.ndarray) -> np.ndarray:
-        """The band's reflectance: the covers' spectra weighted by their fractions, lit."""
+    def _mixed(name: str, covers: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+        """The band's reflectance: the covers' spectra weighted by their (lit) fractions."""
         weights = np.array([SPECTRA[c][SPECTRUM_INDEX[name]] for c in COVERS], dtype=np.float32)
-        band = (weights @ covers).reshape(brightness.shape)
-        band *= brightness
-        return band
+        return (weights @ covers).reshape(shape)
 
     def _sensed(self, band: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
         """The band as the sensor sees it: a 20 m or 60 m band on a 10 m cell is simulated at
