@@ -176,6 +176,7 @@ class SyntheticBackend:
         aot = smooth_field(rng, shape, 50.0) if "AOT" in self.bands else None
         data = np.empty((len(self.bands), *shape), dtype=np.uint16)
         for index, name in enumerate(self.bands):
+            size = 1
             if name == "AOT":
                 values = 150 + 20 * aot
             elif name in TCI_SOURCE:
@@ -183,11 +184,15 @@ class SyntheticBackend:
                 values *= np.float32(255 / 2000)
                 np.clip(values, 1, 255, out=values)
             else:
-                values = self._sensed(
-                    self._mixed(name, covers, shape), self._block(name, cell.pixel_size), rng
-                )
+                size = self._block(name, cell.pixel_size)
+                values = self._sensed(self._mixed(name, covers, shape), size, rng)
             np.clip(values, 1, 65535, out=values)  # 0 is no data: no simulated pixel is
-            np.rint(values, out=data[index], casting="unsafe")
+            if size == 1:
+                np.rint(values, out=data[index], casting="unsafe")
+            else:  # each pixel of a coarser band repeated, as nearest resampling does
+                sensed = np.rint(values).astype(np.uint16)
+                sensed = np.repeat(np.repeat(sensed, size, axis=0), size, axis=1)
+                data[index] = sensed[: shape[0], : shape[1]]
         return CellImage(self.bands, data, self.describe())
 
     @staticmethod
@@ -202,16 +207,11 @@ class SyntheticBackend:
         return (weights @ covers).reshape(shape)
 
     def _sensed(self, band: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
-        """The band as the sensor sees it: a 20 m or 60 m band on a 10 m cell is simulated at
-        its resolution (block means with their own noise) and each pixel repeated, as nearest
-        resampling does."""
-        if size == 1:
-            return self._noisy(band, standard_normal(rng, band.size).reshape(band.shape))
-        coarse = block_mean(band, size)
-        noisy = self._noisy(coarse, standard_normal(rng, coarse.size).reshape(coarse.shape))
-        return np.repeat(np.repeat(noisy, size, axis=0), size, axis=1)[
-            : band.shape[0], : band.shape[1]
-        ]
+        """The band as the sensor sees it, with its noise: a 20 m or 60 m band on a 10 m cell
+        is simulated at its own resolution (block means of ``size`` pixels)."""
+        if size > 1:
+            band = block_mean(band, size)
+        return self._noisy(band, standard_normal(rng, band.size).reshape(band.shape))
 
     def _noisy(self, band: np.ndarray, standard: np.ndarray) -> np.ndarray:
         """Multiplicative (relative ``noise``) and additive Gaussian noise, drawn as the one
