@@ -135,6 +135,15 @@ def block_mean(band: np.ndarray, size: int) -> np.ndarray:
     return sum(across[i::size] for i in range(size)) * np.float32(1 / size**2)
 
 
+def repeat_pixels(coarse: np.ndarray, size: int, out: np.ndarray) -> None:
+    """Each pixel of ``coarse`` as ``size`` x ``size`` pixels of ``out`` (cropped at its right
+    and bottom edges), as nearest resampling to a finer grid does."""
+    wide = np.repeat(coarse, size, axis=1)[:, : out.shape[1]]
+    for offset in range(size):
+        rows = out[offset::size]
+        rows[...] = wide[: len(rows)]
+
+
 @dataclass
 class SyntheticBackend:
     bands: tuple[str, ...] = DEFAULT_BANDS
@@ -189,10 +198,8 @@ class SyntheticBackend:
             np.clip(values, 1, 65535, out=values)  # 0 is no data: no simulated pixel is
             if size == 1:
                 np.rint(values, out=data[index], casting="unsafe")
-            else:  # each pixel of a coarser band repeated, as nearest resampling does
-                sensed = np.rint(values).astype(np.uint16)
-                sensed = np.repeat(np.repeat(sensed, size, axis=0), size, axis=1)
-                data[index] = sensed[: shape[0], : shape[1]]
+            else:
+                repeat_pixels(np.rint(values).astype(np.uint16), size, out=data[index])
         return CellImage(self.bands, data, self.describe())
 
     @staticmethod
