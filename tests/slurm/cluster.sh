@@ -2,7 +2,9 @@
 # A real single-node SLURM cluster with accounting, for testing minescan's SLURM profile.
 #
 #   tests/slurm/cluster.sh check  [STATE_DIR]   can this machine host it? (prints why not, exit 2)
-#   tests/slurm/cluster.sh up     [STATE_DIR]   install packages if missing, start the daemons
+#   tests/slurm/cluster.sh up     [--gpu] [STATE_DIR]
+#                                               install packages if missing, start the daemons;
+#                                               --gpu: the node offers one stand-in GPU
 #   tests/slurm/cluster.sh env    [STATE_DIR]   print `export SLURM_CONF=...` for the clients
 #   tests/slurm/cluster.sh status [STATE_DIR]   daemons, node and partition
 #   tests/slurm/cluster.sh down   [STATE_DIR]   stop the daemons this script started, restore /etc
@@ -29,7 +31,7 @@ readonly ETC_CONF=/etc/slurm/slurm.conf
 readonly MARKER="# written by minescan tests/slurm/cluster.sh for state dir"
 
 usage() {
-    sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 64
 }
 
@@ -181,14 +183,27 @@ stop() {
 
 # ---------------------------------------------------------------- configuration
 
+# write_configs GPU: GPU=1 gives the node one stand-in GPU.
 write_configs() {
-    local node db_password
+    local gpu=$1 node db_password gres_comment node_gres=""
     mkdir -p "$S"/{etc,run,log,spool/ctld,spool/d,munge,mysql}
     chmod 700 "$S/etc"
     # The node line exactly as slurmd measures this machine, renamed to localhost.
     node=$(slurmd -C | head -n 1 | sed -E 's/^NodeName=[^ ]+ //; s/ UpTime=.*//')
     [[ -f $S/etc/db_password ]] || head -c 18 /dev/urandom | base64 | tr -d '/+=' >"$S/etc/db_password"
     db_password=$(<"$S/etc/db_password")
+    if [[ $gpu -eq 1 ]]; then
+        # A GPU that is no device: SLURM schedules, allocates and accounts for it like a real
+        # one (CUDA_VISIBLE_DEVICES included); a program looking for CUDA finds none. slurmd
+        # reads gres.conf beside the slurm.conf it was started with.
+        gres_comment="This node offers one stand-in GPU (gres.conf: File=/dev/null)."
+        node_gres=" Gres=gpu:1"
+        echo "NodeName=localhost Name=gpu File=/dev/null" >"$S/etc/gres.conf"
+    else
+        gres_comment="GPUs are a known resource type, but this node has none: GPU jobs are"
+        gres_comment+=" refused at submission."
+        rm -f "$S/etc/gres.conf"
+    fi
 
     cat >"$S/etc/slurm.conf" <<EOF
 $MARKER $S
@@ -221,7 +236,7 @@ DefMemPerCPU=1000
 MinJobAge=300
 # Cancelled jobs get SIGKILL 5 s after SIGTERM (default 30 s), so that "down" is quick.
 KillWait=5
-# GPUs are a known resource type, but this node has none: GPU jobs are refused at submission.
+# $gres_comment
 GresTypes=gpu
 AccountingStorageType=accounting_storage/slurmdbd
 AccountingStorageHost=localhost
@@ -229,7 +244,9 @@ AccountingStoragePort=$DBD_PORT
 AccountingStoragePass=$MUNGE_SOCKET
 # Snakemake's slurm plugin writes "rule_<name>_wildcards_<...>" into the job comment.
 AccountingStoreFlags=job_comment
-NodeName=localhost NodeAddr=127.0.0.1 $node State=UNKNOWN
+# Account for GPUs too (sacct AllocTRES/ReqTRES show gres/gpu=N).
+AccountingStorageTRES=gres/gpu
+NodeName=localhost NodeAddr=127.0.0.1 $node$node_gres State=UNKNOWN
 PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 EOF
 
@@ -340,7 +357,14 @@ cmd_check() {
 }
 
 cmd_up() {
-    local reason
+    local reason gpu=0
+    while [[ ${1:-} == --* ]]; do
+        case $1 in
+        --gpu) gpu=1 ;;
+        *) die "unknown option for up: $1" ;;
+        esac
+        shift
+    done
     reason=$(why_not)
     [[ -z $reason ]] || die "$reason"
     install_packages
@@ -349,12 +373,14 @@ cmd_up() {
         ! grep -q "^$MARKER $S\$" "$ETC_CONF" && owned_by_us; then
         die "another state dir's cluster is running: $(sed -n "s|^$MARKER ||p" "$ETC_CONF")"
     fi
-    write_configs
+    write_configs "$gpu"
     install_etc_conf
     start_munge
     start_mariadb
     start_slurm
-    log "up: SLURM cluster '$CLUSTER_NAME' on localhost, state in $S"
+    local with=""
+    [[ $gpu -eq 0 ]] || with=" with one stand-in GPU"
+    log "up: SLURM cluster '$CLUSTER_NAME' on localhost$with, state in $S"
     log "clients need: export SLURM_CONF=$SLURM_CONF"
 }
 

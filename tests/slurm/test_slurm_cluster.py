@@ -17,11 +17,8 @@ Needs root on Debian with the SLURM packages installed or installable with apt; 
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -29,16 +26,20 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from slurm_harness import (
+    PROFILE,
+    REPO,
+    SLURM_TEST_ARGS,
+    copy_workflow,
+    rule_of,
+    sacct_jobs,
+    snakemake,
+)
 
 from minescan.outputs import PROVENANCE_KEY
 
 pytestmark = pytest.mark.slurm
 
-REPO = Path(__file__).resolve().parents[2]
-HARNESS = REPO / "tests" / "slurm" / "cluster.sh"
-PROFILE = REPO / "workflow" / "profiles" / "slurm"
-# What a copy of the workflow needs; the minescan package itself is installed (editable).
-WORKFLOW_PATHS = ["Snakefile", "workflow", "config", "resources", "envs"]
 # Results that differ between any two runs, whatever ran them.
 SKIP_RESULT_DIRS = {"logs", "benchmarks"}
 
@@ -46,77 +47,6 @@ SKIP_RESULT_DIRS = {"logs", "benchmarks"}
 LOCAL_TIMEOUT = 300
 SLURM_TIMEOUT = 300
 GPU_TIMEOUT = 60
-# Faster polling than a real cluster needs: the jobs here take seconds, not hours.
-SLURM_TEST_ARGS = [
-    "--slurm-init-seconds-before-status-checks=2",
-    "--seconds-between-status-checks=2",
-    "--latency-wait=5",
-]
-
-
-def run_harness(command: str, state: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        ["bash", str(HARNESS), command, *([str(state)] if state else [])],
-        capture_output=True,
-        text=True,
-        timeout=900,  # the first `up` installs the Debian packages
-    )
-
-
-@pytest.fixture(scope="module")
-def slurm_env(tmp_path_factory) -> dict[str, str]:
-    """Start the cluster; yield the environment its clients and Snakemake need; stop it."""
-    check = run_harness("check")
-    if check.returncode != 0:
-        pytest.skip(f"no SLURM test cluster on this machine: {check.stdout.strip()}")
-
-    # A short path: munge's socket path must stay under the 108-byte limit of Unix sockets.
-    state = tmp_path_factory.mktemp("slurm")
-    started = time.monotonic()
-    try:
-        up = run_harness("up", state)
-        if up.returncode == 3:
-            pytest.skip(f"apt could not install the SLURM packages: {up.stderr.strip()}")
-        assert up.returncode == 0, f"cluster.sh up failed:\n{up.stderr}\n{daemon_logs(state)}"
-        print(f"SLURM cluster up in {time.monotonic() - started:.0f} s")
-
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SLURM_")}
-        env["SLURM_CONF"] = str(state / "etc" / "slurm.conf")
-        # Jobs inherit this environment (sbatch --export=ALL): put this Python first on PATH,
-        # so that `python -m snakemake` inside the job runs from the same virtual environment.
-        env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-        yield env
-    finally:
-        down = run_harness("down", state)
-        status = run_harness("status", state)
-        assert down.returncode == 0, f"cluster.sh down failed:\n{down.stderr}"
-        assert "running" not in status.stdout, f"daemons left running:\n{status.stdout}"
-
-
-def daemon_logs(state: Path, lines: int = 20) -> str:
-    """The tail of every daemon log, for failure messages."""
-    tails = []
-    for log in sorted((state / "log").glob("*")):
-        text = log.read_text(errors="replace").splitlines()[-lines:]
-        tails.append(f"--- {log.name}\n" + "\n".join(text))
-    return "\n".join(tails)
-
-
-def copy_workflow(destination: Path) -> Path:
-    destination.mkdir(parents=True)
-    for name in WORKFLOW_PATHS:
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(
-                source, destination / name, ignore=shutil.ignore_patterns("__pycache__")
-            )
-        elif source.exists():
-            shutil.copy2(source, destination / name)
-    # The config may point at the shared data folder beside the checkout: keep that relation.
-    shared = REPO.parent / "shared"
-    if shared.exists() and not (destination.parent / "shared").exists():
-        (destination.parent / "shared").symlink_to(shared)
-    return destination
 
 
 def grid_targets() -> list[str]:
@@ -139,43 +69,9 @@ def smallest_shard_tiles(workdir: Path) -> str:
     return f"results/tiles/training/{epoch}/{zoom}/{shard}.status.csv"
 
 
-def snakemake(
-    workdir: Path, args: list[str], env: dict[str, str], timeout: int
-) -> subprocess.CompletedProcess:
-    """Run Snakemake in workdir, interrupted with SIGINT (then killed 30 s later) on timeout."""
-    command = ["timeout", "-s", "INT", "-k", "30", str(timeout)]
-    command += [sys.executable, "-m", "snakemake", *args]
-    result = subprocess.run(
-        command, cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout + 60
-    )
-    result.stdout += result.stderr  # Snakemake logs to stderr; keep one stream to search
-    return result
-
-
 def submitted_rules(log: str) -> Counter:
     """Rules of the jobs Snakemake handed to the executor (local rules print `localrule x:`)."""
     return Counter(re.findall(r"^(?:rule|checkpoint) (\w+):$", log, flags=re.MULTILINE))
-
-
-def sacct_jobs(run_id: str, env: dict[str, str]) -> list[dict[str, str]]:
-    """Allocations (not steps) named after this Snakemake run, as accounting recorded them."""
-    fields = ["JobID", "JobName", "State", "Comment"]
-    out = subprocess.run(
-        ["sacct", "--allusers", "--parsable2", "--noheader", "--starttime=now-1days"]
-        + [f"--format={','.join(fields)}", f"--name={run_id}"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    rows = [dict(zip(fields, line.split("|"), strict=True)) for line in out.splitlines()]
-    return [row for row in rows if "." not in row["JobID"]]
-
-
-def rule_of(comment: str) -> str:
-    """The rule name in the plugin's job comment: `rule_<name>` or `rule_<name>_wildcards_<..>`."""
-    assert comment.startswith("rule_"), comment
-    return comment.removeprefix("rule_").split("_wildcards_")[0]
 
 
 def result_files(workdir: Path) -> set[Path]:
