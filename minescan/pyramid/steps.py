@@ -165,54 +165,18 @@ def report_step(
     truth = accounting.region_polygons(gpd.read_parquet(polygons), geometry)
     scanned = _scored_levels(zooms, pyramid_cells, pyramid_scores, statistic)
     rows = []
-    for zoom in zooms:
+    for k, zoom in enumerate(zooms):
         table = scanned[zoom]
         score = table[statistic].to_numpy(float)
         table["kept"] = ~np.isfinite(score) | (score >= threshold[zoom])
-        reached = accounting.recall(truth, table.geometry)
-        kept = accounting.recall(truth, table[table["kept"]].geometry)
-        rows.append(
-            {
-                "scan": "pyramid",
-                "zoom": zoom,
-                "pixel_size_m": levels[zooms.index(zoom)]["pixel_size_m"],
-                "cells_scored": len(table),
-                "cells_kept": int(table["kept"].sum()),
-                "threshold": threshold[zoom],
-                "pixels": len(table) * side[zoom] ** 2,
-                "bytes": len(table) * side[zoom] ** 2 * (bands + 1) * 2,
-                "model_seconds": float(table["model_seconds"].fillna(0).sum()),
-                "area_recall_scored": reached["area_recall"],
-                "polygon_recall_scored": reached["polygon_recall"],
-                "area_recall_kept": kept["area_recall"],
-                "polygon_recall_kept": kept["polygon_recall"],
-            }
-        )
+        rows.append(_scan_row("pyramid", zoom, levels[k], table, threshold[zoom], bands, truth))
     exhaustive = None
     finest = zooms[-1]
+    region_levels = {}
     if region_cells:
         region_levels = _scored_levels(zooms, region_cells, region_scores, statistic)
-        exhaustive = region_levels[finest]
-        full = accounting.recall(truth, exhaustive.geometry)
-        rows.append(
-            {
-                "scan": "exhaustive",
-                "zoom": finest,
-                "pixel_size_m": levels[-1]["pixel_size_m"],
-                "cells_scored": len(exhaustive),
-                "cells_kept": len(exhaustive),
-                "threshold": np.nan,
-                "pixels": len(exhaustive) * side[finest] ** 2,
-                "bytes": len(exhaustive) * side[finest] ** 2 * (bands + 1) * 2,
-                "model_seconds": float(exhaustive["model_seconds"].fillna(0).sum()),
-                "area_recall_scored": full["area_recall"],
-                "polygon_recall_scored": full["polygon_recall"],
-                "area_recall_kept": full["area_recall"],
-                "polygon_recall_kept": full["polygon_recall"],
-            }
-        )
-    else:
-        region_levels = {}
+        exhaustive = region_levels[finest].assign(kept=True)
+        rows.append(_scan_row("exhaustive", finest, levels[-1], exhaustive, np.nan, bands, truth))
     frame = pd.DataFrame(rows)
     pyramid_rows = frame[frame["scan"] == "pyramid"]
     exhaustive_pixels = len(exhaustive) * side[finest] ** 2 if exhaustive is not None else np.nan
@@ -255,6 +219,36 @@ def report_step(
         simulated,
     )
     return frame
+
+
+def _scan_row(
+    scan: str,
+    zoom: int,
+    level: Mapping[str, int],
+    table: gpd.GeoDataFrame,
+    threshold: float,
+    bands: int,
+    truth: gpd.GeoSeries,
+) -> dict[str, Any]:
+    """One level of a scan: cells scored and kept, pixels and bytes, model time, recall."""
+    pixels = len(table) * int(level["side_px"]) ** 2
+    reached = accounting.recall(truth, table.geometry)
+    kept = accounting.recall(truth, table[table["kept"]].geometry)
+    return {
+        "scan": scan,
+        "zoom": zoom,
+        "pixel_size_m": level["pixel_size_m"],
+        "cells_scored": len(table),
+        "cells_kept": int(table["kept"].sum()),
+        "threshold": threshold,
+        "pixels": pixels,
+        "bytes": pixels * (bands + 1) * 2,
+        "model_seconds": float(table["model_seconds"].fillna(0).sum()),
+        "area_recall_scored": reached["area_recall"],
+        "polygon_recall_scored": reached["polygon_recall"],
+        "area_recall_kept": kept["area_recall"],
+        "polygon_recall_kept": kept["polygon_recall"],
+    }
 
 
 def _curve(zooms, side, records, scanned, region_levels, truth, exhaustive_pixels) -> pd.DataFrame:

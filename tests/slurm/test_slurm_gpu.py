@@ -46,7 +46,7 @@ def tiny_config(workdir: Path) -> Path:
     config = {
         "polygons": {"path": "resources/gpu_test_polygons.gpkg"},
         "grid": {"zoom_levels": [16]},
-        "region": {"zoom": 16},
+        "pyramid": {"enabled": False},
         "detection": {
             "zooms": [16],
             "channels": ["B4", "B3", "B2"],  # configured: no pixel models upstream
