@@ -59,6 +59,7 @@ HYPERPARAMETERS = frozenset(
         "momentum",
         "weight_decay",
         "warmup_epochs",
+        "nbs",
         "box",
         "cls",
         "dfl",
