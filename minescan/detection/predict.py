@@ -1,8 +1,9 @@
 """Georeferenced detections over whole tiles of any size.
 
-A tile is cut into square windows of the model's image size that overlap by ``overlap``
-pixels (the last window of a row or column is shifted back inside the tile); boxes from all
-windows are put in tile pixels, suppressed (NMS across windows), and boxes that a window
+A tile is cut into square windows of ``window_px`` tile pixels (the model's image size unless
+set; a larger window is shrunk to the image size, as its training chips were) that overlap by
+``overlap`` pixels (the last window of a row or column is shifted back inside the tile); boxes
+from all windows are put in tile pixels, suppressed (NMS across windows), and boxes that a window
 border cut in two are merged back: two boxes from different windows that overlap or touch
 while one of them touches its window's inner border become their union. Each box is then
 placed on the tile's grid (its CRS) and in lon/lat.
@@ -59,10 +60,20 @@ class Detector:
     model_id: str
     image_size: int
     class_names: dict[int, str]
+    window_px: int | None = None  # tile pixels per window; None = image_size (native pixels)
+
+    @property
+    def window(self) -> int:
+        return int(self.window_px or self.image_size)
 
     @classmethod
     def load(
-        cls, weights: str | Path, scaling: str | Path, image_size: int, settings_dir: str | Path
+        cls,
+        weights: str | Path,
+        scaling: str | Path,
+        image_size: int,
+        settings_dir: str | Path,
+        window_px: int | None = None,
     ) -> Detector:
         import json
 
@@ -86,6 +97,7 @@ class Detector:
             weights_id(weights),
             int(image_size),
             {int(k): str(v) for k, v in model.names.items()},
+            int(window_px) if window_px else None,
         )
 
     def image(self, tile: LabelledImage) -> np.ndarray:
@@ -102,7 +114,7 @@ class Detector:
     ) -> pd.DataFrame:
         """Boxes (tile pixels) of one (row, col, channel) uint8 image, windows merged."""
         height, width = pixels.shape[:2]
-        size = self.image_size
+        size = self.window
         spots = [
             (y, x) for y in windows(height, size, overlap) for x in windows(width, size, overlap)
         ]
@@ -111,7 +123,7 @@ class Detector:
             chunk = spots[start : start + batch]
             crops = [np.ascontiguousarray(pixels[y : y + size, x : x + size]) for y, x in chunk]
             results = self.model.predict(
-                crops, imgsz=size, conf=confidence, iou=iou, device=device, verbose=False
+                crops, imgsz=self.image_size, conf=confidence, iou=iou, device=device, verbose=False
             )
             for k, ((y, x), result) in enumerate(zip(chunk, results, strict=True)):
                 xyxy = result.boxes.xyxy.cpu().numpy().astype(np.float64)

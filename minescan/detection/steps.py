@@ -70,8 +70,10 @@ def cross_validation(*, summaries: Sequence[str], names: Sequence[str], out: str
     return table
 
 
-def _detector(weights: str, scaling: str, image_size: int, settings_dir: str) -> Detector:
-    return Detector.load(weights, scaling, image_size, settings_dir)
+def _detector(
+    weights: str, scaling: str, image_size: int, settings_dir: str, window_px: int | None
+) -> Detector:
+    return Detector.load(weights, scaling, image_size, settings_dir, window_px)
 
 
 def predict(
@@ -87,11 +89,12 @@ def predict(
     settings_dir: str,
     provenance: dict,
     zoom: int | None = None,
+    window_px: int | None = None,
 ) -> gpd.GeoDataFrame:
     """Rules detection_predict(_folder): detections of tiles, georeferenced (GeoParquet)."""
     from minescan.detection.compat import device
 
-    detector = _detector(weights, scaling, image_size, settings_dir)
+    detector = _detector(weights, scaling, image_size, settings_dir, window_px)
     found = detect_tiles(
         detector,
         tiles.to_dict("records"),
@@ -176,15 +179,16 @@ def background(
     overlap: int,
     settings_dir: str,
     provenance: dict,
+    window_px: int | None = None,
 ) -> dict:
     """Rule detection_background: detections on real mine-free imagery, and its area."""
     from minescan.detection.background import background_tiles
     from minescan.detection.compat import device
 
-    detector = _detector(weights, scaling, image_size, settings_dir)
+    detector = _detector(weights, scaling, image_size, settings_dir, window_px)
     bands = sorted({b for f in detector.features for b in f.bands})
     records, area = [], 0.0
-    for tile_id, image in background_tiles(folder, bands, image_size):
+    for tile_id, image in background_tiles(folder, bands, detector.window):
         records.append({"tile": tile_id, "image": tile_id, "loaded": image})
         area += float(image.valid.sum()) * abs(image.transform.a * image.transform.e) / 1e6
     found = detect_tiles(

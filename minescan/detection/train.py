@@ -32,6 +32,54 @@ METRIC_COLUMNS = {
 }
 
 
+# Ultralytics' augmentation and optimiser settings that ``detection.hyperparameters`` may set;
+# the other train arguments (data, device, seed, run folder, ...) are the stage's own.
+HYPERPARAMETERS = frozenset(
+    {
+        "hsv_h",
+        "hsv_s",
+        "hsv_v",
+        "degrees",
+        "translate",
+        "scale",
+        "shear",
+        "perspective",
+        "flipud",
+        "fliplr",
+        "mosaic",
+        "mixup",
+        "cutmix",
+        "copy_paste",
+        "close_mosaic",
+        "erasing",
+        "optimizer",
+        "lr0",
+        "lrf",
+        "cos_lr",
+        "momentum",
+        "weight_decay",
+        "warmup_epochs",
+        "nbs",
+        "box",
+        "cls",
+        "dfl",
+    }
+)
+
+
+def train_arguments(hyperparameters: dict[str, Any] | None) -> dict[str, Any]:
+    """``detection.hyperparameters`` as ultralytics train arguments (unknown keys are an error)."""
+    chosen = dict(hyperparameters or {})
+    unknown = sorted(set(chosen) - HYPERPARAMETERS)
+    if unknown:
+        raise MinescanInputError(
+            "detection.hyperparameters",
+            f"unknown ultralytics training settings {unknown}",
+            f"use some of {sorted(HYPERPARAMETERS)}",
+        )
+    return chosen
+
+
 def weights_id(path: str | Path) -> str:
     """A short stable id of a weights file: the start of its SHA-256."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
@@ -101,8 +149,12 @@ def train_detector(
     settings_dir: str | Path,
     workers: int,
     provenance: dict,
+    hyperparameters: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Train from ``start`` (model yaml or weights); keep the ``best`` or ``last`` epoch."""
+    """Train from ``start`` (model yaml or weights); keep the ``best`` or ``last`` epoch.
+    ``hyperparameters``: ultralytics augmentation and optimiser settings (``HYPERPARAMETERS``)
+    over its defaults."""
+    extra = train_arguments(hyperparameters)
     model = load_yolo(start, settings_dir)
     run_dir = Path(run_dir).resolve()
     data = Path(data_yaml).resolve()
@@ -126,6 +178,7 @@ def train_detector(
         exist_ok=True,
         plots=False,
         verbose=False,
+        **extra,
     )
     seconds = time.perf_counter() - started
     chosen = run_dir / "weights" / f"{keep}.pt"
@@ -147,6 +200,7 @@ def train_detector(
         "weights_id": weights_id(weights_out),
         "channels": channels,
         "image_size": int(image_size),
+        "hyperparameters": extra,
         "validation": {k: float(final[c]) for k, c in METRIC_COLUMNS.items() if c in final},
     }
     write_json(summary, summary_out, provenance)

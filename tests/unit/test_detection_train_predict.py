@@ -25,6 +25,7 @@ from minescan.errors import MinescanInputError
 
 SENTINEL2 = SHARED / "sentinel2"
 TRAIN = {"epochs": 2, "image_size": 128, "batch": 8, "patience": 10, "seed": 0}
+HYPERPARAMETERS = {"flipud": 0.5, "degrees": 7.5, "hsv_s": 0.2, "close_mosaic": 1, "cos_lr": True}
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +51,7 @@ def trained(tmp_path_factory):
         settings_dir=root / "ultralytics",
         workers=0,
         provenance={},
+        hyperparameters=HYPERPARAMETERS,
         **TRAIN,
     )
     return root, summary
@@ -64,6 +66,34 @@ def test_training_from_a_model_yaml_writes_weights_curves_and_a_summary(trained)
     assert set(summary["validation"]) == {"precision", "recall", "map50", "map50_95"}
     assert json.loads((run / "summary.json").read_text())["weights_id"] == summary["weights_id"]
     assert (root / "ultralytics" / "Arial.ttf").is_file()  # settings stay in the results
+
+
+def test_hyperparameters_reach_ultralytics_train_arguments(trained):
+    import yaml
+
+    root, summary = trained
+    args = yaml.safe_load((root / "train" / "final" / "run" / "args.yaml").read_text())
+    assert {k: args[k] for k in HYPERPARAMETERS} == HYPERPARAMETERS
+    assert args["fliplr"] == 0.5 and args["mosaic"] == 1.0  # the others keep their defaults
+    assert summary["hyperparameters"] == HYPERPARAMETERS
+
+
+def test_hyperparameters_are_those_of_the_config_schema_and_unknown_ones_are_refused():
+    import yaml
+
+    from minescan.detection.train import HYPERPARAMETERS as KEYS
+    from minescan.detection.train import train_arguments
+
+    schema = yaml.safe_load(
+        (Path(__file__).parents[2] / "workflow/schemas/config.schema.yaml").read_text()
+    )
+    section = schema["properties"]["detection"]["properties"]["hyperparameters"]
+    assert set(section["properties"]) == KEYS
+    assert train_arguments(None) == {}
+    with pytest.raises(
+        MinescanInputError, match=r"unknown ultralytics training settings \['epochs'\]"
+    ):
+        train_arguments({"epochs": 3, "flipud": 0.5})
 
 
 def test_training_starts_from_local_weights(trained):
@@ -134,6 +164,38 @@ def test_detections_over_windows_are_georeferenced(trained, tmp_path, caplog):
     assert (saved["px_x1"] <= 256).all() and (saved["px_y1"] <= 256).all()
     lon, lat = saved.geometry.iloc[0].centroid.coords[0]
     assert 116 < lon < 118 and -1 < lat < 0  # UTM 50S near the equator
+
+
+def test_windows_larger_than_the_image_size_are_shrunk_to_it(trained, tmp_path):
+    root, _ = trained
+    wide = write_wide_tile(tmp_path / "wide.tif")
+    detector = Detector.load(
+        root / "train" / "final" / "weights.pt",
+        root / "scaling.json",
+        128,
+        root / "ultralytics",
+        256,
+    )
+    assert detector.window == 256 and detector.image_size == 128
+    seen = []
+    predict = detector.model.predict
+
+    def spy(crops, **kwargs):
+        seen.append(([c.shape[:2] for c in crops], kwargs["imgsz"]))
+        return predict(crops, **kwargs)
+
+    detector.model.predict = spy
+    from minescan.detection.dataset import read_image
+
+    boxes = detector.detect(
+        detector.image(read_image(wide, need_mine=False)), 0.001, 0.5, 32, "cpu"
+    )
+    assert seen == [([(256, 256)], 128)]  # one window of the whole tile, shrunk to 128 px
+    assert len(boxes) == 0 or (boxes[["px_x1", "px_y1"]].to_numpy() <= 256 + 1e-6).all()
+    native = Detector.load(
+        root / "train" / "final" / "weights.pt", root / "scaling.json", 128, root / "ultralytics"
+    )
+    assert native.window == 128
 
 
 def test_zero_shot_round_on_the_validation_tiles(trained, tmp_path):

@@ -292,9 +292,13 @@ DETECTION_TRAIN_OPTIONS = {
     "batch": int(DETECTION["batch"]),
     "patience": int(DETECTION["patience"]),
     "seed": int(DETECTION["seed"]),
+    "hyperparameters": dict(sorted((DETECTION["hyperparameters"] or {}).items())),
 }
+# Training chips and prediction windows in tile pixels; larger than image_size shrinks them.
+DETECTION_WINDOW_PX = int(DETECTION["window_px"] or DETECTION["image_size"])
 DETECTION_PREDICT_OPTIONS = {
     "image_size": int(DETECTION["image_size"]),
+    "window_px": DETECTION_WINDOW_PX,
     "confidence": float(DETECTION["predict_confidence"]),
     "iou": float(DETECTION["iou"]),
     "overlap": int(DETECTION["window_overlap"]),

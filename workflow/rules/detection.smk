@@ -16,7 +16,7 @@ rule detection_dataset:
     params:
         channels=DETECTION["channels"],
         options=DETECTION_DATASET_OPTIONS,
-        chip_px=int(DETECTION["image_size"]),
+        chip_px=DETECTION_WINDOW_PX,
     log:
         f"{LOGS}/detection_dataset/z{{zoom}}.log",
     benchmark:
@@ -42,7 +42,7 @@ rule detection_dataset_folder:
     params:
         channels=DETECTION["channels"],
         options=DETECTION_DATASET_OPTIONS,
-        chip_px=int(DETECTION["image_size"]),
+        chip_px=DETECTION_WINDOW_PX,
     log:
         f"{LOGS}/detection_dataset/{{labelled}}.log",
     benchmark:
