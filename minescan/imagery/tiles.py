@@ -148,6 +148,15 @@ def make_shard_tiles(
     return frame
 
 
+def polygon_index(polygons: str | Path, cells: list[Cell]) -> PolygonsByCrs:
+    """The polygons by UTM zone, reprojected for every zone of ``cells`` before worker threads
+    share the index."""
+    index = PolygonsByCrs(read_polygons(polygons))
+    for epsg in sorted({c.epsg for c in cells}):
+        index.in_crs(epsg)
+    return index
+
+
 def _fetch(
     cells: list[Cell],
     imagery: Mapping[str, Any],
@@ -163,9 +172,7 @@ def _fetch(
     if not cells:
         return {}
     backend = backend or make_backend(backend_options(imagery, fetch), threads)
-    index = PolygonsByCrs(read_polygons(polygons))
-    for epsg in sorted({c.epsg for c in cells}):
-        index.in_crs(epsg)  # reproject before the worker threads share the index
+    index = polygon_index(polygons, cells)
     # The tile is a function of the cell and the request: no shard in its provenance.
     record = provenance({"imagery": dict(imagery), "pixel_size_m": pixel_size})
     record["backend"] = backend.describe()

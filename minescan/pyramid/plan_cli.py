@@ -31,6 +31,7 @@ from minescan.pyramid.planner import (
     expected_scans,
     load_polygons,
     meets_goal,
+    plan,
     polygons_hull,
     survey,
 )
@@ -75,18 +76,20 @@ def plan_step(
     """The plan of one region and screen quality as CSV (and a JSON summary with provenance)."""
     cell_sizes = {int(z): int(s) for z, s in cell_sizes.items()}
     pixel_sizes = {int(z): int(s) for z, s in pixel_sizes.items()}
-    zooms = check_levels(zooms, cell_sizes, pixel_sizes)
     clean = _read_polygons(polygons)
-    surveyed = survey(
+    table = plan(
         _resolve_region(region, clean),
         clean,
         zooms,
         cell_sizes,
+        pixel_sizes,
+        bands,
         max_cells_per_shard,
         shard_block_m,
+        recall,
+        false_positive_rate,
         min_land_fraction,
     )
-    table = expected_scans(surveyed, pixel_sizes, bands, recall, false_positive_rate)
     write_csv(table, out_csv)
     params = {
         "region": region,

@@ -3,7 +3,9 @@
 An exhaustive scan of a region is there to be compared with, not looked at: writing its tiles
 would cost more disk and time than fetching them. Each cell goes through the same backend and
 the same compiled pixel model as the pyramid's tiles, so a cell both scans reach gets the same
-scores (the tiles are lossless). Cells without usable imagery get no score, as in the scan.
+scores (the tiles are lossless). Cells without usable imagery get no score, as in the scan; a
+cell whose fetch fails is logged and left unscored, and the shard fails only above
+``imagery.max_failed_fraction``, as the tiles step does.
 """
 
 from __future__ import annotations
@@ -17,10 +19,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from minescan.cells import Cell, PolygonsByCrs, cell_from_row, mine_mask, read_cells, read_polygons
+from minescan.cells import Cell, PolygonsByCrs, cell_from_row, mine_mask, read_cells
 from minescan.imagery.backends import make_backend
-from minescan.imagery.errors import CellSkipped
+from minescan.imagery.errors import CellSkipped, ShardFailed
 from minescan.imagery.request import backend_options
+from minescan.imagery.tiles import polygon_index
 from minescan.outputs import write_parquet
 from minescan.pixelmodels.linear import LinearModel
 from minescan.probability.apply import CompiledModel, summarize
@@ -31,14 +34,18 @@ log = logging.getLogger(__name__)
 
 def screen_cell(
     cell: Cell, backend, polygons: PolygonsByCrs, model: CompiledModel, threshold: float
-) -> dict[str, Any] | None:
-    """The cell's screen scores, or None when it has no usable imagery."""
+) -> dict[str, Any] | str | None:
+    """The cell's screen scores; None when it has no usable imagery; the reason when its
+    fetch failed."""
     mine = mine_mask(cell, polygons.near(cell.epsg, cell.bounds))
     try:
         image = backend.fetch(cell, mine)
     except CellSkipped as skipped:
         log.warning("cell %s: %s: %s", cell.cell_id, skipped.status, skipped.reason)
         return None
+    except Exception as error:  # counted per cell; too many of them fail the shard
+        log.error("cell %s failed: %s: %s", cell.cell_id, type(error).__name__, error)
+        return f"{cell.cell_id}: {type(error).__name__}: {error}"
     started = time.perf_counter()
     stack = image.data[[image.bands.index(b) for b in model.bands]]
     valid = image.valid & np.all(stack != 0, axis=0)
@@ -60,30 +67,39 @@ def stream_shard_scores(
     threads: int,
     out: str,
     provenance: dict,
+    backend=None,
 ) -> pd.DataFrame:
-    """Screen scores of every cell of ``shard`` without keeping its tiles."""
+    """Screen scores of every cell of ``shard`` without keeping its tiles (``backend``: the
+    one built from ``imagery``, unless given)."""
     settings = dict(fetch)
-    settings.pop("max_failed_fraction", None)
+    max_failed = float(settings.pop("max_failed_fraction", 0.0))
     table = read_cells(cells, shard)
     shard_cells = [cell_from_row(row, pixel_size) for row in table.to_dict("records")]
     linear = LinearModel.load(model)
     compiled = CompiledModel.from_model(linear)
     threshold = float(linear.meta.get("threshold", 0.5))
-    backend = make_backend(backend_options(imagery, settings), threads)
-    index = PolygonsByCrs(read_polygons(polygons))
-    for epsg in sorted({c.epsg for c in shard_cells}):
-        index.in_crs(epsg)  # reproject before the worker threads share the index
-    rows = []
+    backend = backend or make_backend(backend_options(imagery, settings), threads)
+    index = polygon_index(polygons, shard_cells)
+    rows, failed = [], []
     with ThreadPoolExecutor(max_workers=backend.concurrency) as pool:
         futures = [
             pool.submit(screen_cell, cell, backend, index, compiled, threshold)
             for cell in shard_cells
         ]
         for done, future in enumerate(futures, start=1):
-            if (row := future.result()) is not None:
+            row = future.result()
+            if isinstance(row, dict):
                 rows.append(row)
+            elif row is not None:
+                failed.append(row)
             if done % 50 == 0 or done == len(futures):
                 log.info("shard %s: %d/%d cells screened", shard, done, len(futures))
+    if len(failed) > max_failed * len(shard_cells):
+        raise ShardFailed(
+            f"shard {shard}: {len(failed)} of {len(shard_cells)} cells failed, more than "
+            f"imagery.max_failed_fraction ({max_failed:g}): {'; '.join(failed)}. Rerun the "
+            "shard once the service recovers"
+        )
     frame = pd.DataFrame(rows, columns=list(SCORE_COLUMNS))
     write_parquet(frame, out, provenance)
     return frame

@@ -376,7 +376,9 @@ PYRAMID_TILES = f"{RESULTS}/tiles/{{cellset}}/{TRAINING_EPOCH}/z{{zoom}}"
 PYRAMID_SCREEN = f"{PYRAMID_DIR}/screen/{{cellset}}/z{{zoom}}"
 PYRAMID_FINEST = PYRAMID_ZOOMS[-1] if PYRAMID_ZOOMS else None
 PYRAMID_DETECT = bool(PYRAMID["enabled"] and PYRAMID["detect"])
-if PYRAMID["enabled"]:
+# Checked once, by the process that plans the DAG: cluster jobs re-read this file and need not
+# compute the region's first level again.
+if PYRAMID["enabled"] and workflow.is_main_process:
     check_pyramid(
         PYRAMID,
         GRID,
