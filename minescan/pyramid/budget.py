@@ -13,9 +13,9 @@ from minescan.errors import MinescanInputError
 from minescan.grid.build import GridSpec
 from minescan.grid.regions import region_cells, region_geometry
 from minescan.pyramid.levels import Level
+from minescan.pyramid.planner import JOBS_PER_SHARD
 
 SOURCE = "config"
-JOBS_PER_SHARD = 2  # tiles + screen
 
 
 def first_level_cells(pyramid: Mapping[str, Any], grid: Mapping[str, Any], level: Level):
