@@ -11,7 +11,6 @@ import geopandas as gpd
 from minescan.grid.build import GridSpec, build_grid
 from minescan.grid.negatives import NegativeSearch
 from minescan.grid.outputs import shard_summary, write_grid_products
-from minescan.grid.plot import plot_grid_map
 from minescan.grid.regions import region_cells, region_geometry
 from minescan.outputs import write_csv, write_geoparquet
 from minescan.provenance import provenance
@@ -78,6 +77,8 @@ def grid_cells_step(
 
 def grid_map_step(*, cells: str, polygons: str, output: str, title: str) -> None:
     table = gpd.read_parquet(cells)
+    from minescan.grid.plot import plot_grid_map  # matplotlib only in the map jobs
+
     plot_grid_map(table, gpd.read_parquet(polygons), output, title)
 
 

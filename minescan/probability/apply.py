@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from minescan.pixelmodels.features import TINY
-from minescan.pixelmodels.linear import LinearModel
+from minescan.pixelmodels.model import LinearModel
 
 LOG = logging.getLogger(__name__)
 PROBABILITY_SCALE = 250  # uint8 probability: value / 250, 255 = no data

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from minescan.pixelmodels.features import Feature
-from minescan.pixelmodels.linear import LinearModel
+from minescan.pixelmodels.model import LinearModel
 
 OUTPUT_BAND = "mine_probability"
 

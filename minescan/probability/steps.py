@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from minescan.outputs import geotiff_tags, write_parquet, write_text
-from minescan.pixelmodels.linear import LinearModel
+from minescan.pixelmodels.model import LinearModel
 from minescan.probability.apply import probability_tiles
 from minescan.probability.gee import ee_expression, javascript_source, python_source
 

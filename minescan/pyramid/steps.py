@@ -28,7 +28,6 @@ from minescan.outputs import (
 from minescan.probability.steps import SCORE_COLUMNS
 from minescan.pyramid import accounting
 from minescan.pyramid.descend import children_in_region, kept_cells
-from minescan.pyramid.plots import plot_curve, plot_levels, plot_threshold
 from minescan.pyramid.thresholds import choose_thresholds, validation_table
 
 log = logging.getLogger(__name__)
@@ -75,6 +74,8 @@ def threshold_step(
         chosen["cell_recall"],
         chosen["false_positive_rate"],
     )
+    from minescan.pyramid.plots import plot_threshold  # matplotlib only where a job plots
+
     plot_threshold(table, chosen, int(zoom), out_png)
     write_json(record, out_json, provenance)
     return record
@@ -205,6 +206,8 @@ def report_step(
     curve_frame = _curve(zooms, side, records, scanned, region_levels, truth, exhaustive_pixels)
     write_csv(frame, summary)
     write_csv(curve_frame, curve)
+    from minescan.pyramid.plots import plot_curve, plot_levels  # matplotlib only here
+
     plot_curve(
         curve_frame,
         total["area_recall_scored"] if exhaustive is None else rows[-1]["area_recall_scored"],

@@ -25,7 +25,7 @@ from minescan.imagery.errors import CellSkipped, ShardFailed
 from minescan.imagery.request import backend_options
 from minescan.imagery.tiles import polygon_index
 from minescan.outputs import write_parquet
-from minescan.pixelmodels.linear import LinearModel
+from minescan.pixelmodels.model import LinearModel
 from minescan.probability.apply import CompiledModel, summarize
 from minescan.probability.steps import SCORE_COLUMNS
 

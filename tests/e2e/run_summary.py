@@ -18,7 +18,7 @@ import pandas as pd
 import rasterio
 
 from minescan.imagery.tile import read_tile
-from minescan.pixelmodels.linear import LinearModel
+from minescan.pixelmodels.model import LinearModel
 from minescan.probability.gee import evaluate_probability
 
 # Relative tolerance of counts (rows sampled per cell are seeded, so they are exact; the

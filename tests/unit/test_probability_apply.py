@@ -7,7 +7,7 @@ from fixtures.pixel_tables import BANDS, pixel_table
 from rasterio.transform import from_origin
 
 from minescan.pixelmodels.features import build_features
-from minescan.pixelmodels.linear import LinearModel
+from minescan.pixelmodels.model import LinearModel
 from minescan.probability.apply import (
     PROBABILITY_NODATA,
     PROBABILITY_SCALE,

@@ -5,7 +5,7 @@ import pytest
 from fixtures.pixel_tables import BANDS
 
 from minescan.pixelmodels.features import build_features
-from minescan.pixelmodels.linear import LinearModel
+from minescan.pixelmodels.model import LinearModel
 from minescan.probability.gee import (
     ee_expression,
     evaluate_expression,

@@ -9,7 +9,7 @@ from fixtures.pixel_tables import BANDS
 from minescan.imagery.backends.synthetic import SyntheticBackend
 from minescan.imagery.errors import ShardFailed
 from minescan.pixelmodels.features import build_features
-from minescan.pixelmodels.linear import LinearModel
+from minescan.pixelmodels.model import LinearModel
 from minescan.probability.steps import SCORE_COLUMNS
 from minescan.pyramid.stream import stream_shard_scores
 
