@@ -15,9 +15,8 @@ configfile: "config/config.yaml"
 
 # --config values typed as the schema says, and schema errors in one line naming the key;
 # then Snakemake's own validation fills in the defaults.
-prepare_config(
-    config, workflow.config_settings.config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml"
-)
+SCHEMA = Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"
+prepare_config(config, workflow.config_settings.config, SCHEMA)
 validate(config, schema="workflow/schemas/config.schema.yaml")
 
 

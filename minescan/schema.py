@@ -148,7 +148,9 @@ def check_schema(config: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
     # best_match prefers the shallowest error; the deepest branch of a oneOf says more.
     while error.context:
         error = jsonschema.exceptions.best_match(error.context)
-    raise MinescanInputError(SOURCE, f"{_key(error.absolute_path)}: {error.message}", _remedy(error, schema))
+    raise MinescanInputError(
+        SOURCE, f"{_key(error.absolute_path)}: {error.message}", _remedy(error, schema)
+    )
 
 
 def prepare_config(
