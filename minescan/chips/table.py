@@ -7,7 +7,9 @@ runs before any job: it reads every array's header, not its pixels.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -145,4 +147,24 @@ def check_chips_folder(folder: str | Path) -> pd.DataFrame:
     return table
 
 
-__all__ = ["CHIP_BANDS", "REQUIRED_COLUMNS", "TIMES", "check_chips_folder", "read_chip"]
+def check_chips_inputs(chips: Mapping[str, Any]) -> None:
+    """chips.path when it is there (a missing one skips the evaluation with a warning) and
+    every folder of chips.score (named on purpose, so it must be there)."""
+    if Path(chips["path"]).is_dir():
+        check_chips_folder(chips["path"])
+    for name, folder in (chips.get("score") or {}).items():
+        if not Path(folder).is_dir():
+            raise MinescanInputError(
+                "config", f"chips.score.{name}: {folder} is not a folder", f"give a {LAYOUT}"
+            )
+        check_chips_folder(folder)
+
+
+__all__ = [
+    "CHIP_BANDS",
+    "check_chips_inputs",
+    "REQUIRED_COLUMNS",
+    "TIMES",
+    "check_chips_folder",
+    "read_chip",
+]
