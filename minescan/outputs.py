@@ -99,7 +99,7 @@ def read_provenance(path: str | Path) -> dict[str, Any]:
         import torch
 
         return dict(
-            torch.load(path, map_location="cpu", weights_only=False).get(PROVENANCE_KEY, {})
+            torch.load(path, map_location="cpu", weights_only=True).get(PROVENANCE_KEY, {})
         )
     if suffix in (".tif", ".tiff"):
         import rasterio
