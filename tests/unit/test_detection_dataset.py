@@ -133,7 +133,7 @@ def test_a_folder_without_its_index_or_with_a_missing_mask_is_a_clear_error(tmp_
         tile_table_from_folder(tmp_path)
     folder = labelled_folder(tmp_path / "tailings", count=4)
     (folder / "masks" / "tile_002.tif").unlink()
-    with pytest.raises(MinescanInputError, match=r"tiles.csv: line 4: mask masks/tile_002.tif not found"):
+    with pytest.raises(MinescanInputError, match=r"line 4: mask masks/tile_002.tif not found"):
         tile_table_from_folder(folder)
 
 
