@@ -140,7 +140,7 @@ def tile_table_from_folder(folder: str | Path) -> pd.DataFrame:
             "mask": table["mask_file"].astype(str),
             "longitude": table["longitude"],
             "latitude": table["latitude"],
-            "shard": table["shard"].str.strip() if "shard" in table else "all",
+            "shard": table["shard"].str.strip().replace("", "all") if "shard" in table else "all",
             "country": table["country"].replace("", None) if "country" in table else None,
             "climate": table["climate"].replace("", None) if "climate" in table else None,
             "cell_id": table["tile"],
