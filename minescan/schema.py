@@ -129,6 +129,8 @@ def _description(schema: Mapping[str, Any], path: Any) -> str:
 def _remedy(error: jsonschema.ValidationError, schema: Mapping[str, Any]) -> str:
     if isinstance(error.instance, dt.date):
         return f'quote dates in YAML ("{error.instance.isoformat()}"): unquoted, YAML reads a date'
+    if isinstance(error.instance, str) and error.instance.lstrip()[:1] in ("{", "["):
+        return "this --config value is not valid YAML: check its brackets, commas and quotes"
     description = _description(schema, error.absolute_path)
     if error.validator == "additionalProperties":
         return "remove or correct the key (see config/README.md for the keys)"

@@ -69,11 +69,14 @@ def _rows(mask: np.ndarray) -> str:
     return f"row {shown} is" if len(rows) == 1 else f"rows {shown}{more} are"
 
 
-def read_polygons(path: str | Path, layer: str | None = None) -> gpd.GeoDataFrame:
-    """Read any OGR vector format or GeoParquet; raise a clear error if that is impossible."""
+def read_polygons(
+    path: str | Path, layer: str | None = None, key: str = "polygons.path"
+) -> gpd.GeoDataFrame:
+    """Read any OGR vector format or GeoParquet; raise a clear error if that is impossible.
+    ``key`` is the setting that named the file, for the message."""
     path = Path(path)
     if not path.exists():
-        raise MinescanInputError(path, "file does not exist", "check polygons.path in the config")
+        raise MinescanInputError(path, "file does not exist", f"check {key}")
     try:
         if path.suffix.lower() in {".parquet", ".geoparquet"}:
             frame = gpd.read_parquet(path)

@@ -134,3 +134,26 @@ def test_models_zoom_must_be_a_grid_zoom(zoom, ok):
         return
     with pytest.raises(MinescanInputError, match=f"models.zoom {zoom} is not one of"):
         check_config(config)
+
+
+def test_an_override_that_is_not_yaml_says_so():
+    config = _config()
+    config["pyramid"] = "{region: BRA"  # Snakemake keeps an unparsable value as a string
+    with pytest.raises(MinescanInputError, match="pyramid: .* not valid YAML: check its brackets"):
+        check_schema(config, SCHEMA)
+
+
+@pytest.mark.parametrize(
+    ("region", "message"),
+    [
+        ("absent.gpkg", r"absent.gpkg: file does not exist -> check the region \(pyramid.region"),
+        ([111, -1, 110, 0], r"region \[111, -1, 110, 0\] is not a bounding box"),
+        ([110, -1, 111], r"region \[110, -1, 111\] is not a bounding box"),
+        (["XYZ"], r"unknown ISO 3166-1 alpha-3 country code\(s\) \['XYZ'\]"),
+    ],
+)
+def test_a_bad_pyramid_region_is_named(region, message):
+    from minescan.grid.regions import region_geometry
+
+    with pytest.raises(MinescanInputError, match=message):
+        region_geometry(region)
