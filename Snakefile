@@ -1,7 +1,11 @@
 # minescan: from the MAUS mining polygons to grids, Sentinel-2 tiles, pixel tables and models.
 # Stages live in workflow/rules/<stage>.smk, included in data-flow order; all logic lives in
 # the `minescan` package.
+from pathlib import Path
+
 from snakemake.utils import min_version, validate
+
+from minescan.schema import prepare_config
 
 min_version("9.0")
 
@@ -9,10 +13,15 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
+# --config values typed as the schema says, and schema errors in one line naming the key;
+# then Snakemake's own validation fills in the defaults.
+SCHEMA = Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"
+prepare_config(config, workflow.config_settings.config, SCHEMA)
 validate(config, schema="workflow/schemas/config.schema.yaml")
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/common_detection_pyramid.smk"
 include: "workflow/rules/polygons.smk"
 include: "workflow/rules/grid.smk"
 include: "workflow/rules/imagery.smk"

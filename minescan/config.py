@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -60,12 +61,21 @@ def check_config(config: Mapping[str, Any]) -> None:
             "name one of the configured date windows",
         )
     for name, (start, end) in epochs.items():
+        for day in (start, end):
+            _check_date(day, f"imagery.epochs.{name}")
         if not start < end:
             raise MinescanInputError(
                 SOURCE,
                 f"imagery.epochs.{name} starts on {start}, not before its end {end}",
                 "give [start (inclusive), end (exclusive)]",
             )
+    models_zoom = (config.get("models") or {}).get("zoom")
+    if models_zoom is not None and int(models_zoom) not in zooms:
+        raise MinescanInputError(
+            SOURCE,
+            f"models.zoom {models_zoom} is not one of grid.zoom_levels {zooms}",
+            "pick a configured zoom level, or null for the finest",
+        )
     detection = config.get("detection") or {}
     unknown = sorted(set(detection.get("zooms") or []) - set(zooms))
     if unknown:
@@ -75,6 +85,16 @@ def check_config(config: Mapping[str, Any]) -> None:
             "pick configured zoom levels, or null for all of them",
         )
     check_detection(detection)
+
+
+def _check_date(day: str, key: str) -> None:
+    """The schema checks the form YYYY-MM-DD; this, that it is a day of the calendar."""
+    try:
+        dt.date.fromisoformat(day)
+    except ValueError as error:
+        raise MinescanInputError(
+            SOURCE, f"{key}: {day!r} is not a date ({error})", 'give "YYYY-MM-DD", quoted'
+        ) from None
 
 
 def check_detection(detection: Mapping[str, Any]) -> None:

@@ -98,9 +98,7 @@ def read_provenance(path: str | Path) -> dict[str, Any]:
     if suffix == ".pt":
         import torch
 
-        return dict(
-            torch.load(path, map_location="cpu", weights_only=False).get(PROVENANCE_KEY, {})
-        )
+        return dict(torch.load(path, map_location="cpu", weights_only=True).get(PROVENANCE_KEY, {}))
     if suffix in (".tif", ".tiff"):
         import rasterio
 

@@ -319,7 +319,7 @@ def load_models(path: str | Path) -> dict[str, Ensemble]:
     if not path.is_file():
         raise MinescanInputError(str(path), "model file not found", "train it: real_chips")
     try:
-        record = torch.load(path, map_location="cpu", weights_only=False)
+        record = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises many kinds for a file that is not its own
         raise MinescanInputError(
             str(path), f"not a torch model file ({error.__class__.__name__})", "give cnn_model.pt"

@@ -20,14 +20,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from minescan.chips.table import CHIP_BANDS, TIMES, read_chip, read_chips_table
 from minescan.errors import MinescanInputError
 from minescan.pixelmodels.features import Feature, build_features, compute_features
 from minescan.pixelmodels.splits import assign_groups, spatial_blocks
 
 LOG = logging.getLogger(__name__)
-CHIP_BANDS = ("B2", "B3", "B4", "B8", "B11", "B12")
-REQUIRED_COLUMNS = ("sample_id", "label", "category", "longitude", "latitude", "t0_path", "t1_path")
-TIMES = ("t0", "t1")
 
 
 @dataclass
@@ -44,54 +42,10 @@ class Chips:
         return pd.Series(part.index.to_numpy(), index=part["sample_id"].to_numpy())
 
 
-def read_chips_table(folder: str | Path) -> pd.DataFrame:
-    """``chips.csv`` checked for the columns, ids, labels and coordinates the tasks need."""
-    folder = Path(folder)
-    table_path = folder / "chips.csv"
-    if not table_path.is_file():
-        raise MinescanInputError(
-            str(folder),
-            "chips.csv not found",
-            "give a folder in the chips layout (chips.csv and images/), e.g. chips.path",
-        )
-    table = pd.read_csv(table_path)
-    missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
-    if missing:
-        raise MinescanInputError(
-            str(table_path),
-            f"columns {missing} are missing (has {list(table.columns)})",
-            f"chips.csv needs {list(REQUIRED_COLUMNS)}",
-        )
-    if table.empty:
-        raise MinescanInputError(str(table_path), "no rows")
-    duplicated = table["sample_id"][table["sample_id"].duplicated()].astype(str).tolist()
-    if duplicated:
-        raise MinescanInputError(
-            str(table_path), f"sample_id not unique: {duplicated[:5]}", "give every pair one id"
-        )
-    bad_label = table.index[~table["label"].isin([0, 1])].tolist()
-    if bad_label:
-        raise MinescanInputError(
-            str(table_path),
-            f"label must be 0 or 1; rows {[i + 2 for i in bad_label[:5]]} are not",
-            "label 1: a mine appeared between t0 and t1",
-        )
-    lon = pd.to_numeric(table["longitude"], errors="coerce")
-    lat = pd.to_numeric(table["latitude"], errors="coerce")
-    bad = table.index[~(lon.between(-180, 180) & lat.between(-90, 90))].tolist()
-    if bad:
-        raise MinescanInputError(
-            str(table_path),
-            f"rows {[i + 2 for i in bad[:5]]} have no valid longitude/latitude",
-            "give the chip centre in degrees (EPSG:4326)",
-        )
-    return table
-
-
 def load_chips(folder: str | Path) -> Chips:
     folder = Path(folder)
     table = read_chips_table(folder)
-    paths = {time: [folder / p for p in table[f"{time}_path"].astype(str)] for time in TIMES}
+    paths = {time: table[f"{time}_file"].tolist() for time in TIMES}
     absent = [str(p) for time in TIMES for p in paths[time] if not p.is_file()]
     if absent:
         raise MinescanInputError(
@@ -103,15 +57,9 @@ def load_chips(folder: str | Path) -> Chips:
     for k, record in enumerate(table.itertuples(index=False)):
         for time in TIMES:
             path = paths[time][k]
-            array = np.load(path)
-            if array.ndim != 3 or array.shape[-1] != len(CHIP_BANDS):
-                raise MinescanInputError(
-                    str(path),
-                    f"shape {array.shape}, expected (h, w, {len(CHIP_BANDS)})",
-                    f"chips are (h, w, bands) arrays of {', '.join(CHIP_BANDS)}",
-                )
+            array = read_chip(path)
             arrays.append(np.clip(array, 0, None).astype(np.float32))
-            end = getattr(record, f"{time}_end", None)
+            end = getattr(record, f"{time}_end", "")
             rows.append(
                 {
                     "chip_id": f"{record.sample_id}_{time}",
@@ -121,7 +69,7 @@ def load_chips(folder: str | Path) -> Chips:
                     "label": int(record.label),
                     "longitude": float(record.longitude),
                     "latitude": float(record.latitude),
-                    "window_end": None if pd.isna(end) else str(end),
+                    "window_end": str(end).strip() or None,
                     "path": str(path),
                 }
             )

@@ -70,6 +70,30 @@ def ranked_channels(path: str | Path) -> list[str]:
     return names
 
 
+def ranked_channels_for(path: str | Path, bands: Sequence[str], source: str) -> list[str]:
+    """The ranking's recommended channels for imagery with only ``bands`` (a labelled
+    folder): as many channels as recommended, the best-ranked ones those bands can make."""
+    record = json.loads(Path(path).read_text())
+    wanted = len(ranked_channels(path))
+    ranked = [row["feature"] for row in record.get("ranking", [])] or ranked_channels(path)
+    names = []
+    for name in ranked:
+        try:
+            resolve_channels([name], bands, source)
+        except MinescanInputError:
+            continue
+        names.append(name)
+        if len(names) == wanted:
+            break
+    if not names:
+        raise MinescanInputError(
+            source,
+            f"none of the pixel models' ranked channels can be made from its bands {list(bands)}",
+            "set detection.channels to bands the folder has",
+        )
+    return names
+
+
 def channel_stack(
     data: np.ndarray, bands: Sequence[str], features: Sequence[Feature]
 ) -> np.ndarray:

@@ -34,6 +34,7 @@ from rasterio.errors import RasterioError
 from minescan.atomic import atomic_path
 from minescan.cells import read_cells
 from minescan.detection.channels import Scaling, channel_stack, resolve_channels
+from minescan.detection.folder import read_tiles_table
 from minescan.detection.labels import mine_regions, yolo_boxes, yolo_polygons
 from minescan.detection.splits import assign_splits, spatial_groups
 from minescan.errors import MinescanInputError
@@ -41,7 +42,6 @@ from minescan.imagery.bands import MINE_BAND, NODATA
 from minescan.outputs import write_csv, write_json, write_text
 
 LOG = logging.getLogger(__name__)
-FOLDER_COLUMNS = ("tile", "image", "mask", "longitude", "latitude")
 CLASS_NAMES = {0: "mine"}
 
 
@@ -131,31 +131,19 @@ def tile_table_from_zoom(
 
 
 def tile_table_from_folder(folder: str | Path) -> pd.DataFrame:
-    """The tiles of a labelled folder (``tiles.csv``; paths relative to the folder)."""
-    folder = Path(folder)
-    index = folder / "tiles.csv"
-    if not index.is_file():
-        raise MinescanInputError(folder, "no tiles.csv", "list tile, image, mask, lon, lat")
-    table = pd.read_csv(index)
-    missing = [c for c in FOLDER_COLUMNS if c not in table.columns]
-    if missing:
-        raise MinescanInputError(index, f"lacks columns {missing}", f"give {FOLDER_COLUMNS}")
-    for column in ("image", "mask"):
-        absent = [p for p in table[column] if not (folder / str(p)).is_file()]
-        if absent:
-            row = int(table.index[table[column] == absent[0]][0])
-            raise MinescanInputError(f"{index}, row {row}", f"{column} {absent[0]} not found")
+    """The tiles of a labelled folder (``tiles.csv``; paths inside the folder)."""
+    table = read_tiles_table(folder)
     return pd.DataFrame(
         {
-            "tile": table["tile"].astype(str),
-            "image": [str(folder / p) for p in table["image"]],
-            "mask": [str(folder / p) for p in table["mask"]],
-            "longitude": table["longitude"].astype(float),
-            "latitude": table["latitude"].astype(float),
-            "shard": table["shard"].astype(str) if "shard" in table else "all",
-            "country": table.get("country"),
-            "climate": table.get("climate"),
-            "cell_id": table["tile"].astype(str),
+            "tile": table["tile"],
+            "image": table["image_file"].astype(str),
+            "mask": table["mask_file"].astype(str),
+            "longitude": table["longitude"],
+            "latitude": table["latitude"],
+            "shard": table["shard"].str.strip().replace("", "all") if "shard" in table else "all",
+            "country": table["country"].replace("", None) if "country" in table else None,
+            "climate": table["climate"].replace("", None) if "climate" in table else None,
+            "cell_id": table["tile"],
             "zoom": None,
         }
     )

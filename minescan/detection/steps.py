@@ -9,13 +9,14 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from minescan.detection.channels import ranked_channels
+from minescan.detection.channels import ranked_channels, ranked_channels_for
 from minescan.detection.dataset import (
     build_dataset,
     tile_table_from_folder,
     tile_table_from_zoom,
 )
 from minescan.detection.evaluate import gallery, ground_truth, score_detections
+from minescan.detection.folder import folder_bands
 from minescan.detection.predict import Detector, detect_tiles, merge_detections
 from minescan.outputs import write_csv, write_geoparquet, write_gpkg, write_json
 
@@ -37,9 +38,15 @@ def dataset_from_zoom(
     return build_dataset(tiles=table, channels=names, **options)
 
 
-def dataset_from_folder(*, folder: str, channels: Sequence[str], **options) -> pd.DataFrame:
-    """Rule detection_dataset_folder: the dataset of a labelled tile folder."""
-    return build_dataset(tiles=tile_table_from_folder(folder), channels=list(channels), **options)
+def dataset_from_folder(
+    *, folder: str, channels: Sequence[str] | None, ranking: str | None = None, **options
+) -> pd.DataFrame:
+    """Rule detection_dataset_folder: the dataset of a labelled tile folder; without channels,
+    the pixel models' best-ranked channels that the folder's bands can make."""
+    names = (
+        list(channels) if channels else ranked_channels_for(ranking, folder_bands(folder), folder)
+    )
+    return build_dataset(tiles=tile_table_from_folder(folder), channels=names, **options)
 
 
 def train(*, dataset_dir: str, run: str, **options) -> dict:

@@ -63,15 +63,15 @@ def region_geometry(region: str | Path | Sequence[float] | Sequence[str]) -> sha
     if not (-180 <= west < east <= 180 and MIN_LAT <= south < north <= MAX_LAT):
         raise MinescanInputError(
             "config",
-            f"region.extent {values} is not a bounding box [west, south, east, north] "
+            f"region {values} is not a bounding box [west, south, east, north] "
             f"with -180 <= west < east <= 180 and {MIN_LAT:g} <= south < north <= {MAX_LAT:g}",
-            "fix region.extent, or give a polygon file, ISO3 country codes or 'world'",
+            "fix it (pyramid.region, --region), or give a polygon file, ISO3 codes or 'world'",
         )
     return shapely.box(west, south, east, north)
 
 
 def _file_geometry(path: str | Path) -> shapely.Geometry:
-    frame = read_polygons(path)
+    frame = read_polygons(path, key="the region (pyramid.region, --region)")
     return shapely.union_all(frame.to_crs(4326).geometry.to_numpy())
 
 

@@ -69,22 +69,37 @@ def _rows(mask: np.ndarray) -> str:
     return f"row {shown} is" if len(rows) == 1 else f"rows {shown}{more} are"
 
 
-def read_polygons(path: str | Path, layer: str | None = None) -> gpd.GeoDataFrame:
-    """Read any OGR vector format or GeoParquet; raise a clear error if that is impossible."""
+def read_polygons(
+    path: str | Path, layer: str | None = None, key: str = "polygons.path"
+) -> gpd.GeoDataFrame:
+    """Read any OGR vector format or GeoParquet; raise a clear error if that is impossible.
+    ``key`` is the setting that named the file, for the message."""
     path = Path(path)
     if not path.exists():
-        raise MinescanInputError(path, "file does not exist", "check polygons.path in the config")
+        raise MinescanInputError(path, "file does not exist", f"check {key}")
     try:
         if path.suffix.lower() in {".parquet", ".geoparquet"}:
             frame = gpd.read_parquet(path)
         else:
             frame = pyogrio.read_dataframe(path, layer=layer)
+    except pyogrio.errors.DataLayerError as error:
+        raise MinescanInputError(
+            path, f"has no layer {layer!r}", f"set polygons.layer to one of {_layers(path)}"
+        ) from error
     except Exception as error:  # GDAL, pyarrow and geopandas raise many types
         raise MinescanInputError(
             path,
             f"cannot be read as polygons ({type(error).__name__}: {error})",
             "give a GeoPackage, Shapefile, GeoJSON, FlatGeobuf or GeoParquet file",
         ) from error
+    if not isinstance(frame, gpd.GeoDataFrame):
+        # A CSV of coordinates reads as a plain table: points are no mining areas.
+        raise MinescanInputError(
+            path,
+            f"is a table without geometries (columns {list(frame.columns)[:8]})",
+            "give the mining areas as polygons: GeoPackage, Shapefile, GeoJSON, FlatGeobuf "
+            "or GeoParquet (a lon/lat table has points, not areas)",
+        )
     if len(frame) == 0:
         raise MinescanInputError(
             path, "holds no features", "point polygons.path at mining polygons"
@@ -96,6 +111,13 @@ def read_polygons(path: str | Path, layer: str | None = None) -> gpd.GeoDataFram
             "assign one, e.g. `ogr2ogr -a_srs EPSG:4326 fixed.gpkg input.gpkg`",
         )
     return frame
+
+
+def _layers(path: Path) -> list[str]:
+    try:
+        return [str(name) for name, _ in pyogrio.list_layers(path)]
+    except Exception:  # the file's own error was reported already; any listing failure here
+        return []
 
 
 def detect_schema(columns: list[str]) -> str:
@@ -272,6 +294,13 @@ def clean_polygons(
         report.warn(f"{int(duplicate.sum())} duplicate polygons were dropped")
         parts, country = parts[~duplicate], country[~duplicate]
 
+    if len(parts) == 0:
+        raise MinescanInputError(
+            source,
+            f"no polygon with an area is left after cleaning ({len(frame)} features read, "
+            "all of zero area or collapsed by repair)",
+            "give mining polygons with an area",
+        )
     parts, country = _dissolve_overlaps(parts, country, report)
     centroids = shapely.centroid(parts)
     lon, lat = shapely.get_x(centroids), shapely.get_y(centroids)

@@ -18,4 +18,10 @@ def clean_polygons_step(
     write_json(cleaning.as_dict(), report, record)
 
 
-__all__ = ["clean_polygons_step"]
+def check_polygons(polygons: str, layer: str | None = None, schema: str = "auto") -> None:
+    """Before any job: the polygons read and leave at least one polygon after cleaning, so a
+    bad file stops the run here rather than in the grid jobs."""
+    clean_polygons(read_polygons(polygons, layer), polygons, schema)
+
+
+__all__ = ["check_polygons", "clean_polygons_step"]

@@ -102,7 +102,9 @@ def check_pyramid(
             f"the scan of pyramid.region would take about {total} shard jobs before the screens "
             f"decide anything, over pyramid.max_jobs {pyramid['max_jobs']}:\n"
             f"{plan.to_string(index=False)}",
-            "raise pyramid.max_jobs, scan a smaller region, set pyramid.exhaustive: false, or "
-            "raise grid.max_cells_per_shard (see the planner: python -m minescan.pyramid.plan_cli)",
+            "skip the exhaustive comparison (--config pyramid='{exhaustive: false}', or "
+            "pyramid.exhaustive: false in a --configfile), raise pyramid.max_jobs, scan a smaller "
+            "region, or raise grid.max_cells_per_shard (python -m minescan.pyramid.plan_cli plans "
+            "any region)",
         )
     return plan

@@ -129,11 +129,11 @@ def test_an_unknown_channel_is_a_clear_error(tmp_path):
 
 
 def test_a_folder_without_its_index_or_with_a_missing_mask_is_a_clear_error(tmp_path):
-    with pytest.raises(MinescanInputError, match="no tiles.csv"):
+    with pytest.raises(MinescanInputError, match="tiles.csv: not found"):
         tile_table_from_folder(tmp_path)
     folder = labelled_folder(tmp_path / "tailings", count=4)
     (folder / "masks" / "tile_002.tif").unlink()
-    with pytest.raises(MinescanInputError, match=r"tiles.csv, row 2: mask masks/tile_002.tif"):
+    with pytest.raises(MinescanInputError, match=r"line 4: mask masks/tile_002.tif not found"):
         tile_table_from_folder(folder)
 
 

@@ -1,18 +1,29 @@
 # Shared by every stage: config checks, the values rules read from the config, wildcard
 # constraints, cell sets, and the get_* input and target functions (stage files hold rules only).
-import re
 from pathlib import Path
 
 import pandas as pd
 
+from minescan.chips.table import check_chips_inputs
 from minescan.config import canonical, check_config, zoom_cell_sizes
+from minescan.detection.check import check_detection_inputs
 from minescan.imagery.bands import check_bands
+from minescan.imagery.check import check_imagery_inputs
 from minescan.imagery.request import fetch_settings, tile_request
-from minescan.pyramid.budget import check_pyramid
+from minescan.polygons.steps import check_polygons
 from minescan.pyramid.levels import level_cell_sizes, pyramid_levels
 
+POLYGONS = config["polygons"]
 check_config(config)
 check_bands(config["imagery"]["bands"])
+# Everything the run will read, checked once by the process that plans the DAG and before any
+# job, so that a bad input stops with its file and line instead of failing inside a job
+# (cluster jobs re-read this file and need not open every input again).
+if workflow.is_main_process:
+    check_polygons(POLYGONS["path"], POLYGONS.get("layer"), POLYGONS.get("schema", "auto"))
+    check_imagery_inputs(config["imagery"])
+    check_chips_inputs(config["chips"])
+    check_detection_inputs(config["detection"])
 
 RESULTS = "results"
 LOGS = f"{RESULTS}/logs"
@@ -256,178 +267,3 @@ def get_final_outputs():
         get_pyramid_outputs,
     ]
     return [path for stage in stages for path in stage()]
-
-
-# Detection (seed 002, 4.2-4.3): one dataset per zoom level of detection.zooms and per labelled
-# folder of detection.labelled; {dataset} is z<zoom> or the folder's name.
-DETECTION = config["detection"]
-DETECTION_ZOOMS = (
-    ZOOMS if DETECTION["zooms"] is None else [int(z) for z in DETECTION["zooms"]]
-)
-DETECTION_LABELLED = {str(k): str(v) for k, v in (DETECTION["labelled"] or {}).items()}
-DETECTION_DATASETS = (
-    [f"z{zoom}" for zoom in DETECTION_ZOOMS] + list(DETECTION_LABELLED)
-    if DETECTION["enabled"]
-    else []
-)
-DETECTION_DIR = f"{RESULTS}/detection/{{dataset}}"
-DETECTION_FOLDS = [f"fold{k}" for k in range(int(DETECTION["folds"]))]
-# Ultralytics' settings and fonts: inside the results, never the home folder.
-DETECTION_SETTINGS = f"{RESULTS}/detection/ultralytics"
-DETECTION_RANKING = f"{RESULTS}/models/z{MODELS_ZOOM}/channels.json"
-DETECTION_WEIGHTS = DETECTION["weights"]
-DETECTION_START = DETECTION_WEIGHTS or DETECTION["model"]
-DETECTION_DATASET_OPTIONS = {
-    "min_object_pixels": int(DETECTION["min_object_pixels"]),
-    "split_by": DETECTION["split"]["by"],
-    "block_km": float(DETECTION["split"]["block_km"]),
-    "folds": int(DETECTION["folds"]),
-    "test_fraction": float(DETECTION["split"]["test_fraction"]),
-    "seed": int(DETECTION["seed"]),
-    "percentiles": [float(p) for p in DETECTION["scaling_percentiles"]],
-}
-DETECTION_TRAIN_OPTIONS = {
-    "epochs": int(DETECTION["epochs"]),
-    "image_size": int(DETECTION["image_size"]),
-    "batch": int(DETECTION["batch"]),
-    "patience": int(DETECTION["patience"]),
-    "seed": int(DETECTION["seed"]),
-    "hyperparameters": dict(sorted((DETECTION["hyperparameters"] or {}).items())),
-}
-# Training chips and prediction windows in tile pixels; larger than image_size shrinks them.
-DETECTION_WINDOW_PX = int(DETECTION["window_px"] or DETECTION["image_size"])
-DETECTION_PREDICT_OPTIONS = {
-    "image_size": int(DETECTION["image_size"]),
-    "window_px": DETECTION_WINDOW_PX,
-    "confidence": float(DETECTION["predict_confidence"]),
-    "iou": float(DETECTION["iou"]),
-    "overlap": int(DETECTION["window_overlap"]),
-}
-DETECTION_BACKGROUND = DETECTION["background"]
-
-
-wildcard_constraints:
-    dataset="|".join([r"z\d+", *map(re.escape, DETECTION_LABELLED)]),
-    labelled="|".join(map(re.escape, DETECTION_LABELLED)) or "(?!)",
-    run=r"fold\d+|final",
-
-
-def get_detection_zoom_inputs(wildcards):
-    """Tiles (every shard) and cells of a zoom level, and the channel ranking when the channels
-    are not configured."""
-    inputs = {
-        "cells": f"{RESULTS}/grid/z{wildcards.zoom}/cells.parquet",
-        "statuses": per_shard(f"{TRAINING_TILES}/{{shard}}.status.csv")(wildcards),
-        "tiles": per_shard(f"{TRAINING_TILES}/{{shard}}")(wildcards),
-    }
-    if not DETECTION["channels"]:
-        inputs["ranking"] = DETECTION_RANKING
-    return inputs
-
-
-def get_detection_folder(wildcards):
-    return DETECTION_LABELLED[wildcards.labelled]
-
-
-def get_detection_start_weights(wildcards):
-    """The local weights training and zero-shot start from (none: a model yaml)."""
-    return [DETECTION_WEIGHTS] if DETECTION_WEIGHTS else []
-
-
-def get_detection_parts(wildcards):
-    """Detections of every shard of a zoom level, or the one part of a labelled folder."""
-    pattern = f"{RESULTS}/detection/{wildcards.dataset}/detections/{{shard}}.parquet"
-    if wildcards.dataset in DETECTION_LABELLED:
-        return [pattern.format(shard="all")]
-    zoom = wildcards.dataset.removeprefix("z")
-    return [pattern.format(shard=shard) for shard in cellset_shards("training", zoom)]
-
-
-def get_detection_background(wildcards):
-    if not DETECTION_BACKGROUND:
-        return {}
-    return {
-        "background": f"{RESULTS}/detection/{wildcards.dataset}/background/detections.parquet",
-        "background_summary": f"{RESULTS}/detection/{wildcards.dataset}/background/summary.json",
-    }
-
-
-def get_detection_outputs():
-    """Per dataset: detections, the evaluation and its gallery, the cross-validation table,
-    and the zero-shot round when weights are given."""
-    names = ["detections.gpkg", "evaluation/metrics.json", "evaluation/gallery.png", "cv.csv"]
-    if DETECTION_WEIGHTS:
-        names.append("zero_shot/metrics.json")
-    return [
-        f"{RESULTS}/detection/{dataset}/{name}" for dataset in DETECTION_DATASETS for name in names
-    ]
-
-
-def get_detection_simulated(wildcards):
-    """Whether a dataset's imagery is simulated (zoom levels of the synthetic backend)."""
-    return wildcards.dataset not in DETECTION_LABELLED and IMAGERY["backend"] == "synthetic"
-
-
-# Pyramid (seed 002, 4.1): levels z{zoom} of PYRAMID_ZOOMS; the scan's own cells are the cell set
-# "pyramid", the region's land cells "region" (first level, exhaustive scan), the grid's cells
-# imaged at a level's pixel size "validation" (the screen's thresholds).
-PYRAMID_DIR = f"{RESULTS}/pyramid"
-PYRAMID_TILES = f"{RESULTS}/tiles/{{cellset}}/{TRAINING_EPOCH}/z{{zoom}}"
-PYRAMID_SCREEN = f"{PYRAMID_DIR}/screen/{{cellset}}/z{{zoom}}"
-PYRAMID_FINEST = PYRAMID_ZOOMS[-1] if PYRAMID_ZOOMS else None
-PYRAMID_DETECT = bool(PYRAMID["enabled"] and PYRAMID["detect"])
-# Checked once, by the process that plans the DAG: cluster jobs re-read this file and need not
-# compute the region's first level again.
-if PYRAMID["enabled"] and workflow.is_main_process:
-    check_pyramid(
-        PYRAMID,
-        GRID,
-        PYRAMID_LEVELS,
-        detection_zooms=DETECTION_ZOOMS if DETECTION["enabled"] else [],
-    )
-
-
-def get_pyramid_parent(wildcards):
-    """The first level starts from the region's cells; the others from the previous level's
-    cells, screen scores and threshold."""
-    zoom = int(wildcards.zoom)
-    if zoom == PYRAMID_ZOOMS[0]:
-        return {"start": f"{RESULTS}/grid/region/z{zoom}/cells.parquet"}
-    parent = zoom - 1
-    return {
-        "parent_cells": f"{PYRAMID_DIR}/z{parent}/cells.parquet",
-        "parent_scores": f"{PYRAMID_DIR}/screen/pyramid/z{parent}/scores.parquet",
-        "parent_threshold": f"{PYRAMID_DIR}/thresholds/z{parent}.json",
-    }
-
-
-def pyramid_level_files(cellset, name):
-    """``name`` (cells or scores) of every level of a cell set, coarsest first."""
-    cells = {"region": f"{RESULTS}/grid/region", "pyramid": PYRAMID_DIR}[cellset]
-    pattern = {
-        "cells": f"{cells}/z{{zoom}}/cells.parquet",
-        "scores": f"{PYRAMID_DIR}/screen/{cellset}/z{{zoom}}/scores.parquet",
-    }[name]
-    return [pattern.format(zoom=zoom) for zoom in PYRAMID_ZOOMS]
-
-
-def get_pyramid_detections(wildcards):
-    """The detector's boxes on every shard of the finest level (none without the detector)."""
-    if not PYRAMID_DETECT:
-        return []
-    return [
-        f"{PYRAMID_DIR}/detections/z{PYRAMID_FINEST}/{shard}.parquet"
-        for shard in cellset_shards("pyramid", PYRAMID_FINEST)
-    ]
-
-
-def get_pyramid_outputs():
-    if not PYRAMID["enabled"]:
-        return []
-    return [
-        f"{PYRAMID_DIR}/summary.csv",
-        f"{PYRAMID_DIR}/curve.png",
-        f"{PYRAMID_DIR}/levels.png",
-        f"{PYRAMID_DIR}/scan.gpkg",
-        f"{PYRAMID_DIR}/plan.csv",
-    ]

@@ -33,7 +33,7 @@ rule detection_dataset:
 
 rule detection_dataset_folder:
     input:
-        folder=get_detection_folder,
+        unpack(get_detection_folder_inputs),
     output:
         dataset=directory(f"{RESULTS}/detection/{{labelled}}/dataset"),
         table=f"{RESULTS}/detection/{{labelled}}/tiles.csv",

@@ -20,7 +20,11 @@ if __name__ == "__main__":
     }
     if "folder" in dict(sm.input.items()):
         dataset_from_folder(
-            folder=sm.input.folder, channels=params["channels"], name=sm.input.folder, **outputs
+            folder=sm.input.folder,
+            ranking=sm.input.get("ranking"),
+            channels=params["channels"],
+            name=sm.input.folder,
+            **outputs,
         )
     else:
         dataset_from_zoom(

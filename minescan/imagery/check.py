@@ -1,0 +1,68 @@
+"""Before any job: the imagery a run will read is there and says which band is which.
+
+Without this a missing ``imagery.local.path`` is found only inside the tiles jobs, after the
+grid, once per cell.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from minescan.errors import MinescanInputError
+from minescan.imagery.backends.local import DEFAULT_PATTERNS, index_folder
+
+SOURCE = "config"
+
+
+def check_raster_folder(
+    folder: str | None,
+    key: str,
+    bands: Sequence[str],
+    patterns: Sequence[str] | None = None,
+    band_order: Sequence[str] | None = None,
+) -> None:
+    """``folder`` (named by config ``key``) exists, holds rasters, and one scene has ``bands``."""
+    if not folder:
+        raise MinescanInputError(SOURCE, f"{key} is not set", "give the folder of your rasters")
+    root = Path(folder)
+    if not root.is_dir():
+        raise MinescanInputError(
+            SOURCE,
+            f"{key} {folder} is not a folder"
+            + (" (it is a file)" if root.is_file() else " (it does not exist)"),
+            "give the folder holding your GeoTIFFs or Sentinel-2 band files",
+        )
+    patterns = tuple(patterns or DEFAULT_PATTERNS)
+    try:
+        scenes = index_folder(root, patterns, band_order)
+    except MinescanInputError as error:
+        raise MinescanInputError(error.source, f"{error.problem} ({key})", error.remedy) from None
+    complete = [s for s in scenes if all(b in s.bands for b in bands)]
+    if not complete:
+        found = sorted({b for s in scenes for b in s.bands})
+        missing = [b for b in bands if b not in found]
+        raise MinescanInputError(
+            SOURCE,
+            f"{key} {folder}: no scene has every band of imagery.bands "
+            + (f"(missing everywhere: {missing})" if missing else f"(bands found: {found})"),
+            "add the band files, or list only the bands you have in imagery.bands",
+        )
+
+
+def check_imagery_inputs(imagery: Mapping[str, Any]) -> None:
+    """The local backend's folder, when it is the configured backend."""
+    if imagery.get("backend") != "local":
+        return
+    local = imagery.get("local") or {}
+    check_raster_folder(
+        local.get("path"),
+        "imagery.local.path",
+        list(imagery["bands"]),
+        local.get("patterns"),
+        local.get("band_order"),
+    )
+
+
+__all__ = ["check_imagery_inputs", "check_raster_folder"]
