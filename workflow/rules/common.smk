@@ -7,12 +7,19 @@ import pandas as pd
 
 from minescan.config import canonical, check_config, zoom_cell_sizes
 from minescan.imagery.bands import check_bands
+from minescan.imagery.checks import EE_RESOURCE, check_imagery, ee_requests_per_job, gee_budget
 from minescan.imagery.request import fetch_settings, tile_request
 from minescan.pyramid.budget import check_pyramid
 from minescan.pyramid.levels import level_cell_sizes, pyramid_levels
 
 check_config(config)
 check_bands(config["imagery"]["bands"])
+check_imagery(config["imagery"])
+# The run-wide budget of Earth Engine requests in flight: every tiles job declares its own
+# concurrency as this resource, so Snakemake never runs jobs whose requests add up to more than
+# the project's quota (imagery.gee.max_requests), on one machine or on a cluster; a
+# --resources earthengine_requests=N on the command line wins.
+workflow.global_resources.setdefault(EE_RESOURCE, gee_budget(config["imagery"])[1])
 
 RESULTS = "results"
 LOGS = f"{RESULTS}/logs"

@@ -26,6 +26,7 @@ rule tiles:
     resources:
         mem_mb=IMAGERY["mem_mb"],
         runtime=IMAGERY["runtime_min"],
+        earthengine_requests=ee_requests_per_job(IMAGERY),
     conda:
         "../../envs/imagery.yaml"
     script:

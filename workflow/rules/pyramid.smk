@@ -202,6 +202,7 @@ rule pyramid_exhaustive:
     resources:
         mem_mb=IMAGERY["mem_mb"],
         runtime=IMAGERY["runtime_min"],
+        earthengine_requests=ee_requests_per_job(IMAGERY),
     conda:
         "../../envs/imagery.yaml"
     script:
