@@ -19,7 +19,6 @@ from minescan.errors import MinescanInputError
 from minescan.imagery.backends import gee
 from minescan.imagery.errors import ImageryServiceError
 
-
 CELL_ROW = cell_row(32750, 511120, 9944740, 1280)
 CELL = cell_from_row(CELL_ROW)
 BANDS = ("B2", "B3", "B4", "B8", "B11")
