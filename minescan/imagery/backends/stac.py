@@ -148,7 +148,7 @@ class StacBackend:
             resampling=str(imagery.get("resampling", "nearest")),
             min_valid_fraction=float(imagery.get("min_valid_fraction", 0.01)),
             min_clear_share=float(options.get("min_clear_share", 0.5)),
-            offset=offset_rule(url, collection, str(options.get("offset", "auto"))),
+            offset=offset_rule(provider, url, collection, str(options.get("offset", "auto"))),
             block_mb=float(options.get("block_mb", 128)),
             retries=int(options.get("retries", 5)),
             backoff_s=float(options.get("backoff_s", 2.0)),
@@ -325,12 +325,15 @@ class StacBackend:
         """Write the composite of one row block into ``out`` (bands, rows, cols at the cell's
         pixels); return where any item observed the block (at the read grid)."""
         scl_name = self.assets["SCL"]
+        masked_classes = np.zeros(256, dtype=bool)
+        masked_classes[list(self.masked_scl)] = True
         masked, dates = {}, 0
         seen = np.zeros(block.shape, dtype=bool)
         for offset, group in groups.items():
             scl = self._load(group, scl_name, block, "nearest")
             seen |= np.any(scl != 0, axis=0)
-            masked[offset] = np.isin(scl, self.masked_scl)
+            # A lookup table: np.isin would allocate 8 bytes per value (84 MB a band here).
+            masked[offset] = masked_classes[scl]
             dates += scl.shape[0]
             del scl
         for index, band in enumerate(self.bands):

@@ -75,13 +75,14 @@ OFFSET_RULES = {
 }
 
 
-def offset_rule(url: str, collection: str, setting: str = "auto") -> str:
-    """The offset rule of a provider's collection (module docstring), or the configured one."""
+def offset_rule(provider: str, url: str, collection: str, setting: str = "auto") -> str:
+    """The offset rule of a provider's collection (module docstring), or the configured one.
+    A preset provider keeps its rule with another URL (a mirror of the same COGs)."""
     if setting != "auto":
         return setting
-    if "earth-search.aws.element84.com" in url:
+    if provider.startswith("earth-search") or "earth-search.aws.element84.com" in url:
         return "applied" if collection == "sentinel-2-l2a" else "baseline"
-    if "planetarycomputer.microsoft.com" in url:
+    if provider == "planetary-computer" or "planetarycomputer.microsoft.com" in url:
         return "baseline"
     return "flag"
 
