@@ -21,6 +21,7 @@ import numpy as np
 BYTES_PER_SERIES_VALUE = 6
 # Per output pixel and band: the float32 medians and the uint16 tile.
 BYTES_PER_OUTPUT_VALUE = 4 + 2 + 4
+SCL_PIXEL_M = 20  # the scene classification's own pixel size: coarser cells are read at it
 JOB_BASE_MB = 400  # interpreter, GDAL, odc-stac, pandas and geopandas of one tiles job
 
 
@@ -87,3 +88,27 @@ def job_mem_mb(
     """Memory to declare for a tiles job fetching ``concurrency`` such cells at once."""
     per_cell = cell_peak_mb(width, height, bands, dates, block_mb, factor)
     return int(JOB_BASE_MB + concurrency * per_cell * 1.25 + 0.5)  # 25 % for GDAL's buffers
+
+
+def tiles_job_mem_mb(
+    imagery: dict, cell_size_m: float, pixel_size_m: float, threads: int = 1
+) -> int:
+    """The memory a tiles job declares: ``imagery.mem_mb``, or with the stac backend what its
+    cells need at once (``job_mem_mb``) when that is more, from the same figures the
+    compositing is measured by."""
+    configured = int(imagery.get("mem_mb", 4000))
+    if imagery.get("backend") != "stac":
+        return configured
+    options = imagery.get("stac") or {}
+    side = int(round(cell_size_m / pixel_size_m))
+    factor = int(pixel_size_m // SCL_PIXEL_M) if pixel_size_m > SCL_PIXEL_M else 1
+    needed = job_mem_mb(
+        side,
+        side,
+        len(imagery.get("bands") or ()),
+        int(options.get("max_items", 40)),
+        max(1, int(options.get("max_concurrency", threads))),
+        float(options.get("block_mb", 128)),
+        max(1, factor),
+    )
+    return max(configured, needed)

@@ -7,6 +7,7 @@ import pandas as pd
 
 from minescan.config import canonical, check_config, zoom_cell_sizes
 from minescan.imagery.bands import check_bands
+from minescan.imagery.composite import tiles_job_mem_mb
 from minescan.imagery.checks import EE_RESOURCE, check_imagery, ee_requests_per_job, gee_budget
 from minescan.imagery.request import fetch_settings, tile_request
 from minescan.pyramid.budget import check_pyramid
@@ -124,6 +125,14 @@ def get_cells(wildcards):
 
 def get_tile_pixel_size(wildcards):
     return CELLSETS[wildcards.cellset]["pixel_size_m"](int(wildcards.zoom))
+
+
+def get_tile_mem_mb(wildcards):
+    """A tiles job's memory: imagery.mem_mb, or what the stac backend's cells of this zoom
+    and pixel size need at once when more (minescan.imagery.composite)."""
+    zoom = int(wildcards.zoom)
+    pixel = getattr(wildcards, "cellset", None) and get_tile_pixel_size(wildcards)
+    return tiles_job_mem_mb(IMAGERY, CELL_SIZES[zoom], pixel or LEVEL_PIXEL[zoom])
 
 
 def cellset_shards(cellset, zoom):

@@ -32,7 +32,7 @@ from minescan.imagery.backends.stac_providers import (
     offset_rule,
 )
 from minescan.imagery.bands import DEFAULT_BANDS, check_bands
-from minescan.imagery.composite import block_mean, masked_median, series_rows
+from minescan.imagery.composite import SCL_PIXEL_M, block_mean, masked_median, series_rows
 from minescan.imagery.errors import CellSkipped, ImageryServiceError
 from minescan.imagery.retry import forget_remote_reads, with_retries
 from minescan.imagery.tile import CellImage, to_uint16_reflectance
@@ -48,7 +48,6 @@ __all__ = [
 ]
 # SCL classes masked by default: no data, saturated, cloud shadow, cloud medium/high, cirrus.
 DEFAULT_MASKED_SCL = (0, 1, 3, 8, 9, 10)
-SCL_PIXEL_M = 20  # the scene classification's own pixel size
 FORBIDDEN = "HTTP response code: 403"  # GDAL's wording for a refused range read
 # A status named as one (GDAL, requests, pystac-client's APIError starting with it).
 HTTP_STATUS = re.compile(r"(HTTP response code|status code|HTTP Error|^)\W{0,3}(429|5\d\d)\b")
