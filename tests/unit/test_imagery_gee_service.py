@@ -1,8 +1,14 @@
 """Earth Engine as a real user meets it, against a fake that fails as Earth Engine does: errors
 told by their real messages, computePixels' size limits, initialisation once per job with
-Earth Engine's own reason, the project checked before any job, the run-wide request budget."""
+Earth Engine's own reason, the project checked before any job, the run-wide request budget
+(and the memory tiles jobs declare, which the same budget machinery carries)."""
 
 from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,8 +22,10 @@ from minescan.imagery.backends.gee_errors import is_transient
 from minescan.imagery.backends.gee_limits import MAX_REQUEST_BYTES, request_bytes, split_windows
 from minescan.imagery.bands import DEFAULT_BANDS
 from minescan.imagery.checks import check_imagery, ee_requests_per_job
+from minescan.imagery.composite import cell_peak_mb, tiles_job_mem_mb
 from minescan.imagery.tiles import make_shard_tiles
 
+REPO = Path(__file__).resolve().parents[2]
 CELL = cell_from_row(cell_row(32750, 511120, 9944740, 1280))
 
 
@@ -63,7 +71,7 @@ def test_a_cell_larger_than_computepixels_allows_is_fetched_in_windows_and_mosai
     assert request_bytes(big.width, big.height, 11) > MAX_REQUEST_BYTES
     fake = FakeEE()
     image = backend(fake).fetch(big, None)
-    assert len(fake.requests) == 4  # the fake refuses any request over the limits
+    assert len(fake.requests) == 2  # the fewest within the limits; the fake refuses more
     for request in fake.requests:
         dims = request["grid"]["dimensions"]
         assert request_bytes(dims["width"], dims["height"], 11) <= MAX_REQUEST_BYTES
@@ -71,19 +79,26 @@ def test_a_cell_larger_than_computepixels_allows_is_fetched_in_windows_and_mosai
     row0, col0 = round(-big.ymax / 10), round(big.xmin / 10)
     for band in (0, 10):
         assert np.array_equal(image.data[band], pixel_value(rows + row0, cols + col0, band))
-    assert image.tags["requests"].startswith("4 computePixels windows")
+    assert image.tags["requests"].startswith("2 computePixels windows")
 
 
 def test_windows_cover_the_grid_once_within_every_limit():
     for width, height, bands in [(1512, 1512, 11), (40000, 900, 3), (20000, 20000, 17)]:
         windows = split_windows(width, height, bands)
-        cover = np.zeros((height, width), dtype=np.uint8)
         for w in windows:
             assert max(w.width, w.height) <= 32768
             assert request_bytes(w.width, w.height, bands) <= MAX_REQUEST_BYTES
-            cover[w.row : w.row + w.height, w.col : w.col + w.width] += 1
-        assert (cover == 1).all()
+        # A grid of row bands x column bands, each contiguous from 0 to the edge: every pixel
+        # in exactly one window.
+        rows = sorted({(w.row, w.height) for w in windows})
+        cols = sorted({(w.col, w.width) for w in windows})
+        assert len(windows) == len(rows) * len(cols)
+        for spans, size in ((rows, height), (cols, width)):
+            assert spans[0][0] == 0 and sum(n for _, n in spans) == size
+            assert all(a + n == b for (a, n), (b, _) in zip(spans, spans[1:], strict=False))
     assert len(split_windows(1512, 1512, 11)) == 1  # 47.96 MB: one request
+    assert len(split_windows(40000, 900, 3)) == 5  # 216 MB in 48 MB requests
+    assert len(split_windows(40000, 100, 3)) == 2  # 24 MB, but 32,768 px a side at most
     with pytest.raises(MinescanInputError, match="1024"):
         split_windows(10, 10, 1025)
 
@@ -163,3 +178,46 @@ def test_requests_in_flight_never_exceed_the_jobs_share(tmp_path):
     )
     assert (status["status"] == "ok").all() and b.concurrency == 3
     assert 1 <= fake.peak_in_flight <= 3
+
+
+def test_every_fetching_rule_declares_its_share_of_the_run_wide_budget():
+    rules = (REPO / "workflow" / "rules").glob("*.smk")
+    text = {path.name: path.read_text() for path in rules}
+    for name, script in (("imagery.smk", "tiles.py"), ("pyramid.smk", "pyramid_exhaustive.py")):
+        block = text[name][: text[name].index(f"../scripts/{script}")]
+        block = block[block.rindex("\nrule ") :]
+        assert "earthengine_requests=ee_requests_per_job(IMAGERY)" in block, script
+    assert "workflow.global_resources.setdefault(EE_RESOURCE" in text["common.smk"]
+
+
+def test_snakemake_runs_no_more_jobs_than_the_budget_allows(tmp_path):
+    """The mechanism of common.smk, in a workflow of its own: 4 jobs of 8 requests each under
+    a budget of 16 run at most 2 at a time, although 4 cores are free."""
+    imagery = {"backend": "gee", "gee": {"project": "p", "max_concurrency": 8, "max_requests": 16}}
+    (tmp_path / "Snakefile").write_text(
+        "from minescan.imagery.checks import EE_RESOURCE, ee_requests_per_job, gee_budget\n"
+        f"IMAGERY = {imagery!r}\n"
+        "workflow.global_resources.setdefault(EE_RESOURCE, gee_budget(IMAGERY)[1])\n"
+        "rule all:\n    input: expand('o{i}.txt', i=range(4))\n"
+        "rule one:\n    output: 'o{i}.txt'\n"
+        "    resources: earthengine_requests=ee_requests_per_job(IMAGERY)\n"
+        "    shell: 'date +%s.%N > {output}; sleep 1; date +%s.%N >> {output}'\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", "4", "-q"],
+        cwd=tmp_path, env=env, check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    spans = [tuple(map(float, (tmp_path / f"o{i}.txt").read_text().split())) for i in range(4)]
+    for start, _ in spans:
+        running = sum(s <= start < e for s, e in spans)
+        assert running <= 2, spans
+
+
+def test_stac_jobs_declare_the_memory_their_cells_need():
+    imagery = {"backend": "stac", "bands": list(DEFAULT_BANDS), "mem_mb": 1000,
+               "stac": {"max_concurrency": 4, "max_items": 40}}  # fmt: skip
+    per_cell = cell_peak_mb(2048, 2048, 11, 40, 128)
+    assert tiles_job_mem_mb(imagery, 20480, 10) >= 4 * per_cell + 400
+    assert tiles_job_mem_mb(imagery, 5120, 10) == 1000  # the configured figure when larger
+    assert tiles_job_mem_mb({**imagery, "backend": "gee"}, 20480, 10) == 1000

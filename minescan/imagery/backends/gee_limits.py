@@ -48,13 +48,24 @@ def check_bands_limit(bands: int) -> None:
 
 def split_windows(width: int, height: int, bands: int) -> list[Window]:
     """Windows covering a ``width`` x ``height`` grid, each within every computePixels limit:
-    one window when the whole grid fits, else a balanced grid of near-square windows."""
+    one window when the whole grid fits, else the balanced grid with the fewest windows."""
     check_bands_limit(bands)
     fits_sides = width <= MAX_SIDE_PX and height <= MAX_SIDE_PX
     if fits_sides and request_bytes(width, height, bands) <= MAX_REQUEST_BYTES:
         return [Window(0, 0, height, width)]
-    side = min(MAX_SIDE_PX, math.isqrt(MAX_REQUEST_BYTES // (bands * BYTES_PER_PIXEL)))
-    n_cols, n_rows = math.ceil(width / side), math.ceil(height / side)
+    # The fewest windows: for each count of column bands, the rows each may hold.
+    best = None
+    for n_cols in range(math.ceil(width / MAX_SIDE_PX), width + 1):
+        col_width = math.ceil(width / n_cols)
+        max_rows = min(MAX_SIDE_PX, MAX_REQUEST_BYTES // (col_width * bands * BYTES_PER_PIXEL))
+        if max_rows < 1:
+            continue
+        n_rows = math.ceil(height / max_rows)
+        if best is None or n_cols * n_rows < best[0] * best[1]:
+            best = (n_cols, n_rows)
+        if n_rows == 1:  # more columns can only add windows
+            break
+    n_cols, n_rows = best
     col_edges = [round(i * width / n_cols) for i in range(n_cols + 1)]
     row_edges = [round(i * height / n_rows) for i in range(n_rows + 1)]
     windows = [
@@ -62,6 +73,6 @@ def split_windows(width: int, height: int, bands: int) -> list[Window]:
         for r0, r1 in zip(row_edges, row_edges[1:], strict=False)
         for c0, c1 in zip(col_edges, col_edges[1:], strict=False)
     ]
-    for w in windows:  # the balanced edges can only shrink windows below ``side``
+    for w in windows:  # balanced edges: no window wider or taller than the bound it met
         assert request_bytes(w.width, w.height, bands) <= MAX_REQUEST_BYTES
     return windows
