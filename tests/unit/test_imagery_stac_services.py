@@ -208,3 +208,25 @@ def test_a_production_size_cell_composites_within_its_declared_memory(tmp_path):
     declared = cell_peak_mb(512, 512, 3, 40, b.block_mb)
     assert peak / 1e6 <= declared, (peak / 1e6, declared)
     assert np.array_equal(image.data[0], real("B2"))
+
+
+@pytest.mark.parametrize("pixel_size", [10, 40])
+def test_row_blocks_give_the_tile_of_one_block(tmp_path, pixel_size):
+    with StacServer(tmp_path) as server:
+        old, _ = make_item(
+            server, "planetary-computer", "2021-06-01", "02.14", halves(True), BANDS,
+            dn_offset=0, size=SMALL,
+        )  # fmt: skip
+        new, _ = make_item(
+            server, "planetary-computer", "2022-06-01", "04.00", halves(False), BANDS,
+            dn_offset=1000, size=SMALL,
+        )  # fmt: skip
+        server.items = [old, new]
+        cell = cell_from_row(cell_row(32618, X0, Y0, int(SMALL)), pixel_size=pixel_size)
+        whole = backend(server, "custom", assets={"B2": "B02", "B11": "B11", "SCL": "SCL"})
+        # 0.02 MB: blocks of a few rows of the 128 (or 64 at 20 m) read, 10+ blocks.
+        blocks = backend(
+            server, "custom", assets={"B2": "B02", "B11": "B11", "SCL": "SCL"}, block_mb=0.02
+        )
+        a, b = whole.fetch(cell, None), blocks.fetch(cell, None)
+    assert np.array_equal(a.data, b.data) and a.valid.any()

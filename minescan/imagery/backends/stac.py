@@ -286,7 +286,7 @@ class StacBackend:
         data = np.full((len(self.bands), cell.height, cell.width), np.nan, dtype=np.float32)
         observed = np.zeros(cell.shape, dtype=bool)
         for top in range(0, fine_h, rows):
-            block = geobox[top : top + rows, :]
+            block = geobox[top : min(top + rows, fine_h), :]  # odc does not clip it
             out = slice(top // factor, (top + block.shape[0]) // factor)
             seen = self._composite_block(groups, block, method, factor, data[:, out])
             observed[out] = (
