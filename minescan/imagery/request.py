@@ -21,7 +21,16 @@ SHARED_KEYS: dict[str, tuple[str, ...]] = {
     "stac": ("bands", "dates", "max_cloud_cover", "resampling", "min_valid_fraction"),
     "gee": ("bands", "dates", "max_cloud_cover", "min_valid_fraction"),
 }
-FETCH_KEYS = ("retries", "backoff_s", "max_concurrency", "project")
+FETCH_KEYS = (
+    "retries",
+    "backoff_s",
+    "max_concurrency",
+    "project",
+    "max_requests",
+    "high_volume",
+    "metadata_server",
+    "block_mb",
+)
 
 
 def tile_request(

@@ -21,6 +21,7 @@ import pandas as pd
 
 from minescan.cells import Cell, PolygonsByCrs, cell_from_row, mine_mask, read_cells
 from minescan.imagery.backends import make_backend
+from minescan.imagery.backends.base import prepare
 from minescan.imagery.errors import CellSkipped, ShardFailed
 from minescan.imagery.request import backend_options
 from minescan.imagery.tiles import polygon_index
@@ -79,6 +80,7 @@ def stream_shard_scores(
     compiled = CompiledModel.from_model(linear)
     threshold = float(linear.meta.get("threshold", 0.5))
     backend = backend or make_backend(backend_options(imagery, settings), threads)
+    prepare(backend)
     index = polygon_index(polygons, shard_cells)
     rows, failed = [], []
     with ThreadPoolExecutor(max_workers=backend.concurrency) as pool:

@@ -10,51 +10,14 @@ import sys
 import numpy as np
 import pytest
 import rasterio
+from fixtures.fake_ee import Chain as Call
+from fixtures.fake_ee import FakeEE
 from fixtures.imagery import cell_row
 
 from minescan.cells import cell_from_row
 from minescan.errors import MinescanInputError
 from minescan.imagery.backends import gee
 from minescan.imagery.errors import ImageryServiceError
-
-
-class Call:
-    """Records a chain of Earth Engine calls, e.g. ImageCollection(id).filterDate(a, b)."""
-
-    def __init__(self, log: list, name: str) -> None:
-        self._log, self._name = log, name
-
-    def __getattr__(self, name: str) -> Call:
-        return Call(self._log, name)
-
-    def __call__(self, *args, **kwargs) -> Call:
-        self._log.append((self._name, args))
-        return Call(self._log, self._name)
-
-
-class FakeEE:
-    """Stands in for the ``ee`` module: records calls, answers computePixels from a script."""
-
-    def __init__(self, answers=()) -> None:
-        self.calls: list = []
-        self.answers = list(answers)
-        self.requests: list = []
-        self.ImageCollection = Call(self.calls, "ImageCollection")
-        self.Filter = Call(self.calls, "Filter")
-        self.Geometry = Call(self.calls, "Geometry")
-        outer = self
-
-        class Data:
-            @staticmethod
-            def computePixels(request):
-                outer.requests.append(request)
-                answer = outer.answers.pop(0)
-                if isinstance(answer, Exception):
-                    raise answer
-                return answer
-
-        self.data = Data()
-
 
 CELL_ROW = cell_row(32750, 511120, 9944740, 1280)
 CELL = cell_from_row(CELL_ROW)
@@ -118,7 +81,7 @@ def test_coarser_pixels_ask_for_fewer_pixels_over_the_same_ground():
 
 
 def test_quota_and_server_errors_are_retried():
-    fake = FakeEE([RuntimeError("429 Too Many Requests"), RuntimeError("503"), geotiff(1234)])
+    fake = FakeEE(["rate", "internal", geotiff(1234)])
     image = backend(fake).fetch(CELL, None)
     assert len(fake.requests) == 3 and image.data.shape == (5, 128, 128)
     assert (image.data == 1234).all() and image.tags["backend"] == "gee"

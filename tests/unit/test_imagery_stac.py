@@ -129,6 +129,7 @@ def backend(url: str, **options) -> StacBackend:
         "bands": list(ASSETS),
         "dates": ["2019-01-01", "2020-01-01"],
         "stac": {
+            "provider": "custom",  # the generic offset rule: by baseline, unless flagged
             "url": url,
             "collection": "sentinel-2-l2a",
             "retries": 2,
@@ -166,7 +167,7 @@ def test_shard_through_stac_records_uncovered_cells(stac, tmp_path):
         imagery={
             "backend": "stac",
             "bands": list(ASSETS),
-            "stac": {"url": stac.url, "collection": "sentinel-2-l2a"},
+            "stac": {"provider": "custom", "url": stac.url, "collection": "sentinel-2-l2a"},
         },
     )
     assert status["status"].tolist() == ["ok", "not_covered"]
@@ -225,7 +226,12 @@ def test_faults_are_retried_or_recorded_per_cell_and_the_rest_of_the_shard_is_in
         imagery = {
             "backend": "stac",
             "bands": list(ASSETS),
-            "stac": {"url": server.url, "collection": "sentinel-2-l2a", "backoff_s": 0.01},
+            "stac": {
+                "provider": "custom",
+                "url": server.url,
+                "collection": "sentinel-2-l2a",
+                "backoff_s": 0.01,
+            },
         }
         return make_shard_tiles(
             cells=cells,

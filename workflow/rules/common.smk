@@ -9,6 +9,8 @@ from minescan.config import canonical, check_config, zoom_cell_sizes
 from minescan.detection.check import check_detection_inputs
 from minescan.imagery.bands import check_bands
 from minescan.imagery.check import check_imagery_inputs
+from minescan.imagery.checks import EE_RESOURCE, check_imagery, ee_requests_per_job, gee_budget
+from minescan.imagery.composite import tiles_job_mem_mb
 from minescan.imagery.request import fetch_settings, tile_request
 from minescan.polygons.steps import check_polygons
 from minescan.pyramid.levels import level_cell_sizes, pyramid_levels
@@ -16,6 +18,12 @@ from minescan.pyramid.levels import level_cell_sizes, pyramid_levels
 POLYGONS = config["polygons"]
 check_config(config)
 check_bands(config["imagery"]["bands"])
+check_imagery(config["imagery"])
+# The run-wide budget of Earth Engine requests in flight: every tiles job declares its own
+# concurrency as this resource, so Snakemake never runs jobs whose requests add up to more than
+# the project's quota (imagery.gee.max_requests), on one machine or on a cluster; a
+# --resources earthengine_requests=N on the command line wins.
+workflow.global_resources.setdefault(EE_RESOURCE, gee_budget(config["imagery"])[1])
 # Everything the run will read, checked once by the process that plans the DAG and before any
 # job, so that a bad input stops with its file and line instead of failing inside a job
 # (cluster jobs re-read this file and need not open every input again).
@@ -128,6 +136,14 @@ def get_cells(wildcards):
 
 def get_tile_pixel_size(wildcards):
     return CELLSETS[wildcards.cellset]["pixel_size_m"](int(wildcards.zoom))
+
+
+def get_tile_mem_mb(wildcards):
+    """A tiles job's memory: imagery.mem_mb, or what the stac backend's cells of this zoom
+    and pixel size need at once when more (minescan.imagery.composite)."""
+    zoom = int(wildcards.zoom)
+    pixel = getattr(wildcards, "cellset", None) and get_tile_pixel_size(wildcards)
+    return tiles_job_mem_mb(IMAGERY, CELL_SIZES[zoom], pixel or LEVEL_PIXEL[zoom])
 
 
 def cellset_shards(cellset, zoom):

@@ -24,8 +24,9 @@ rule tiles:
         f"{BENCHMARKS}/tiles/{{cellset}}/{{epoch}}/z{{zoom}}/{{shard}}.tsv"
     threads: IMAGERY["threads"]
     resources:
-        mem_mb=IMAGERY["mem_mb"],
+        mem_mb=get_tile_mem_mb,
         runtime=IMAGERY["runtime_min"],
+        earthengine_requests=ee_requests_per_job(IMAGERY),
     conda:
         "../../envs/imagery.yaml"
     script:

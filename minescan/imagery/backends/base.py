@@ -27,3 +27,12 @@ class Backend(Protocol):
     def describe(self) -> dict[str, str]:
         """Provenance tags for every tile of this backend (no credentials)."""
         ...
+
+
+def prepare(backend: object) -> None:
+    """Run a backend's one-off set-up (``prepare()``: Earth Engine's initialisation) before the
+    first cell, outside the per-cell error handling: a failure there fails the job at once with
+    its reason, instead of failing every cell in turn."""
+    setup = getattr(backend, "prepare", None)
+    if setup is not None:
+        setup()

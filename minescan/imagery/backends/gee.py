@@ -1,10 +1,15 @@
 """Google Earth Engine: ``COPERNICUS/S2_SR_HARMONIZED``, Cloud Score+ mask, median composite.
 
-One ``computePixels`` request per cell returns a GeoTIFF on the cell's own grid (its UTM CRS,
-10 m, edges on the pixel grid). Requests run a bounded number at a time and are retried with
-exponential backoff on quota (429) and server errors. Credentials come from Earth Engine's own
-mechanisms (``earthengine authenticate``, a service-account key named by
-``GOOGLE_APPLICATION_CREDENTIALS``, or application-default credentials); they are never logged or
+``computePixels`` returns a GeoTIFF on the cell's own grid (its UTM CRS, 10 m, edges on the
+pixel grid): one request per cell, or a grid of windows mosaicked when the cell is larger than
+computePixels' limits (``gee_limits``). Requests run ``max_concurrency`` at a time per job, and
+the workflow bounds the jobs so that the run never has more than ``max_requests`` in flight
+(the project's concurrent-request quota). They are retried with exponential backoff on Earth
+Engine's transient errors, told by their messages (``gee_errors``). Earth Engine is initialised
+once per job, before the first cell, and a failure fails the job at once with Earth Engine's
+own reason. Credentials come from Earth Engine's own mechanisms (``earthengine authenticate``,
+a service-account key named by ``GOOGLE_APPLICATION_CREDENTIALS``, or application-default
+credentials, the metadata server's on GCE, GKE and Cloud Run); they are never logged or
 written. ``ee`` is imported lazily so the rest of minescan works without it.
 """
 
@@ -12,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +26,8 @@ import numpy as np
 
 from minescan.cells import Cell
 from minescan.errors import MinescanInputError
+from minescan.imagery.backends.gee_errors import is_transient
+from minescan.imagery.backends.gee_limits import Window, split_windows
 from minescan.imagery.bands import BANDS, DEFAULT_BANDS, NODATA, check_bands
 from minescan.imagery.errors import CellSkipped
 from minescan.imagery.retry import with_retries
@@ -28,29 +36,6 @@ from minescan.imagery.tile import CellImage, to_uint16_reflectance
 log = logging.getLogger(__name__)
 SR_COLLECTION = "COPERNICUS/S2_SR_HARMONIZED"
 CLOUD_SCORE_PLUS = "GOOGLE/CLOUD_SCORE_PLUS/V1/S2_HARMONIZED"
-TRANSIENT_MARKERS = (
-    "429",
-    "Too Many Requests",
-    "quota",
-    "Quota",
-    "rate limit",
-    "500",
-    "502",
-    "503",
-    "504",
-    "Internal error",
-    "Service Unavailable",
-    "Deadline",
-    "timed out",
-    "Connection",
-)
-
-
-def is_transient(error: BaseException) -> bool:
-    """Quota, rate-limit, server and network errors are retried; user errors are not."""
-    if isinstance(error, ConnectionError | TimeoutError):
-        return True
-    return any(marker in str(error) for marker in TRANSIENT_MARKERS)
 
 
 def build_composite(
@@ -82,38 +67,62 @@ def build_composite(
     )
 
 
-def pixel_grid(cell: Cell) -> dict[str, Any]:
-    """The computePixels grid: the cell's CRS, transform and size, exactly."""
+def pixel_grid(cell: Cell, window: Window | None = None) -> dict[str, Any]:
+    """The computePixels grid: the cell's CRS, transform and size, exactly (or a window of it,
+    on the same pixel edges)."""
+    window = window or Window(0, 0, cell.height, cell.width)
     return {
-        "dimensions": {"width": cell.width, "height": cell.height},
+        "dimensions": {"width": window.width, "height": window.height},
         "affineTransform": {
             "scaleX": cell.pixel_size,
             "shearX": 0,
-            "translateX": cell.xmin,
+            "translateX": cell.xmin + window.col * cell.pixel_size,
             "shearY": 0,
             "scaleY": -cell.pixel_size,
-            "translateY": cell.ymax,
+            "translateY": cell.ymax - window.row * cell.pixel_size,
         },
         "crsCode": f"EPSG:{cell.epsg}",
     }
 
 
-def build_request(ee: Any, cell: Cell, **composite: Any) -> dict[str, Any]:
-    """The ``ee.data.computePixels`` request of one cell (GeoTIFF of the composite)."""
+def build_requests(ee: Any, cell: Cell, **composite: Any) -> list[tuple[Window, dict[str, Any]]]:
+    """The ``ee.data.computePixels`` requests of one cell (GeoTIFFs of the composite), one per
+    window within computePixels' limits."""
     west, south, east, north = cell.lonlat_bounds()
     region = ee.Geometry.Rectangle([west, south, east, north], None, False)
     image = build_composite(ee, region, **composite).unmask(NODATA).toUint16()
-    return {
-        "expression": image,
-        "fileFormat": "GEO_TIFF",
-        "bandIds": list(composite["bands"]),
-        "grid": pixel_grid(cell),
-    }
+    bands = list(composite["bands"])
+    return [
+        (
+            window,
+            {
+                "expression": image,
+                "fileFormat": "GEO_TIFF",
+                "bandIds": bands,
+                "grid": pixel_grid(cell, window),
+            },
+        )
+        for window in split_windows(cell.width, cell.height, len(bands))
+    ]
 
 
-def initialize(project: str | None) -> Any:
-    """Import and initialize ``ee`` with the user's own credentials (never logged)."""
-    os.environ.setdefault("NO_GCE_CHECK", "true")  # no probe of the cloud metadata server
+def build_request(ee: Any, cell: Cell, **composite: Any) -> dict[str, Any]:
+    """The request of a cell that fits in one computePixels request."""
+    requests = build_requests(ee, cell, **composite)
+    if len(requests) != 1:
+        raise ValueError(f"cell {cell.cell_id} needs {len(requests)} requests")
+    return requests[0][1]
+
+
+def initialize(project: str | None, high_volume: bool = True, metadata_server: bool = True) -> Any:
+    """Import and initialize ``ee`` with the user's own credentials (never logged).
+
+    ``metadata_server`` false sets ``NO_GCE_CHECK``, so that google-auth does not probe the
+    cloud metadata address (seconds of timeouts on a machine that has none); on GCE, GKE or
+    Cloud Run it must stay true, or the attached service account is never found.
+    """
+    if not metadata_server:
+        os.environ.setdefault("NO_GCE_CHECK", "true")
     try:
         import ee
     except ImportError as error:
@@ -123,7 +132,7 @@ def initialize(project: str | None) -> Any:
             "pip install 'minescan[imagery]'",
         ) from error
     try:
-        credentials: Any = "persistent"  # the `earthengine authenticate` token
+        credentials: Any = "persistent"  # the `earthengine authenticate` token, else ADC
         key = os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
         if key and os.path.isfile(key):
             import google.auth
@@ -131,13 +140,17 @@ def initialize(project: str | None) -> Any:
             credentials, _ = google.auth.load_credentials_from_file(
                 key, scopes=["https://www.googleapis.com/auth/earthengine"]
             )
-        ee.Initialize(credentials=credentials, project=project)
+        url = ee.data.HIGH_VOLUME_API_BASE_URL if high_volume else None
+        ee.Initialize(credentials=credentials, project=project, opt_url=url)
     except Exception as error:
+        # Earth Engine's own reason (no project, API not enabled, no credentials) is what the
+        # user needs; it never holds the credentials themselves.
         raise MinescanInputError(
             "Earth Engine",
-            f"cannot initialize ({type(error).__name__})",
+            f"cannot initialize: {type(error).__name__}: {error}",
             "run `earthengine authenticate` or set GOOGLE_APPLICATION_CREDENTIALS to a "
-            "service-account key, and set imagery.gee.project",
+            "service-account key, and set imagery.gee.project to a Cloud project registered "
+            "for Earth Engine",
         ) from None
     return ee
 
@@ -155,9 +168,13 @@ class GeeBackend:
     retries: int = 6
     backoff_s: float = 2.0
     concurrency: int = 8
+    high_volume: bool = True
+    metadata_server: bool = True
     name: str = "gee"
     simulated: bool = False
     _ee: Any = field(default=None, repr=False)
+    _init_error: MinescanInputError | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def from_config(cls, imagery: Mapping[str, Any], threads: int = 1) -> GeeBackend:
@@ -172,6 +189,7 @@ class GeeBackend:
                 "drop them, or set imagery.gee.collection to COPERNICUS/S2_HARMONIZED",
             )
         dates = imagery.get("dates") or ["2019-01-01", "2020-01-01"]
+        concurrency = int(options.get("max_concurrency", 8))
         return cls(
             project=options.get("project"),
             bands=bands,
@@ -183,7 +201,10 @@ class GeeBackend:
             min_valid_fraction=float(imagery.get("min_valid_fraction", 0.01)),
             retries=int(options.get("retries", 6)),
             backoff_s=float(options.get("backoff_s", 2.0)),
-            concurrency=int(options.get("max_concurrency", 8)),
+            # Never more in flight in one job than the run-wide budget allows.
+            concurrency=min(concurrency, int(options.get("max_requests", concurrency))),
+            high_volume=bool(options.get("high_volume", True)),
+            metadata_server=bool(options.get("metadata_server", True)),
         )
 
     def describe(self) -> dict[str, str]:
@@ -195,13 +216,25 @@ class GeeBackend:
             "cloud_mask": f"Cloud Score+ cs_cdf >= {self.clear_threshold:g}",
         }
 
-    def ee(self) -> Any:
-        if self._ee is None:
-            self._ee = initialize(self.project)
-        return self._ee
+    def prepare(self) -> Any:
+        """Initialize Earth Engine once per job (thread-safe); a failure is kept and raised
+        again at once, so that no cell tries again and the job fails with Earth Engine's
+        reason."""
+        with self._lock:
+            if self._ee is None and self._init_error is None:
+                try:
+                    self._ee = initialize(self.project, self.high_volume, self.metadata_server)
+                except MinescanInputError as error:
+                    self._init_error = error
+            if self._init_error is not None:
+                raise self._init_error
+            return self._ee
 
-    def request(self, cell: Cell) -> dict[str, Any]:
-        return build_request(
+    def ee(self) -> Any:
+        return self.prepare()
+
+    def requests(self, cell: Cell) -> list[tuple[Window, dict[str, Any]]]:
+        return build_requests(
             self.ee(),
             cell,
             bands=self.bands,
@@ -212,15 +245,28 @@ class GeeBackend:
             max_cloud_cover=self.max_cloud_cover,
         )
 
-    def fetch(self, cell: Cell, mine: np.ndarray) -> CellImage:
+    def request(self, cell: Cell) -> dict[str, Any]:
+        requests = self.requests(cell)
+        if len(requests) != 1:
+            raise ValueError(f"cell {cell.cell_id} needs {len(requests)} requests")
+        return requests[0][1]
+
+    def _compute(self, cell: Cell, window: Window, request: dict[str, Any]) -> np.ndarray:
         from rasterio.io import MemoryFile
 
         ee = self.ee()
-        request = self.request(cell)
+        where = (
+            ""
+            if window.row == window.col == 0 and window.height == cell.height
+            else (
+                f" rows {window.row}-{window.row + window.height}, "
+                f"cols {window.col}-{window.col + window.width}"
+            )
+        )
         try:
             payload = with_retries(
                 lambda: ee.data.computePixels(request),
-                what=f"cell {cell.cell_id}: Earth Engine computePixels",
+                what=f"cell {cell.cell_id}{where}: Earth Engine computePixels",
                 is_transient=is_transient,
                 attempts=self.retries,
                 backoff_s=self.backoff_s,
@@ -233,7 +279,22 @@ class GeeBackend:
                 ) from None
             raise
         with MemoryFile(payload) as memory, memory.open() as src:
-            data = src.read().astype(np.float32)
+            data = src.read()
+        if data.shape != (len(self.bands), window.height, window.width):
+            raise ValueError(
+                f"cell {cell.cell_id}: Earth Engine returned {data.shape}, asked for "
+                f"{(len(self.bands), window.height, window.width)}"
+            )
+        return data
+
+    def fetch(self, cell: Cell, mine: np.ndarray) -> CellImage:
+        requests = self.requests(cell)
+        data = np.zeros((len(self.bands), cell.height, cell.width), dtype=np.uint16)
+        for window, request in requests:  # in turn: the job's concurrency stays per cell
+            part = self._compute(cell, window, request)
+            rows = slice(window.row, window.row + window.height)
+            cols = slice(window.col, window.col + window.width)
+            data[:, rows, cols] = part
         valid = np.all(data != NODATA, axis=0)
         fraction = float(valid.mean())
         if fraction < self.min_valid_fraction:
@@ -241,4 +302,7 @@ class GeeBackend:
                 "cloudy",
                 f"{fraction:.1%} clear pixels in the {self.dates[0]}/{self.dates[1]} composite",
             )
-        return CellImage(self.bands, to_uint16_reflectance(data, valid), self.describe())
+        tags = self.describe()
+        if len(requests) > 1:
+            tags["requests"] = f"{len(requests)} computePixels windows, mosaicked"
+        return CellImage(self.bands, to_uint16_reflectance(data, valid), tags)

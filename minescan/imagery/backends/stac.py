@@ -1,16 +1,19 @@
 """A STAC API (Earth Search, Planetary Computer, or any other): no account needed.
 
 Items over the cell and dates are searched with pystac-client and read with odc-stac straight
-onto the cell's 10 m grid (GDAL range reads of the COGs). Pixels whose scene classification
-(SCL) is cloud, shadow, cirrus, saturated or no data are masked, the processing-baseline 04.00
-offset (+1000 on the digital numbers since January 2022) is removed, and the per-pixel median
-of what is left is the composite.
+onto the cell's grid (GDAL range reads of the COGs), one band at a time and in row blocks of at
+most ``block_mb``, as uint16. Pixels whose scene classification (SCL) is cloud, shadow, cirrus,
+saturated or no data are masked, the processing-baseline 04.00 offset is removed where the
+provider's COGs still carry it (``stac_providers``; the decision is recorded per tile), and the
+per-pixel median of what is left is the composite (``composite.masked_median``). Cells coarser
+than 20 m (pyramid levels) are masked and composited at SCL's own 20 m and then averaged over
+their clear pixels only, so that clouds inside a coarse pixel never reach it.
 """
 
 from __future__ import annotations
 
 import logging
-import warnings
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,63 +22,52 @@ import numpy as np
 
 from minescan.cells import Cell
 from minescan.errors import MinescanInputError
+from minescan.imagery.backends.stac_providers import (
+    EARTH_SEARCH_ASSETS,
+    OFFSET_RULES,
+    PLANETARY_COMPUTER_ASSETS,
+    PROVIDERS,
+    baseline_offset,
+    needs_signing,
+    offset_rule,
+)
 from minescan.imagery.bands import DEFAULT_BANDS, check_bands
-from minescan.imagery.errors import CellSkipped
+from minescan.imagery.composite import SCL_PIXEL_M, block_mean, masked_median, series_rows
+from minescan.imagery.errors import CellSkipped, ImageryServiceError
 from minescan.imagery.retry import forget_remote_reads, with_retries
 from minescan.imagery.tile import CellImage, to_uint16_reflectance
 
 log = logging.getLogger(__name__)
-
-EARTH_SEARCH_ASSETS = {
-    "B1": "coastal",
-    "B2": "blue",
-    "B3": "green",
-    "B4": "red",
-    "B5": "rededge1",
-    "B6": "rededge2",
-    "B7": "rededge3",
-    "B8": "nir",
-    "B8A": "nir08",
-    "B9": "nir09",
-    "B10": "cirrus",
-    "B11": "swir16",
-    "B12": "swir22",
-    "AOT": "aot",
-    "SCL": "scl",
-}
-PLANETARY_COMPUTER_ASSETS = {
-    **{b: f"B{int(b[1:]):02d}" for b in EARTH_SEARCH_ASSETS if b[1:].isdigit()},
-    "B8A": "B8A",
-    "AOT": "AOT",
-    "SCL": "SCL",
-}
-PROVIDERS: dict[str, dict[str, Any]] = {
-    "earth-search": {
-        "url": "https://earth-search.aws.element84.com/v1",
-        "collection": "sentinel-2-l2a",
-        "assets": EARTH_SEARCH_ASSETS,
-    },
-    "planetary-computer": {
-        "url": "https://planetarycomputer.microsoft.com/api/stac/v1",
-        "collection": "sentinel-2-l2a",
-        "assets": PLANETARY_COMPUTER_ASSETS,
-    },
-}
+__all__ = [
+    "EARTH_SEARCH_ASSETS",
+    "PLANETARY_COMPUTER_ASSETS",
+    "PROVIDERS",
+    "StacBackend",
+    "baseline_offset",
+    "is_transient",
+]
 # SCL classes masked by default: no data, saturated, cloud shadow, cloud medium/high, cirrus.
 DEFAULT_MASKED_SCL = (0, 1, 3, 8, 9, 10)
-BASELINE_OFFSET = 1000.0
-BASELINE_WITH_OFFSET = 4.0
+FORBIDDEN = "HTTP response code: 403"  # GDAL's wording for a refused range read
+# A status named as one (GDAL, requests, pystac-client's APIError starting with it).
+HTTP_STATUS = re.compile(r"(HTTP response code|status code|HTTP Error|^)\W{0,3}(429|5\d\d)\b")
 
 
-def baseline_offset(properties: Mapping[str, Any]) -> float:
-    """Digital-number offset to subtract for an item (1000 from processing baseline 04.00)."""
-    if properties.get("earthsearch:boa_offset_applied"):
-        return 0.0
-    baseline = properties.get("s2:processing_baseline")
-    try:
-        return BASELINE_OFFSET if float(baseline) >= BASELINE_WITH_OFFSET else 0.0
-    except (TypeError, ValueError):
-        return 0.0
+def _status(error: BaseException) -> int | None:
+    status = getattr(error, "status_code", None) or getattr(
+        getattr(error, "response", None), "status_code", None
+    )
+    return int(status) if status is not None else None
+
+
+def is_forbidden(error: BaseException) -> bool:
+    """HTTP 403: unsigned or expired URLs (Planetary Computer), or a private bucket."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if _status(cause) == 403 or FORBIDDEN in str(cause) or "403 Forbidden" in str(cause):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 def is_transient(error: BaseException) -> bool:
@@ -83,20 +75,22 @@ def is_transient(error: BaseException) -> bool:
     import requests
     from rasterio.errors import RasterioIOError
 
+    if is_forbidden(error):  # another try gets another 403: the URL must be signed
+        return False
     network = (requests.exceptions.ConnectionError, requests.exceptions.Timeout)
     cause: BaseException | None = error
     while cause is not None:  # pystac-client wraps network errors in its APIError
         if isinstance(cause, network + (RasterioIOError, ConnectionError, TimeoutError)):
             return True
         cause = cause.__cause__ or cause.__context__
-    status = getattr(error, "status_code", None) or getattr(
-        getattr(error, "response", None), "status_code", None
-    )
+    status = _status(error)
     if status is not None:
-        return int(status) == 429 or int(status) >= 500
+        return status == 429 or status >= 500
+    # A status in the words of the message, never digits that happen to be in it.
     text = str(error)
-    markers = ("429", "500", "502", "503", "504", "Max retries exceeded", "Connection refused")
-    return any(marker in text for marker in markers)
+    if HTTP_STATUS.search(text):
+        return True
+    return any(marker in text for marker in ("Max retries exceeded", "Connection refused"))
 
 
 @dataclass
@@ -111,6 +105,9 @@ class StacBackend:
     masked_scl: tuple[int, ...] = DEFAULT_MASKED_SCL
     resampling: str = "nearest"
     min_valid_fraction: float = 0.01
+    min_clear_share: float = 0.5
+    offset: str = "flag"
+    block_mb: float = 128.0
     retries: int = 5
     backoff_s: float = 2.0
     sign_planetary_computer: bool = False
@@ -130,13 +127,17 @@ class StacBackend:
         if missing:
             raise MinescanInputError(
                 "config",
-                f"imagery.stac: no asset name for {missing} with provider {provider}",
-                "add them to imagery.stac.assets, or drop the bands (TCI and B10 are not in L2A)",
+                f"imagery.stac: provider {provider} has no asset for {missing} "
+                f"(its Level-2A assets: {sorted(set(assets.values()))})",
+                "drop the bands (B10 and TCI_* are not in Level-2A), or name their assets in "
+                "imagery.stac.assets",
             )
+        url = str(options.get("url") or preset.get("url", ""))
+        collection = str(options.get("collection") or preset.get("collection", ""))
         dates = imagery.get("dates") or ["2019-01-01", "2020-01-01"]
         return cls(
-            url=str(options.get("url") or preset.get("url", "")),
-            collection=str(options.get("collection") or preset.get("collection", "")),
+            url=url,
+            collection=collection,
             assets=assets,
             bands=bands,
             dates=(str(dates[0]), str(dates[1])),
@@ -145,9 +146,12 @@ class StacBackend:
             masked_scl=tuple(int(c) for c in options.get("masked_scl", DEFAULT_MASKED_SCL)),
             resampling=str(imagery.get("resampling", "nearest")),
             min_valid_fraction=float(imagery.get("min_valid_fraction", 0.01)),
+            min_clear_share=float(options.get("min_clear_share", 0.5)),
+            offset=offset_rule(provider, url, collection, str(options.get("offset", "auto"))),
+            block_mb=float(options.get("block_mb", 128)),
             retries=int(options.get("retries", 5)),
             backoff_s=float(options.get("backoff_s", 2.0)),
-            sign_planetary_computer=provider == "planetary-computer",
+            sign_planetary_computer=needs_signing(provider, url),
             concurrency=max(1, int(options.get("max_concurrency", threads))),
         )
 
@@ -158,25 +162,32 @@ class StacBackend:
             "source": f"{self.url} collection {self.collection}",
             "dates": f"{self.dates[0]}/{self.dates[1]} (end exclusive), median",
             "cloud_mask": f"SCL classes {list(self.masked_scl)} masked",
-            "offset": "processing baseline >= 04.00: 1000 subtracted",
+            "offset": f"{self.offset}: {OFFSET_RULES[self.offset]}",
         }
+
+    def prepare(self) -> None:
+        """Before the first cell: the URL signer Planetary Computer needs."""
+        self._signer()
+
+    def _signer(self):
+        if not self.sign_planetary_computer:
+            return None
+        try:
+            import planetary_computer
+        except ImportError as error:
+            raise MinescanInputError(
+                "config",
+                f"{self.url} serves asset URLs that must be signed (unsigned they answer 403), "
+                "and the package planetary-computer that signs them is not installed",
+                "pip install 'minescan[imagery]' (or planetary-computer), or use earth-search",
+            ) from error
+        return planetary_computer.sign_inplace
 
     def client(self):
         if self._client is None:
             from pystac_client import Client
 
-            modifier = None
-            if self.sign_planetary_computer:
-                try:
-                    import planetary_computer
-                except ImportError as error:
-                    raise MinescanInputError(
-                        "config",
-                        "imagery.stac.provider planetary-computer needs the package "
-                        "planetary-computer to sign asset URLs",
-                        "pip install planetary-computer, or use earth-search",
-                    ) from error
-                modifier = planetary_computer.sign_inplace
+            modifier = self._signer()  # signs every item each search returns
             self._client = with_retries(
                 lambda: Client.open(self.url, modifier=modifier),
                 what=f"STAC API {self.url}",
@@ -208,26 +219,54 @@ class StacBackend:
         items.sort(key=lambda i: (i.properties.get("eo:cloud_cover", 100), i.id))
         return items[: self.max_items]
 
-    def _load(self, items: Sequence, assets: list[str], cell: Cell, resampling: str):
+    def _load(self, items: Sequence, asset: str, geobox, resampling: str) -> np.ndarray:
+        """One asset of ``items`` on ``geobox``: (dates, rows, cols) in the asset's own type."""
         import odc.stac
-        from odc.geo.geobox import GeoBox
 
-        geobox = GeoBox(cell.shape, cell.transform, f"EPSG:{cell.epsg}")
-        return with_retries(
-            lambda: odc.stac.load(
-                items,
-                bands=assets,
-                geobox=geobox,
-                groupby="solar_day",
-                resampling=resampling,
-                fail_on_error=True,
-            ),
-            what=f"cell {cell.cell_id}: reading {assets} of {len(items)} item(s) from {self.url}",
-            is_transient=is_transient,
-            attempts=self.retries,
-            backoff_s=self.backoff_s,
-            before_retry=forget_remote_reads,
-        )
+        what = f"reading {asset} of {len(items)} item(s) from {self.url}"
+        try:
+            loaded = with_retries(
+                lambda: odc.stac.load(
+                    items,
+                    bands=[asset],
+                    geobox=geobox,
+                    groupby="solar_day",
+                    resampling=resampling,
+                    fail_on_error=True,
+                ),
+                what=what,
+                is_transient=is_transient,
+                attempts=self.retries,
+                backoff_s=self.backoff_s,
+                before_retry=forget_remote_reads,
+            )
+        except Exception as error:
+            if is_forbidden(error):
+                raise ImageryServiceError(
+                    f"{what}: HTTP 403 Forbidden (not retried). Planetary Computer's asset URLs "
+                    "must be signed: use imagery.stac.provider planetary-computer with the "
+                    "planetary-computer package installed; elsewhere check the bucket is public"
+                ) from error
+            raise
+        return loaded[asset].values
+
+    def _grid(self, cell: Cell) -> tuple[Any, int, str]:
+        """The grid the items are read on, how many of its pixels make a cell pixel, and the
+        resampling of the bands onto it: the cell's own grid up to 20 m; SCL's 20 m grid
+        (or 10 m, when 20 m does not divide the pixel) for coarser cells."""
+        from odc.geo.geobox import GeoBox
+        from rasterio.transform import from_origin
+
+        size = cell.pixel_size
+        coarse = size > SCL_PIXEL_M
+        fine = (SCL_PIXEL_M if size % SCL_PIXEL_M == 0 else 10) if coarse else size
+        factor = int(round(size / fine))
+        if coarse and abs(factor * fine - size) > 1e-6:  # no finer grid divides it: read as is
+            fine, factor = size, 1
+        shape = (cell.height * factor, cell.width * factor)
+        geobox = GeoBox(shape, from_origin(cell.xmin, cell.ymax, fine, fine), f"EPSG:{cell.epsg}")
+        method = "average" if fine > 10 else self.resampling
+        return geobox, factor, method
 
     def fetch(self, cell: Cell, mine: np.ndarray) -> CellImage:
         items = self.search(cell)
@@ -237,29 +276,24 @@ class StacBackend:
                 f"no {self.collection} item with < {self.max_cloud_cover:g}% cloud over the cell "
                 f"between {self.dates[0]} and {self.dates[1]} at {self.url}",
             )
-        groups: dict[float, list] = {}
+        groups: dict[int, list] = {}
         for item in items:
-            groups.setdefault(baseline_offset(item.properties), []).append(item)
-        stacks = []
+            groups.setdefault(baseline_offset(item.properties, self.offset), []).append(item)
+        geobox, factor, method = self._grid(cell)
+        fine_h, fine_w = geobox.shape
+        rows = series_rows(fine_w, fine_h, len(items), self.block_mb)
+        rows = max(factor, rows - rows % factor)  # whole cell pixels in every block
+        data = np.full((len(self.bands), cell.height, cell.width), np.nan, dtype=np.float32)
         observed = np.zeros(cell.shape, dtype=bool)
-        for offset, group in groups.items():
-            scl_name = self.assets["SCL"]
-            scl = self._load(group, [scl_name], cell, "nearest")[scl_name].values
-            clear = ~np.isin(scl, self.masked_scl)
-            observed |= np.any(scl != 0, axis=0)
-            # Coarser cell pixels than 10 m (pyramid levels) average the source pixels.
-            method = "average" if cell.pixel_size > 10 else self.resampling
-            loaded = self._load(group, [self.assets[b] for b in self.bands], cell, method)
-            layers = []
-            for band in self.bands:
-                raw = loaded[self.assets[band]].values.astype(np.float32)
-                raw[(raw == 0) | ~clear] = np.nan
-                layers.append(raw - offset)
-            stacks.append(np.stack(layers, axis=1))  # time, band, y, x
-        series = np.concatenate(stacks, axis=0)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN pixels stay NaN
-            data = np.nanmedian(series, axis=0)
+        for top in range(0, fine_h, rows):
+            block = geobox[top : min(top + rows, fine_h), :]  # odc does not clip it
+            out = slice(top // factor, (top + block.shape[0]) // factor)
+            seen = self._composite_block(groups, block, method, factor, data[:, out])
+            observed[out] = (
+                seen
+                if factor == 1
+                else block_mean(np.where(seen, 1.0, np.nan).astype(np.float32), factor, 1e-9) > 0
+            )
         valid = np.all(np.isfinite(data), axis=0)
         fraction = float(valid.mean())
         if fraction < self.min_valid_fraction:
@@ -269,9 +303,63 @@ class StacBackend:
                 f"{fraction:.1%} clear pixels in {len(items)} item(s) "
                 f"({observed.mean():.1%} observed) from {self.url}",
             )
+        offsets = {i.id: baseline_offset(i.properties, self.offset) for i in items[:50]}
         tags = {
             **self.describe(),
             "n_items": str(len(items)),
             "items": ",".join(i.id for i in items[:50]),
+            "offsets": ",".join(f"{k}={v}" for k, v in offsets.items()),
         }
+        if factor > 1:
+            tags["coarse_pixels"] = (
+                f"masked and composited at {cell.pixel_size / factor:g} m, clear pixels "
+                f"averaged to {cell.pixel_size:g} m where at least {self.min_clear_share:.0%} "
+                "are clear"
+            )
         return CellImage(self.bands, to_uint16_reflectance(data, valid), tags)
+
+    def _composite_block(
+        self, groups: dict[int, list], block, method: str, factor: int, out: np.ndarray
+    ) -> np.ndarray:
+        """Write the composite of one row block into ``out`` (bands, rows, cols at the cell's
+        pixels); return where any item observed the block (at the read grid)."""
+        scl_name = self.assets["SCL"]
+        masked_classes = np.zeros(256, dtype=bool)
+        masked_classes[list(self.masked_scl)] = True
+        masked, dates = {}, 0
+        seen = np.zeros(block.shape, dtype=bool)
+        for offset, group in groups.items():
+            scl = self._load(group, scl_name, block, "nearest")
+            seen |= np.any(scl != 0, axis=0)
+            # A lookup table: np.isin would allocate 8 bytes per value (84 MB a band here).
+            masked[offset] = masked_classes[scl]
+            dates += scl.shape[0]
+            del scl
+        for index, band in enumerate(self.bands):
+            series = self._band_series(groups, masked, dates, band, block, method)
+            median = masked_median(series)
+            del series
+            out[index] = median if factor == 1 else block_mean(median, factor, self.min_clear_share)
+        return seen
+
+    def _band_series(self, groups, masked, dates: int, band: str, block, method: str):
+        """One band's series of the block, uint16, masked and offsets removed (0 = none)."""
+        series = None
+        start = 0
+        for offset, group in groups.items():
+            raw = self._load(group, self.assets[band], block, method)
+            if raw.dtype != np.uint16:
+                raw = np.clip(raw, 0, 65535).astype(np.uint16)
+            bad = raw == 0
+            bad |= masked[offset]
+            if offset:  # reflectance below the offset is 0; it stays a valid (dark) pixel
+                np.maximum(raw, offset + 1, out=raw)
+                raw -= np.uint16(offset)
+            raw[bad] = 0
+            if len(groups) == 1:
+                return raw
+            if series is None:
+                series = np.zeros((dates, *raw.shape[1:]), dtype=np.uint16)
+            series[start : start + raw.shape[0]] = raw
+            start += raw.shape[0]
+        return series
