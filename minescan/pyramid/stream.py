@@ -79,7 +79,7 @@ def stream_shard_scores(
     compiled = CompiledModel.from_model(linear)
     threshold = float(linear.meta.get("threshold", 0.5))
     backend = backend or make_backend(backend_options(imagery, settings), threads)
-    index = polygon_index(polygons, shard_cells)
+    index = polygon_index(polygons, shard_cells, imagery)
     rows, failed = [], []
     with ThreadPoolExecutor(max_workers=backend.concurrency) as pool:
         futures = [
