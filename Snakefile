@@ -22,6 +22,7 @@ include: "workflow/rules/probability.smk"
 include: "workflow/rules/chips.smk"
 include: "workflow/rules/detection.smk"
 include: "workflow/rules/pyramid.smk"
+include: "workflow/rules/growth.smk"
 
 
 # Small aggregations run on the submitting host, not as cluster jobs.
@@ -46,6 +47,9 @@ localrules:
     pyramid_threshold,
     pyramid_merge,
     pyramid_plan,
+    growth,
+    growth_measure,
+    growth_figures,
 
 
 rule all:
@@ -92,6 +96,11 @@ rule detection:
 rule pyramid:
     input:
         get_pyramid_outputs(),
+
+
+rule growth:
+    input:
+        get_growth_outputs(),
 
 
 onsuccess:

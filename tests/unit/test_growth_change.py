@@ -133,7 +133,8 @@ def test_a_cell_without_a_clear_observation_is_recorded_not_counted_as_loss(poly
     assert (region["cells_left_out"] == 1).all()
     assert region["lost_m2"].max() == pytest.approx(0.0, abs=1.0)
     areas = area_table(cell_areas(footprints, seen), cells, "demo")
-    cell_row = areas.query("level == 'cell' and key == @busiest and epoch == '2021'").iloc[0]
+    pick = (areas["level"] == "cell") & (areas["key"] == busiest) & (areas["epoch"] == "2021")
+    cell_row = areas[pick].iloc[0]
     assert np.isnan(cell_row["mine_area_m2"]) and "cloudy" in cell_row["reason"]
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 import pandas as pd
 
 from minescan.config import canonical, check_config, zoom_cell_sizes
+from minescan.growth.config import check_growth
 from minescan.imagery.bands import check_bands
 from minescan.imagery.request import fetch_settings, tile_request
 from minescan.pyramid.budget import check_pyramid
@@ -27,6 +28,9 @@ PYRAMID_ZOOMS = [level.zoom for level in PYRAMID_LEVELS]
 # Cell sides of the grid's zoom levels and of the pyramid's, on one chain.
 CELL_SIZES = {**level_cell_sizes(GRID, PYRAMID_ZOOMS), **zoom_cell_sizes(GRID)}
 LEVEL_PIXEL = {level.zoom: level.pixel_size_m for level in PYRAMID_LEVELS}
+# The growth section (absent: no growth stage); its date windows in time order, checked here.
+GROWTH = config.get("growth") or {"enabled": False}
+GROWTH_WINDOWS = check_growth(GROWTH, config["imagery"], list(CELL_SIZES))
 
 IMAGERY = config["imagery"]
 EPOCHS = canonical(IMAGERY["epochs"])
@@ -73,7 +77,7 @@ CHIPS_SCORED = {str(name): folder for name, folder in CHIPS.get("score", {}).ite
 wildcard_constraints:
     zoom=r"\d+",
     shard=r"[0-9A-Za-z_-]+",
-    cellset=r"training|validation|region|pyramid",
+    cellset=r"training|validation|region|pyramid|growth",
     epoch="|".join(EPOCHS),
     unit=r"pixel|patch",
     linear=r"lasso|logistic",
@@ -107,12 +111,29 @@ CELLSETS = {
         "cells": f"{RESULTS}/pyramid/z{{zoom}}/cells.parquet",
         "pixel_size_m": lambda zoom: LEVEL_PIXEL[zoom],
     },
+    # Every cell of the growth region, imaged for each growth epoch over the dated polygons.
+    "growth": {
+        "checkpoint": "growth_cells",
+        "cells": f"{RESULTS}/grid/growth/z{{zoom}}/cells.parquet",
+        "pixel_size_m": lambda zoom: PIXEL_SIZE,
+        "polygons": f"{RESULTS}/polygons/growth/polygons.parquet",
+        "dated": bool(GROWTH.get("date_column")),
+    },
 }
+# The other cell sets image the configured polygons.
+for _cellset in CELLSETS.values():
+    _cellset.setdefault("polygons", f"{RESULTS}/polygons/polygons.parquet")
+    _cellset.setdefault("dated", bool(config["polygons"].get("date_column")))
 
 
 def get_cells(wildcards):
     """The cells table of a cell set's zoom level."""
     return CELLSETS[wildcards.cellset]["cells"].format(zoom=wildcards.zoom)
+
+
+def get_tile_polygons(wildcards):
+    """The cleaned polygons a cell set's tiles show."""
+    return CELLSETS[wildcards.cellset]["polygons"]
 
 
 def get_tile_pixel_size(wildcards):
@@ -154,8 +175,10 @@ def get_level(wildcards):
 
 
 def get_tile_request(wildcards):
-    """Only what the pixels depend on: a change of threads, memory or retries fetches nothing."""
-    return tile_request(IMAGERY, EPOCHS[wildcards.epoch])
+    """Only what the pixels depend on: a change of threads, memory or retries fetches nothing.
+    Dated polygons add the window's end, before which they must have been first mapped."""
+    dated = CELLSETS[wildcards.cellset]["dated"]
+    return tile_request(IMAGERY, EPOCHS[wildcards.epoch], dated_polygons=dated)
 
 
 # Final targets of each stage; `rule all` and the stage target rules in the Snakefile ask for them.
@@ -254,6 +277,7 @@ def get_final_outputs():
         get_chips_outputs,
         get_detection_outputs,
         get_pyramid_outputs,
+        get_growth_outputs,
     ]
     return [path for stage in stages for path in stage()]
 
@@ -431,3 +455,71 @@ def get_pyramid_outputs():
         f"{PYRAMID_DIR}/scan.gpkg",
         f"{PYRAMID_DIR}/plan.csv",
     ]
+
+
+
+# Growth (seeds 000, 001, 003): the cell set "growth" (every cell of growth.region at growth.zoom)
+# imaged for each growth epoch; the footprints stage's polygons of each window; the tables.
+GROWTH_DIR = f"{RESULTS}/growth/z{{zoom}}"
+GROWTH_EPOCHS = [window.epoch for window in GROWTH_WINDOWS]
+GROWTH_FOOTPRINTS = f"{RESULTS}/footprints/growth/{{epoch}}/z{{zoom}}/footprints.parquet"
+GROWTH_TILES = f"{RESULTS}/tiles/growth/{{epoch}}/z{{zoom}}"
+
+
+def get_growth_windows():
+    """The windows as plain mappings, in time order (what the measurement computes on)."""
+    return [
+        {"epoch": w.epoch, "start": w.start, "end": w.end} for w in GROWTH_WINDOWS
+    ]
+
+
+def get_growth_footprints(wildcards):
+    """Each growth epoch's footprints, in time order."""
+    return [GROWTH_FOOTPRINTS.format(epoch=e, zoom=wildcards.zoom) for e in GROWTH_EPOCHS]
+
+
+def get_growth_inputs(wildcards):
+    """The growth cells, the dated polygons, each window's footprints and the tile status of
+    every shard of each window (which cells had a clear observation)."""
+    inputs = {
+        "cells": CELLSETS["growth"]["cells"].format(zoom=wildcards.zoom),
+        "polygons": CELLSETS["growth"]["polygons"],
+        "footprints": get_growth_footprints(wildcards),
+    }
+    for epoch in GROWTH_EPOCHS:
+        pattern = GROWTH_TILES.format(epoch=epoch, zoom=wildcards.zoom) + "/{shard}.status.csv"
+        inputs[f"status_{epoch}"] = [
+            pattern.format(shard=shard) for shard in cellset_shards("growth", wildcards.zoom)
+        ]
+    return inputs
+
+
+def get_growth_imagery():
+    """What the footprints were made from, as the growth tables say it."""
+    backend = IMAGERY["backend"]
+    if backend == "synthetic":
+        return "SIMULATED imagery (synthetic backend) over dated polygons"
+    return f"Sentinel-2 imagery ({backend} backend)"
+
+
+def growth_footprints_ready(zoom):
+    """Whether a rule writes the footprints growth reads (the footprints stage), or they are
+    already there; until then the growth tables are no target."""
+    paths = [GROWTH_FOOTPRINTS.format(epoch=e, zoom=zoom) for e in GROWTH_EPOCHS]
+    if all(Path(path).exists() for path in paths):
+        return True
+    return all(any(rule.is_producer(path) for rule in workflow.rules) for path in paths)
+
+
+def get_growth_outputs():
+    if not GROWTH["enabled"]:
+        return []
+    zoom = int(GROWTH["zoom"])
+    if not growth_footprints_ready(zoom):
+        logger.warning(
+            "growth: no rule writes results/footprints/growth/<epoch>/z<zoom>/footprints.parquet "
+            "yet; the growth tiles are built, the growth tables are skipped"
+        )
+        return expand(f"{RESULTS}/tiles/growth/{{epoch}}/z{zoom}/status.csv", epoch=GROWTH_EPOCHS)
+    names = ["changes.csv", "areas.csv", "evaluation.csv", "map.png", "area.png"]
+    return [f"{RESULTS}/growth/z{zoom}/{name}" for name in names]
