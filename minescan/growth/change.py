@@ -24,6 +24,11 @@ import shapely
 OK = "ok"
 
 
+def _area(geometry: shapely.Geometry) -> float:
+    """Area in m² to 0.1 m²: the slivers of floating-point overlay are no new or lost mining."""
+    return round(float(shapely.area(geometry)), 1)
+
+
 def cell_boxes(cells: pd.DataFrame) -> gpd.GeoDataFrame:
     """``cell_id, epsg`` and the cell's square in its own UTM zone (``geometry``)."""
     boxes = shapely.box(cells["xmin"], cells["ymin"], cells["xmax"], cells["ymax"])
@@ -86,7 +91,7 @@ def cell_areas(geometries: Mapping[str, pd.Series], observed: pd.DataFrame) -> p
     """``cell_id, epoch, observed, reason, mine_area_m2`` (NaN where not observed)."""
     frame = observed.copy()
     rows = zip(frame["cell_id"], frame["epoch"], frame["observed"], strict=True)
-    area = [shapely.area(geometries[e][cell]) if seen else np.nan for cell, e, seen in rows]
+    area = [_area(geometries[e][cell]) if seen else np.nan for cell, e, seen in rows]
     frame["mine_area_m2"] = np.asarray(area, dtype=float)
     return frame
 
@@ -119,10 +124,10 @@ def cell_changes(
             rows.append(
                 {
                     **row,
-                    "area_from_m2": shapely.area(earlier),
-                    "area_to_m2": shapely.area(later),
-                    "new_m2": shapely.area(shapely.difference(later, earlier)),
-                    "lost_m2": shapely.area(shapely.difference(earlier, later)),
+                    "area_from_m2": _area(earlier),
+                    "area_to_m2": _area(later),
+                    "new_m2": _area(shapely.difference(later, earlier)),
+                    "lost_m2": _area(shapely.difference(earlier, later)),
                     "status": OK,
                 }
             )

@@ -511,15 +511,20 @@ def growth_footprints_ready(zoom):
     return all(any(rule.is_producer(path) for rule in workflow.rules) for path in paths)
 
 
+GROWTH_WARNED = []
+
+
 def get_growth_outputs():
     if not GROWTH["enabled"]:
         return []
     zoom = int(GROWTH["zoom"])
     if not growth_footprints_ready(zoom):
-        logger.warning(
-            "growth: no rule writes results/footprints/growth/<epoch>/z<zoom>/footprints.parquet "
-            "yet; the growth tiles are built, the growth tables are skipped"
-        )
+        if not GROWTH_WARNED:  # rule all and rule growth both ask
+            GROWTH_WARNED.append(zoom)
+            logger.warning(
+                "growth: no rule writes results/footprints/growth/<epoch>/z<zoom>/"
+                "footprints.parquet yet; the growth tiles are built, the growth tables skipped"
+            )
         return expand(f"{RESULTS}/tiles/growth/{{epoch}}/z{zoom}/status.csv", epoch=GROWTH_EPOCHS)
     names = ["changes.csv", "areas.csv", "evaluation.csv", "map.png", "area.png"]
     return [f"{RESULTS}/growth/z{zoom}/{name}" for name in names]
