@@ -85,8 +85,10 @@ def plot_area_over_time(
     region = areas[areas["level"] == "region"].set_index("epoch").reindex(list(epochs))
     true = [evaluation["true_area_from_m2"].iloc[0], *evaluation["true_area_to_m2"]]
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5), dpi=110)
-    left.plot(epochs, [t / KM2 for t in true], "s-", color="0.6", lw=4, label="dated polygons")
-    left.plot(epochs, region["mine_area_m2"] / KM2, "o--", color="crimson", label="measured")
+    at = range(len(epochs))  # windows as positions: names like "2019" are no numbers here
+    left.plot(at, [t / KM2 for t in true], "s-", color="0.6", lw=4, label="dated polygons")
+    left.plot(at, region["mine_area_m2"] / KM2, "o--", color="crimson", label="measured")
+    left.set_xticks(list(at), list(epochs))
     left.set_ylabel("mine area (km²)")
     left.set_xlabel("date window")
     left.set_ylim(bottom=0)

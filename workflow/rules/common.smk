@@ -486,11 +486,10 @@ def get_growth_inputs(wildcards):
         "polygons": CELLSETS["growth"]["polygons"],
         "footprints": get_growth_footprints(wildcards),
     }
+    shards = cellset_shards("growth", wildcards.zoom)
     for epoch in GROWTH_EPOCHS:
-        pattern = GROWTH_TILES.format(epoch=epoch, zoom=wildcards.zoom) + "/{shard}.status.csv"
-        inputs[f"status_{epoch}"] = [
-            pattern.format(shard=shard) for shard in cellset_shards("growth", wildcards.zoom)
-        ]
+        tiles = GROWTH_TILES.format(epoch=epoch, zoom=wildcards.zoom)
+        inputs[f"status_{epoch}"] = [f"{tiles}/{shard}.status.csv" for shard in shards]
     return inputs
 
 

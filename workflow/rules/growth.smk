@@ -113,6 +113,8 @@ if GROWTH["enabled"]:
             imagery=get_growth_imagery(),
         log:
             f"{LOGS}/growth_figures/z{{zoom}}.log",
+        benchmark:
+            f"{BENCHMARKS}/growth_figures/z{{zoom}}.tsv"
         threads: 1
         resources:
             mem_mb=2000,
