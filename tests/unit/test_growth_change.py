@@ -161,3 +161,15 @@ def test_a_footprint_across_a_cell_edge_counts_once(cells, polygons):
     per_cell = mine_geometries(spread.to_crs(4326), cells)
     assert (per_cell.map(shapely.area) > 0).sum() > 1
     assert per_cell.map(shapely.area).sum() == pytest.approx(spread.area.iloc[0], rel=1e-3)
+
+
+def test_no_footprints_at_all_is_no_mining_not_a_crash(polygons, cells):
+    truth = true_geometries(polygons, cells, WINDOWS)
+    empty = gpd.GeoDataFrame(geometry=[], crs=4326)
+    nothing = {w.epoch: mine_geometries(empty, cells) for w in WINDOWS}
+    seen = all_observed(cells)
+    per_cell, sites = cell_changes(nothing, seen, EPOCHS, 100.0, cells)
+    assert len(sites) == 0 and (per_cell["new_m2"] == 0).all()
+    evaluation, summary = evaluate_growth(nothing, truth, seen, cells, WINDOWS, "SIMULATED")
+    assert (evaluation["new_error_pct"] == -100).all()
+    assert summary["total_new_error_pct"] == -100
