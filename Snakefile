@@ -48,8 +48,6 @@ localrules:
     pyramid_merge,
     pyramid_plan,
     growth,
-    growth_measure,
-    growth_figures,
 
 
 rule all:

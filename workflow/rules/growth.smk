@@ -8,6 +8,11 @@
 
 if GROWTH["enabled"]:
 
+    # Small aggregations run on the submitting host, not as cluster jobs.
+    localrules:
+        growth_measure,
+        growth_figures,
+
     use rule clean_polygons as growth_polygons with:
         input:
             polygons=GROWTH["polygons"],
