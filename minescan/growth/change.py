@@ -140,6 +140,7 @@ def cell_changes(
     table = pd.DataFrame(rows)
     table["net_m2"] = table["area_to_m2"] - table["area_from_m2"]
     found = pd.concat(sites, ignore_index=True)
+    found["site_id"] = np.arange(len(found), dtype=np.int64)  # unique across pairs of windows
     counts = found.groupby(["cell_id", "from_epoch"]).size().rename("new_sites")
     table = table.join(counts, on=["cell_id", "from_epoch"])
     table["new_sites"] = table["new_sites"].fillna(0).astype(float)

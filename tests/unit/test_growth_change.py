@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from minescan.growth.change import (
     OK,
@@ -36,6 +38,18 @@ WINDOWS = [
 ]
 EPOCHS = [w.epoch for w in WINDOWS]
 UTM = 32721
+# One z15 cell of the sample's UTM zone, in the grid's columns (for tests that need no grid).
+CELL = pd.DataFrame(
+    {
+        "cell_id": ["z15_32721_277_3470"],
+        "epsg": [UTM],
+        "xmin": [709120.0],
+        "ymin": [8883200.0],
+        "xmax": [711680.0],
+        "ymax": [8885760.0],
+        "country": ["BRA"],
+    }
+)
 
 
 @pytest.fixture(scope="module")
@@ -173,3 +187,37 @@ def test_no_footprints_at_all_is_no_mining_not_a_crash(polygons, cells):
     evaluation, summary = evaluate_growth(nothing, truth, seen, cells, WINDOWS, "SIMULATED")
     assert (evaluation["new_error_pct"] == -100).all()
     assert summary["total_new_error_pct"] == -100
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 2400), st.integers(0, 2400), st.integers(10, 800)),
+        min_size=0,
+        max_size=6,
+    ),
+    st.lists(
+        st.tuples(st.integers(0, 2400), st.integers(0, 2400), st.integers(10, 800)),
+        min_size=0,
+        max_size=6,
+    ),
+)
+def test_area_accounting_balances_for_any_footprints(before, after):
+    """area_to = area_from + new - lost, new and lost never negative, whatever overlaps."""
+    cells = CELL.copy()
+    x, y = cells["xmin"].iloc[0], cells["ymin"].iloc[0]
+
+    def squares(spec):
+        boxes = [shapely.box(x + a, y + b, x + a + s, y + b + s) for a, b, s in spec]
+        return pd.Series([shapely.union_all(boxes)], index=cells["cell_id"])
+
+    geometries = {"2019": squares(before), "2021": squares(after)}
+    ok = pd.DataFrame({"cell_id": cells["cell_id"], "status": OK})
+    seen = observations(cells, {"2019": ok, "2021": ok})
+    per_cell, _ = cell_changes(geometries, seen, ["2019", "2021"], 50.0, cells)
+    row = per_cell.iloc[0]
+    assert row["new_m2"] >= 0 and row["lost_m2"] >= 0
+    assert row["area_to_m2"] == pytest.approx(
+        row["area_from_m2"] + row["new_m2"] - row["lost_m2"], abs=1.0
+    )
+    assert row["new_m2"] <= row["area_to_m2"] + 0.1
