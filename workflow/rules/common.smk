@@ -28,6 +28,13 @@ PYRAMID_ZOOMS = [level.zoom for level in PYRAMID_LEVELS]
 # Cell sides of the grid's zoom levels and of the pyramid's, on one chain.
 CELL_SIZES = {**level_cell_sizes(GRID, PYRAMID_ZOOMS), **zoom_cell_sizes(GRID)}
 LEVEL_PIXEL = {level.zoom: level.pixel_size_m for level in PYRAMID_LEVELS}
+# Dated polygons pass their date column to cleaning; undated ones leave the rule's params as they
+# always were, so results made before dates existed do not rerun.
+POLYGON_DATES = (
+    {"date_column": config["polygons"]["date_column"]}
+    if config["polygons"].get("date_column")
+    else {}
+)
 # The growth section (absent: no growth stage); its date windows in time order, checked here.
 GROWTH = config.get("growth") or {"enabled": False}
 GROWTH_WINDOWS = check_growth(GROWTH, config["imagery"], list(CELL_SIZES))
