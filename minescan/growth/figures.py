@@ -3,7 +3,7 @@ the plot of mine area over time next to the dated polygons' (PNG for the report)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -14,6 +14,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from minescan.atomic import atomic_path  # noqa: E402
+from minescan.growth.gallery import plot_growth_gallery  # noqa: E402
 from minescan.growth.steps import read_footprints  # noqa: E402
 
 KM2 = 1e6
@@ -121,17 +122,21 @@ def growth_figures_step(
     areas: str,
     evaluation: str,
     footprints: Sequence[str],
+    tiles: Mapping[str, Sequence[str]],
     epochs: Sequence[str],
     region: str,
     imagery: str,
     map_png: str,
     area_png: str,
+    gallery_png: str,
 ) -> None:
+    """The growth map, the plot of area over time and the before/after gallery."""
     title = f"minescan growth, {region}: {imagery}"
-    first = read_footprints(footprints[0], epochs[0])
-    last = read_footprints(footprints[-1], epochs[-1])
+    found = {e: read_footprints(p, e) for e, p in zip(epochs, footprints, strict=True)}
+    first, last = found[epochs[0]], found[epochs[-1]]
     table = gpd.read_parquet(cells)
     plot_growth_map(table, first, last, gpd.read_parquet(new_sites), epochs, title, map_png)
+    plot_growth_gallery(table, {e: tiles[e] for e in epochs}, found, title, gallery_png)
     plot_area_over_time(
         pd.read_csv(areas, dtype={"key": str, "epoch": str}),
         pd.read_csv(evaluation, dtype={"from_epoch": str, "to_epoch": str}),

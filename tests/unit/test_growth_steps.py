@@ -13,6 +13,7 @@ from fixtures.growth import amw_cells, amw_polygons, mine_band_footprints
 
 from minescan.errors import MinescanInputError
 from minescan.growth.figures import growth_figures_step
+from minescan.growth.gallery import top_cells
 from minescan.growth.steps import measure_growth_step
 from minescan.imagery.bands import DEFAULT_BANDS
 from minescan.imagery.request import tile_request
@@ -95,14 +96,20 @@ def test_perfect_footprints_measure_the_polygons_growth(inputs, tmp_path):
         areas=str(tmp_path / "areas.csv"),
         evaluation=str(tmp_path / "evaluation.csv"),
         footprints=inputs[3],
+        tiles={w["epoch"]: [str(inputs[0] / w["epoch"])] for w in WINDOWS},
         epochs=[w["epoch"] for w in WINDOWS],
         region="Peixoto",
         imagery="SIMULATED imagery",
         map_png=str(tmp_path / "map.png"),
         area_png=str(tmp_path / "area.png"),
+        gallery_png=str(tmp_path / "gallery.png"),
     )
-    for name in ("map.png", "area.png"):
+    for name in ("map.png", "area.png", "gallery.png"):
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # The gallery shows the cells that grew, most first.
+    span = cells.groupby("cell_id")["new_m2"].sum().sort_values(ascending=False)
+    assert top_cells(cells, 2) == list(span[span > 0].index[:2])
+    assert top_cells(cells, 2)
 
 
 def test_a_window_without_a_clear_observation_is_a_cell_record(inputs, tmp_path):

@@ -500,6 +500,23 @@ def get_growth_inputs(wildcards):
     return inputs
 
 
+def get_growth_figure_inputs(wildcards):
+    """The growth tables, each window's footprints and the tiles of every shard per window."""
+    folder = GROWTH_DIR.format(zoom=wildcards.zoom)
+    inputs = {
+        "cells": f"{folder}/cells.parquet",
+        "new_sites": f"{folder}/new_sites.parquet",
+        "areas": f"{folder}/areas.csv",
+        "evaluation": f"{folder}/evaluation.csv",
+        "footprints": get_growth_footprints(wildcards),
+    }
+    shards = cellset_shards("growth", wildcards.zoom)
+    for epoch in GROWTH_EPOCHS:
+        tiles = GROWTH_TILES.format(epoch=epoch, zoom=wildcards.zoom)
+        inputs[f"tiles_{epoch}"] = [f"{tiles}/{shard}" for shard in shards]
+    return inputs
+
+
 def get_growth_imagery():
     """What the footprints were made from, as the growth tables say it."""
     backend = IMAGERY["backend"]
@@ -532,5 +549,5 @@ def get_growth_outputs():
                 "footprints.parquet yet; the growth tiles are built, the growth tables skipped"
             )
         return expand(f"{RESULTS}/tiles/growth/{{epoch}}/z{zoom}/status.csv", epoch=GROWTH_EPOCHS)
-    names = ["changes.csv", "areas.csv", "evaluation.csv", "map.png", "area.png"]
+    names = ["changes.csv", "areas.csv", "evaluation.csv", "map.png", "area.png", "gallery.png"]
     return [f"{RESULTS}/growth/z{zoom}/{name}" for name in names]

@@ -3,7 +3,7 @@
 # the mine area per window, new and lost area and new sites per cell, country and region, the
 # evaluation against the dated polygons, a map and a plot of area over time.
 #   results/growth/z{zoom}/{areas,changes,evaluation}.csv, cells.parquet, new_sites.parquet,
-#   growth.gpkg, summary.json, map.png, area.png
+#   growth.gpkg, summary.json, map.png, area.png, gallery.png
 
 
 if GROWTH["enabled"]:
@@ -94,11 +94,7 @@ if GROWTH["enabled"]:
 
     rule growth_figures:
         input:
-            cells=rules.growth_measure.output.cells,
-            new_sites=rules.growth_measure.output.new_sites,
-            areas=rules.growth_measure.output.areas,
-            evaluation=rules.growth_measure.output.evaluation,
-            footprints=get_growth_footprints,
+            unpack(get_growth_figure_inputs),
         output:
             map=report(
                 f"{GROWTH_DIR}/map.png",
@@ -109,6 +105,12 @@ if GROWTH["enabled"]:
             area=report(
                 f"{GROWTH_DIR}/area.png",
                 caption="../report/growth_area.rst",
+                category="Growth",
+                subcategory="z{zoom}",
+            ),
+            gallery=report(
+                f"{GROWTH_DIR}/gallery.png",
+                caption="../report/growth_gallery.rst",
                 category="Growth",
                 subcategory="z{zoom}",
             ),

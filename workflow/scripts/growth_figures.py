@@ -12,9 +12,11 @@ if __name__ == "__main__":
         areas=sm.input.areas,
         evaluation=sm.input.evaluation,
         footprints=list(sm.input.footprints),
+        tiles={epoch: list(getattr(sm.input, f"tiles_{epoch}")) for epoch in sm.params.epochs},
         epochs=sm.params.epochs,
         region=sm.params.region,
         imagery=sm.params.imagery,
         map_png=sm.output.map,
         area_png=sm.output.area,
+        gallery_png=sm.output.gallery,
     )
