@@ -22,6 +22,7 @@ validate(config, schema="workflow/schemas/config.schema.yaml")
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/common_detection_pyramid.smk"
+include: "workflow/rules/common_growth.smk"
 include: "workflow/rules/polygons.smk"
 include: "workflow/rules/grid.smk"
 include: "workflow/rules/imagery.smk"
@@ -31,6 +32,7 @@ include: "workflow/rules/probability.smk"
 include: "workflow/rules/chips.smk"
 include: "workflow/rules/detection.smk"
 include: "workflow/rules/pyramid.smk"
+include: "workflow/rules/growth.smk"
 
 
 # Small aggregations run on the submitting host, not as cluster jobs.
@@ -55,6 +57,7 @@ localrules:
     pyramid_threshold,
     pyramid_merge,
     pyramid_plan,
+    growth,
 
 
 rule all:
@@ -101,6 +104,11 @@ rule detection:
 rule pyramid:
     input:
         get_pyramid_outputs(),
+
+
+rule growth:
+    input:
+        get_growth_outputs(),
 
 
 onsuccess:

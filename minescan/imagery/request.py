@@ -31,19 +31,28 @@ FETCH_KEYS = (
     "metadata_server",
     "block_mb",
 )
+# Dated polygons (``first_mapped``) make the mine band and the synthetic mine surfaces of a date
+# window: those first mapped before the window's end. Undated polygons add nothing to a request.
+MAPPED_BEFORE = "polygons_mapped_before"
 
 
 def tile_request(
-    imagery: Mapping[str, Any], dates: Sequence[str], compress: str | None = None
+    imagery: Mapping[str, Any],
+    dates: Sequence[str],
+    compress: str | None = None,
+    dated_polygons: bool = False,
 ) -> dict[str, Any]:
     """The backend's name, the shared keys it reads, its own section less the fetch settings,
-    the epoch's dates and the COG compression; keys sorted, so key order never matters."""
+    the epoch's dates and the COG compression; keys sorted, so key order never matters. With
+    ``dated_polygons``, the window's end limits the polygons (``MAPPED_BEFORE``)."""
     backend = str(imagery["backend"])
     values = {**imagery, "dates": list(dates)}
     own = {k: v for k, v in (imagery.get(backend) or {}).items() if k not in FETCH_KEYS}
     request = {key: values[key] for key in SHARED_KEYS[backend] if key in values}
     request.update({"backend": backend, backend: own})
     request["compress"] = compress or (imagery.get("cog") or {}).get("compress", "zstd")
+    if dated_polygons:
+        request[MAPPED_BEFORE] = str(dates[1])
     return canonical(request)
 
 

@@ -29,10 +29,11 @@ from minescan.cells import (
 from minescan.imagery.backends import make_backend
 from minescan.imagery.backends.base import Backend, prepare
 from minescan.imagery.errors import CellSkipped, ShardFailed
-from minescan.imagery.request import backend_options
+from minescan.imagery.request import MAPPED_BEFORE, backend_options
 from minescan.imagery.store import TileStore
 from minescan.imagery.tile import write_tile
 from minescan.outputs import write_csv
+from minescan.polygons.dated import mapped_before
 from minescan.provenance import provenance
 
 log = logging.getLogger(__name__)
@@ -148,10 +149,18 @@ def make_shard_tiles(
     return frame
 
 
-def polygon_index(polygons: str | Path, cells: list[Cell]) -> PolygonsByCrs:
+def polygon_index(
+    polygons: str | Path, cells: list[Cell], imagery: Mapping[str, Any] | None = None
+) -> PolygonsByCrs:
     """The polygons by UTM zone, reprojected for every zone of ``cells`` before worker threads
-    share the index."""
-    index = PolygonsByCrs(read_polygons(polygons))
+    share the index; only those first mapped before the request's ``MAPPED_BEFORE`` date when
+    it has one (dated polygons: the mines of the request's date window)."""
+    frame = read_polygons(polygons)
+    end = (imagery or {}).get(MAPPED_BEFORE)
+    if end is not None:
+        frame = mapped_before(frame, end)
+        log.info("%d polygons first mapped before %s", len(frame), end)
+    index = PolygonsByCrs(frame)
     for epsg in sorted({c.epsg for c in cells}):
         index.in_crs(epsg)
     return index
@@ -173,7 +182,7 @@ def _fetch(
         return {}
     backend = backend or make_backend(backend_options(imagery, fetch), threads)
     prepare(backend)
-    index = polygon_index(polygons, cells)
+    index = polygon_index(polygons, cells, imagery)
     # The tile is a function of the cell and the request: no shard in its provenance.
     record = provenance({"imagery": dict(imagery), "pixel_size_m": pixel_size})
     record["backend"] = backend.describe()

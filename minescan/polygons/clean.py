@@ -23,6 +23,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from minescan.errors import MinescanInputError
+from minescan.polygons.dated import FIRST_MAPPED, first_mapped_dates
 from minescan.utm import MAX_LAT, MIN_LAT, to_utm, utm_epsg
 
 log = logging.getLogger(__name__)
@@ -211,6 +212,36 @@ def _dissolve_overlaps(
     return parts, country[keep_first][owner]
 
 
+def _dissolve_dated(
+    geoms: np.ndarray, country: np.ndarray, dates: np.ndarray, report: CleaningReport
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Overlaps of dated polygons: each date's polygons lose what earlier dates mapped, then
+    overlaps within one date are merged."""
+    out_geoms, out_country, out_dates = [], [], []
+    earlier = np.empty(0, dtype=object)
+    trimmed = 0
+    for date in np.unique(dates):
+        sel = dates == date
+        mine, codes = geoms[sel], country[sel]
+        if len(earlier):
+            near, hit = shapely.STRtree(earlier).query(mine, predicate="intersects")
+            for index in np.unique(near):
+                covered = shapely.union_all(earlier[hit[near == index]])
+                before = shapely.area(mine[index])
+                mine[index] = shapely.difference(mine[index], covered)
+                trimmed += int(shapely.area(mine[index]) < before * (1 - 1e-6))
+            parts, owner = _polygon_parts(mine)
+            mine, codes = parts, codes[owner]
+        mine, codes = _dissolve_overlaps(mine, codes, report)
+        out_geoms.append(mine)
+        out_country.append(codes)
+        out_dates.append(np.full(len(mine), date, dtype=object))
+        earlier = np.concatenate([earlier, mine])
+    if trimmed:
+        report.warn(f"{trimmed} dated polygons lost the parts an earlier date already mapped")
+    return np.concatenate(out_geoms), np.concatenate(out_country), np.concatenate(out_dates)
+
+
 def _utm_area_km2(geoms: np.ndarray, zones: np.ndarray) -> np.ndarray:
     """Areas in each polygon's own UTM zone (unlike a global projection, unwrapped longitudes
     past 180 degrees project correctly there)."""
@@ -222,13 +253,18 @@ def _utm_area_km2(geoms: np.ndarray, zones: np.ndarray) -> np.ndarray:
 
 
 def clean_polygons(
-    frame: gpd.GeoDataFrame, source: str | Path, schema: str = "auto"
+    frame: gpd.GeoDataFrame,
+    source: str | Path,
+    schema: str = "auto",
+    date_column: str | None = None,
 ) -> tuple[gpd.GeoDataFrame, CleaningReport]:
-    """Clean polygons: ``polygon_id, country, area_km2, utm_epsg, geometry`` (EPSG:4326)."""
+    """Clean polygons: ``polygon_id, country, area_km2, utm_epsg, geometry`` (EPSG:4326), and
+    ``first_mapped`` (ISO date) from ``date_column`` when given (see ``dated``)."""
     source = str(source)
     columns = [c for c in frame.columns if c != frame.geometry.name]
     schema = detect_schema(columns) if schema == "auto" else schema
-    missing = [c for c in REQUIRED_COLUMNS[schema] if c not in columns]
+    required = [*REQUIRED_COLUMNS[schema], *([date_column] if date_column else [])]
+    missing = [c for c in required if c not in columns]
     if missing:
         raise MinescanInputError(
             source,
@@ -257,6 +293,11 @@ def clean_polygons(
         )
     keep = ~empty
     geoms, country = geoms[keep], _country_codes(frame, schema)[keep]
+    dates = None
+    if date_column:
+        dates = first_mapped_dates(frame[date_column][keep], source, date_column)
+        order = np.argsort(dates, kind="stable")  # duplicates keep their first date
+        geoms, country, dates = geoms[order], country[order], dates[order]
     row_numbers = np.flatnonzero(keep)
 
     geoms = _unwrap_antimeridian(geoms, report)
@@ -284,6 +325,7 @@ def clean_polygons(
     parts, owner = _polygon_parts(geoms)
     report.parts_from_multipolygons = int(len(parts) - len(np.unique(owner)))
     country = country[owner]
+    dates = dates[owner] if dates is not None else None
 
     normalized = shapely.to_wkb(shapely.normalize(parts))
     _, first = np.unique(normalized, return_index=True)
@@ -293,6 +335,7 @@ def clean_polygons(
         report.duplicates_dropped = int(duplicate.sum())
         report.warn(f"{int(duplicate.sum())} duplicate polygons were dropped")
         parts, country = parts[~duplicate], country[~duplicate]
+        dates = dates[~duplicate] if dates is not None else None
 
     if len(parts) == 0:
         raise MinescanInputError(
@@ -301,7 +344,10 @@ def clean_polygons(
             "all of zero area or collapsed by repair)",
             "give mining polygons with an area",
         )
-    parts, country = _dissolve_overlaps(parts, country, report)
+    if dates is None:
+        parts, country = _dissolve_overlaps(parts, country, report)
+    else:
+        parts, country, dates = _dissolve_dated(parts, country, dates, report)
     centroids = shapely.centroid(parts)
     lon, lat = shapely.get_x(centroids), shapely.get_y(centroids)
     zones = utm_epsg(lon, lat)
@@ -316,6 +362,8 @@ def clean_polygons(
         geometry=parts,
         crs=4326,
     )
+    if dates is not None:
+        clean.insert(4, FIRST_MAPPED, pd.array(dates, dtype="string"))
     report.polygons_written = len(clean)
     log.info(
         "%s: %d features -> %d clean polygons (%.1f km2)",

@@ -8,12 +8,22 @@ from minescan.provenance import provenance
 
 
 def clean_polygons_step(
-    polygons: str, output: str, report: str, layer: str | None = None, schema: str = "auto"
+    polygons: str,
+    output: str,
+    report: str,
+    layer: str | None = None,
+    schema: str = "auto",
+    date_column: str | None = None,
 ) -> None:
-    """Read, check and repair the mining polygons; write them and the cleaning report."""
+    """Read, check and repair the mining polygons; write them and the cleaning report.
+    ``date_column`` (the year or date each polygon was first mapped) is kept as
+    ``first_mapped``."""
     frame = read_polygons(polygons, layer)
-    clean, cleaning = clean_polygons(frame, polygons, schema)
-    record = provenance({"layer": layer, "schema": schema}, {"polygons": polygons})
+    clean, cleaning = clean_polygons(frame, polygons, schema, date_column)
+    params = {"layer": layer, "schema": schema}
+    if date_column:  # undated polygons keep the provenance they always had
+        params["date_column"] = date_column
+    record = provenance(params, {"polygons": polygons})
     write_geoparquet(clean, output, record)
     write_json(cleaning.as_dict(), report, record)
 

@@ -81,7 +81,7 @@ def stream_shard_scores(
     threshold = float(linear.meta.get("threshold", 0.5))
     backend = backend or make_backend(backend_options(imagery, settings), threads)
     prepare(backend)
-    index = polygon_index(polygons, shard_cells)
+    index = polygon_index(polygons, shard_cells, imagery)
     rows, failed = [], []
     with ThreadPoolExecutor(max_workers=backend.concurrency) as pool:
         futures = [

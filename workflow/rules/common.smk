@@ -7,6 +7,7 @@ import pandas as pd
 from minescan.chips.table import check_chips_inputs
 from minescan.config import canonical, check_config, zoom_cell_sizes
 from minescan.detection.check import check_detection_inputs
+from minescan.growth.config import check_growth
 from minescan.imagery.bands import check_bands
 from minescan.imagery.check import check_imagery_inputs
 from minescan.imagery.checks import EE_RESOURCE, check_imagery, ee_requests_per_job, gee_budget
@@ -46,6 +47,16 @@ PYRAMID_ZOOMS = [level.zoom for level in PYRAMID_LEVELS]
 # Cell sides of the grid's zoom levels and of the pyramid's, on one chain.
 CELL_SIZES = {**level_cell_sizes(GRID, PYRAMID_ZOOMS), **zoom_cell_sizes(GRID)}
 LEVEL_PIXEL = {level.zoom: level.pixel_size_m for level in PYRAMID_LEVELS}
+# Dated polygons pass their date column to cleaning; undated ones leave the rule's params as they
+# always were, so results made before dates existed do not rerun.
+POLYGON_DATES = (
+    {"date_column": config["polygons"]["date_column"]}
+    if config["polygons"].get("date_column")
+    else {}
+)
+# The growth section (absent: no growth stage); its date windows in time order, checked here.
+GROWTH = config.get("growth") or {"enabled": False}
+GROWTH_WINDOWS = check_growth(GROWTH, config["imagery"], list(CELL_SIZES))
 
 IMAGERY = config["imagery"]
 EPOCHS = canonical(IMAGERY["epochs"])
@@ -92,7 +103,7 @@ CHIPS_SCORED = {str(name): folder for name, folder in CHIPS.get("score", {}).ite
 wildcard_constraints:
     zoom=r"\d+",
     shard=r"[0-9A-Za-z_-]+",
-    cellset=r"training|validation|region|pyramid",
+    cellset=r"training|validation|region|pyramid|growth",
     epoch="|".join(EPOCHS),
     unit=r"pixel|patch",
     linear=r"lasso|logistic",
@@ -126,12 +137,29 @@ CELLSETS = {
         "cells": f"{RESULTS}/pyramid/z{{zoom}}/cells.parquet",
         "pixel_size_m": lambda zoom: LEVEL_PIXEL[zoom],
     },
+    # Every cell of the growth region, imaged for each growth epoch over the dated polygons.
+    "growth": {
+        "checkpoint": "growth_cells",
+        "cells": f"{RESULTS}/grid/growth/z{{zoom}}/cells.parquet",
+        "pixel_size_m": lambda zoom: PIXEL_SIZE,
+        "polygons": f"{RESULTS}/polygons/growth/polygons.parquet",
+        "dated": bool(GROWTH.get("date_column")),
+    },
 }
+# The other cell sets image the configured polygons.
+for _cellset in CELLSETS.values():
+    _cellset.setdefault("polygons", f"{RESULTS}/polygons/polygons.parquet")
+    _cellset.setdefault("dated", bool(config["polygons"].get("date_column")))
 
 
 def get_cells(wildcards):
     """The cells table of a cell set's zoom level."""
     return CELLSETS[wildcards.cellset]["cells"].format(zoom=wildcards.zoom)
+
+
+def get_tile_polygons(wildcards):
+    """The cleaned polygons a cell set's tiles show."""
+    return CELLSETS[wildcards.cellset]["polygons"]
 
 
 def get_tile_pixel_size(wildcards):
@@ -181,8 +209,10 @@ def get_level(wildcards):
 
 
 def get_tile_request(wildcards):
-    """Only what the pixels depend on: a change of threads, memory or retries fetches nothing."""
-    return tile_request(IMAGERY, EPOCHS[wildcards.epoch])
+    """Only what the pixels depend on: a change of threads, memory or retries fetches nothing.
+    Dated polygons add the window's end, before which they must have been first mapped."""
+    dated = CELLSETS[wildcards.cellset]["dated"]
+    return tile_request(IMAGERY, EPOCHS[wildcards.epoch], dated_polygons=dated)
 
 
 # Final targets of each stage; `rule all` and the stage target rules in the Snakefile ask for them.
@@ -281,5 +311,6 @@ def get_final_outputs():
         get_chips_outputs,
         get_detection_outputs,
         get_pyramid_outputs,
+        get_growth_outputs,
     ]
     return [path for stage in stages for path in stage()]

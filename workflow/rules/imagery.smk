@@ -9,7 +9,7 @@
 rule tiles:
     input:
         cells=get_cells,
-        polygons=rules.clean_polygons.output.polygons,
+        polygons=get_tile_polygons,
     output:
         tiles=directory(f"{TILES}/{{shard}}"),
         status=f"{TILES}/{{shard}}.status.csv",

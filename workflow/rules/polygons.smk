@@ -10,6 +10,7 @@ rule clean_polygons:
     params:
         layer=config["polygons"].get("layer"),
         schema=config["polygons"].get("schema", "auto"),
+        **POLYGON_DATES,
     log:
         f"{LOGS}/clean_polygons.log",
     priority: 10

@@ -11,4 +11,5 @@ if __name__ == "__main__":
         report=snakemake.output.report,  # noqa: F821
         layer=snakemake.params.layer,  # noqa: F821
         schema=snakemake.params.schema,  # noqa: F821
+        date_column=dict(snakemake.params.items()).get("date_column"),  # noqa: F821
     )

@@ -1,0 +1,132 @@
+# Growth stage (seeds 000, 001, 003): the dated polygons of the growth region, its cells (cell set
+# "growth", imaged per epoch by the tiles rule), and, from the footprints of each date window,
+# the mine area per window, new and lost area and new sites per cell, country and region, the
+# evaluation against the dated polygons, a map and a plot of area over time.
+#   results/growth/z{zoom}/{areas,changes,evaluation}.csv, cells.parquet, new_sites.parquet,
+#   growth.gpkg, summary.json, map.png, area.png, gallery.png
+
+
+if GROWTH["enabled"]:
+
+    # Small aggregations run on the submitting host, not as cluster jobs.
+    localrules:
+        growth_measure,
+        growth_figures,
+
+    use rule clean_polygons as growth_polygons with:
+        input:
+            polygons=GROWTH["polygons"],
+        output:
+            polygons=CELLSETS["growth"]["polygons"],
+            report=f"{RESULTS}/polygons/growth/cleaning.json",
+        params:
+            layer=GROWTH.get("layer"),
+            schema="auto",
+            date_column=GROWTH.get("date_column"),
+        log:
+            f"{LOGS}/growth_polygons.log",
+        benchmark:
+            f"{BENCHMARKS}/growth_polygons.tsv"
+
+    checkpoint growth_cells:
+        input:
+            polygons=CELLSETS["growth"]["polygons"],
+        output:
+            cells=CELLSETS["growth"]["cells"],
+            shards=f"{RESULTS}/grid/growth/z{{zoom}}/shards.csv",
+        params:
+            extent=canonical(GROWTH["region"]),
+            level=get_level,
+            # Every cell meeting the region: the user drew it around the mines.
+            min_land_fraction=0.0,
+        log:
+            f"{LOGS}/growth_cells/z{{zoom}}.log",
+        benchmark:
+            f"{BENCHMARKS}/growth_cells/z{{zoom}}.tsv"
+        threads: 1
+        resources:
+            mem_mb=2000,
+            runtime=10,
+        conda:
+            "../../envs/grid.yaml"
+        script:
+            "../scripts/region_cells.py"
+
+    rule growth_measure:
+        input:
+            unpack(get_growth_inputs),
+        output:
+            areas=f"{GROWTH_DIR}/areas.csv",
+            changes=report(
+                f"{GROWTH_DIR}/changes.csv",
+                caption="../report/growth_changes.rst",
+                category="Growth",
+                subcategory="z{zoom}",
+            ),
+            cells=f"{GROWTH_DIR}/cells.parquet",
+            new_sites=f"{GROWTH_DIR}/new_sites.parquet",
+            gpkg=f"{GROWTH_DIR}/growth.gpkg",
+            evaluation=report(
+                f"{GROWTH_DIR}/evaluation.csv",
+                caption="../report/growth_evaluation.rst",
+                category="Growth",
+                subcategory="z{zoom}",
+            ),
+            summary=f"{GROWTH_DIR}/summary.json",
+        params:
+            epochs=GROWTH_EPOCHS,
+            windows=get_growth_windows(),
+            new_site_distance_m=float(GROWTH["new_site_distance_m"]),
+            region=str(GROWTH.get("region_name", "region")),
+            imagery=get_growth_imagery(),
+        log:
+            f"{LOGS}/growth_measure/z{{zoom}}.log",
+        benchmark:
+            f"{BENCHMARKS}/growth_measure/z{{zoom}}.tsv"
+        threads: 1
+        resources:
+            mem_mb=2000,
+            runtime=20,
+        conda:
+            "../../envs/grid.yaml"
+        script:
+            "../scripts/growth_measure.py"
+
+    rule growth_figures:
+        input:
+            unpack(get_growth_figure_inputs),
+        output:
+            map=report(
+                f"{GROWTH_DIR}/map.png",
+                caption="../report/growth_map.rst",
+                category="Growth",
+                subcategory="z{zoom}",
+            ),
+            area=report(
+                f"{GROWTH_DIR}/area.png",
+                caption="../report/growth_area.rst",
+                category="Growth",
+                subcategory="z{zoom}",
+            ),
+            gallery=report(
+                f"{GROWTH_DIR}/gallery.png",
+                caption="../report/growth_gallery.rst",
+                category="Growth",
+                subcategory="z{zoom}",
+            ),
+        params:
+            epochs=GROWTH_EPOCHS,
+            region=str(GROWTH.get("region_name", "region")),
+            imagery=get_growth_imagery(),
+        log:
+            f"{LOGS}/growth_figures/z{{zoom}}.log",
+        benchmark:
+            f"{BENCHMARKS}/growth_figures/z{{zoom}}.tsv"
+        threads: 1
+        resources:
+            mem_mb=2000,
+            runtime=10,
+        conda:
+            "../../envs/grid.yaml"
+        script:
+            "../scripts/growth_figures.py"
