@@ -186,6 +186,9 @@ def train_detector(
         chosen = run_dir / "weights" / "last.pt"
     with atomic_path(weights_out) as tmp:
         shutil.copyfile(chosen, tmp)
+    # The run folder keeps ultralytics' metrics; its two checkpoints (about 5 MB each for yolo11n)
+    # are copies of weights_out and go.
+    shutil.rmtree(run_dir / "weights", ignore_errors=True)
     history = pd.read_csv(run_dir / "results.csv")
     history.columns = [c.strip() for c in history.columns]
     plot_curves(history, curves_out, f"{Path(data_yaml).stem}: {start}")
