@@ -9,6 +9,10 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
+# The report's first page: what ran, on which data and imagery, the headline figures.
+report: "workflow/report/workflow.rst"
+
+
 validate(config, schema="workflow/schemas/config.schema.yaml")
 
 
@@ -22,6 +26,7 @@ include: "workflow/rules/probability.smk"
 include: "workflow/rules/chips.smk"
 include: "workflow/rules/detection.smk"
 include: "workflow/rules/pyramid.smk"
+include: "workflow/rules/webmap.smk"
 
 
 # Small aggregations run on the submitting host, not as cluster jobs.
@@ -46,6 +51,10 @@ localrules:
     pyramid_threshold,
     pyramid_merge,
     pyramid_plan,
+    map,
+    map_page,
+    map_screenshot,
+    report_summary,
 
 
 rule all:
@@ -94,8 +103,15 @@ rule pyramid:
         get_pyramid_outputs(),
 
 
+rule map:
+    input:
+        get_map_outputs(),
+
+
 onsuccess:
     print(
-        f"minescan: done. Results are in {RESULTS}/ (grid maps: {RESULTS}/grid/z*/map.png; "
-        f"logs: {LOGS}/). Build the report with: snakemake --report {RESULTS}/report.html"
+        f"minescan: done. Results are in {RESULTS}/ (logs: {LOGS}/).\n"
+        f"  The map (opens offline): {Path(MAP_DIR).resolve()}/index.html\n"
+        f"  The report: snakemake --report {RESULTS}/report.html, then open "
+        f"{Path(RESULTS).resolve()}/report.html"
     )
