@@ -44,6 +44,7 @@ localrules:
     pixels_summary,
     probability_scores,
     probability_export_gee,
+    probability_figure,
     detection_cv,
     detection_merge,
     pyramid,

@@ -69,7 +69,8 @@ def _chips(metrics: str) -> str:
         best = rows.sort_values("pr_auc", ascending=False).iloc[0]
         parts.append(
             f"{task}: {best['model']} PR-AUC {best['pr_auc']:.2f} "
-            f"[{best['pr_auc_lo']:.2f}, {best['pr_auc_hi']:.2f}] (chance {best['chance_pr_auc']:.2f})"
+            f"[{best['pr_auc_lo']:.2f}, {best['pr_auc_hi']:.2f}] "
+            f"(chance {best['chance_pr_auc']:.2f})"
         )
     return "REAL Sentinel-2 chips, " + "; ".join(parts)
 

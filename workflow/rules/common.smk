@@ -213,7 +213,7 @@ def get_models_outputs():
 def get_probability_outputs():
     targets = [f"{PROBABILITY_DIR}/gee/mine_probability.js"]
     if PROBABILITY["enabled"]:
-        targets.append(f"{PROBABILITY_DIR}/scores.parquet")
+        targets += [f"{PROBABILITY_DIR}/scores.parquet", f"{PROBABILITY_DIR}/scores.png"]
     return targets
 
 

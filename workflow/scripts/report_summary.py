@@ -8,6 +8,6 @@ from minescan.report.summary import report_summary_step
 if __name__ == "__main__":
     sm = snakemake  # noqa: F821 (injected by Snakemake)
     setup_logging(sm.log[0])
-    inputs = {name: sm.input[name] for name in sm.input.keys()}
+    inputs = dict(sm.input.items())
     inputs["map"] = str(Path(inputs["map"]) / "index.js")  # the manifest in the layers folder
     report_summary_step(out=sm.output[0], facts=sm.params.facts, inputs=inputs)
