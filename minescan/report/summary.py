@@ -138,20 +138,18 @@ def summary_rst(facts: Mapping[str, Any], inputs: Mapping[str, Any]) -> str:
         "Headline figures",
         "----------------",
         "",
-        ".. list-table::",
-        "   :header-rows: 1",
-        "   :widths: 20 80",
-        "",
-        "   * - stage",
-        "     - figure",
     ]
-    body = "\n".join(lines) + "\n"
+    rows = ""
     for name, (stage, reader) in READERS.items():
         if inputs.get(name):
-            body += _row(stage, reader(inputs[name]))
+            rows += _row(stage, reader(inputs[name]))
         if name == "comparison" and inputs.get("probability"):
-            body += _row("Probability", _probability(*inputs["probability"]))
-    return body
+            rows += _row("Probability", _probability(*inputs["probability"]))
+    if not rows:  # a list-table without rows is a docutils error
+        return "\n".join([*lines, "No stage wrote a table to take a figure from.", ""])
+    table = [".. list-table::", "   :header-rows: 1", "   :widths: 20 80", ""]
+    header = _row("stage", "figure")
+    return "\n".join([*lines, *table]) + "\n" + header + rows
 
 
 def report_summary_step(out: str, facts: Mapping[str, Any], inputs: Mapping[str, Any]) -> None:

@@ -51,8 +51,8 @@ def warp_thumbnail(
         dst_crs=WEB_MERCATOR,
         resampling=Resampling.bilinear,
     )
-    west, north = dst_transform * (0, 0)
-    east, south = dst_transform * (width, height)
+    west, north = dst_transform @ (0, 0)
+    east, south = dst_transform @ (width, height)
     corners = transform_bounds(WEB_MERCATOR, "EPSG:4326", west, south, east, north)
     return np.moveaxis(out, 0, -1), corners
 
