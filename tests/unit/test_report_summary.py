@@ -21,9 +21,7 @@ FACTS = {
 
 def _render(text: str) -> str:
     settings = {"halt_level": 2, "report_level": 1}  # any warning raises
-    return docutils.core.publish_parts(text, writer="html", settings_overrides=settings)[
-        "body"
-    ]
+    return docutils.core.publish_parts(text, writer="html", settings_overrides=settings)["body"]
 
 
 def test_the_page_states_the_run_and_each_stages_figure(tmp_path):
