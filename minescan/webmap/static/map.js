@@ -96,6 +96,13 @@
     layer.addData(batch);
   }
 
+  // A yes/no column reads as its name: "kept" and "not kept", not "true" and "false".
+  function legendText(spec, value) {
+    if (value === "true") return spec.colour_by.replace(/_/g, " ");
+    if (value === "false") return `not ${spec.colour_by.replace(/_/g, " ")}`;
+    return value;
+  }
+
   function label(spec) {
     const span = document.createElement("span");
     if (spec.colour_by) {
@@ -154,7 +161,7 @@
       line.appendChild(document.createTextNode(`${spec.title}: `));
       for (const [value, colour] of Object.entries(spec.colours)) {
         line.appendChild(swatch(colour, value));
-        line.appendChild(document.createTextNode(` ${value} `));
+        line.appendChild(document.createTextNode(` ${legendText(spec, value)} `));
       }
       this.box.appendChild(line);
     }
