@@ -78,7 +78,10 @@ def wait_for(driver: Any, script: str, timeout_s: float = 30.0) -> Any:
 def open_map(driver: Any, page: str | Path, timeout_s: float = 60.0) -> None:
     """Open the map page and wait until every layer is loaded and drawn."""
     driver.get(Path(page).resolve().as_uri())
-    wait_for(driver, "window.minescanMap !== undefined", timeout_s)
+    try:
+        wait_for(driver, "window.minescanMap !== undefined", timeout_s)
+    except TimeoutError as error:  # a script error stops the page before it says it is ready
+        raise TimeoutError(f"{error}; console: {driver.get_log('browser')}") from error
     driver.execute_async_script(
         "const done = arguments[arguments.length - 1];"
         "window.minescanMap.ready.then(() => done(true), () => done(false));"

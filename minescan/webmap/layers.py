@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 COORDINATE_PRECISION = 1e-6
 # Measured in headless Chromium (README, "The map and the report"): up to this size a layer
 # parses and draws in well under a second; above it the page goes FlatGeobuf.
-INLINE_MAX_BYTES = 8_000_000
+INLINE_MAX_BYTES = 3_000_000
 
 
 @dataclass(frozen=True)

@@ -450,8 +450,9 @@ MAP_SUBTITLE = (
     f"epoch {TRAINING_EPOCH}"
 )
 REPORT_DIR = f"{RESULTS}/report"
-_TILE_LINK = "../tiles/training/" + TRAINING_EPOCH + "/z{zoom}/{shard}/{cell_id}.tif"
-_PREVIEW_LINK = "../previews/training/" + TRAINING_EPOCH + "/z{zoom}/{shard}/{cell_id}.jpg"
+# Relative to the page, so that they work opened from disk and served over HTTP alike.
+_TILE_LINK = f"../tiles/training/{TRAINING_EPOCH}/z{{zoom}}/{{shard}}/{{cell_id}}.tif"
+_PREVIEW_LINK = f"../previews/training/{TRAINING_EPOCH}/z{{zoom}}/{{shard}}/{{cell_id}}.jpg"
 _CELL_LINKS = {"tile": _TILE_LINK, "preview": _PREVIEW_LINK}
 _PROBABILITY_SCORES = f"{PROBABILITY_DIR}/scores.parquet"
 MAP_POLYGONS = f"{RESULTS}/polygons/polygons.parquet"

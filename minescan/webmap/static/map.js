@@ -75,7 +75,13 @@
     });
   }
 
-  async function streamFlatGeobuf(spec, layer) {
+  // FlatGeobuf layers (large runs): the file is read once, then only the features in the
+  // view are drawn, through the file's spatial index (Leaflet's canvas redraws every feature
+  // in view on each pan, so a cap keeps it smooth; README "The map and the report").
+  const MAX_DRAWN = manifest.max_drawn || 10000;
+  const fgbLayers = [];
+
+  async function readFlatGeobuf(spec, layer) {
     if (location.protocol === "file:") {
       notice(`"${spec.title}" (${spec.count} features) is FlatGeobuf, which a page opened ` +
         "from a file cannot read: serve the results folder with " +
@@ -83,18 +89,39 @@
       return;
     }
     const response = await fetch(spec.src);
-    const bytes = new Uint8Array(await response.arrayBuffer());
-    let batch = [];
-    // Added in batches: one addData per feature redraws the canvas every time.
-    for await (const feature of flatgeobuf.deserialize(bytes)) {
-      batch.push(feature);
-      if (batch.length === 5000) {
-        layer.addData(batch);
-        batch = [];
-      }
-    }
-    layer.addData(batch);
+    layer.fgbBytes = new Uint8Array(await response.arrayBuffer());
+    layer.fgbGeneration = 0;
+    fgbLayers.push([spec, layer]);
+    await drawInView(spec, layer);
   }
+
+  async function drawInView(spec, layer) {
+    if (!layer.fgbBytes) return;
+    const generation = ++layer.fgbGeneration;
+    const view = map.getBounds().pad(0.2);
+    const rect = { minX: view.getWest(), minY: view.getSouth(),
+      maxX: view.getEast(), maxY: view.getNorth() };
+    const features = [];
+    layer.capped = false;
+    for await (const feature of flatgeobuf.deserialize(layer.fgbBytes, { rect: rect })) {
+      if (generation !== layer.fgbGeneration) return;  // the view moved on: a newer draw runs
+      if (features.length === MAX_DRAWN) {
+        layer.capped = true;
+        break;
+      }
+      features.push(feature);
+    }
+    layer.clearLayers();
+    layer.addData(features);
+    const status = document.getElementById("capped");
+    const capped = fgbLayers.filter(([, l]) => l.capped && map.hasLayer(l)).map(([s]) => s.title);
+    status.textContent = capped.length
+      ? `zoom in to see every feature of ${capped.join(", ")} (at most ${MAX_DRAWN} drawn)` : "";
+  }
+
+  map.on("moveend overlayadd", () => {
+    for (const [spec, layer] of fgbLayers) if (map.hasLayer(layer)) drawInView(spec, layer);
+  });
 
   // A yes/no column reads as its name: "kept" and "not kept", not "true" and "false".
   function legendText(spec, value) {
@@ -121,7 +148,7 @@
     if (spec.format === "script") {
       layer.addData(inline[spec.key]);
     } else {
-      pending.push(streamFlatGeobuf(spec, layer).catch((error) => {
+      pending.push(readFlatGeobuf(spec, layer).catch((error) => {
         notice(`"${spec.title}" could not be read: ${error}`);
       }));
     }
