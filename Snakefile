@@ -17,6 +17,10 @@ configfile: "config/config.yaml"
 # then Snakemake's own validation fills in the defaults.
 SCHEMA = Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"
 prepare_config(config, workflow.config_settings.config, SCHEMA)
+# The report's first page: what ran, on which data and imagery, the headline figures.
+report: "workflow/report/workflow.rst"
+
+
 validate(config, schema="workflow/schemas/config.schema.yaml")
 
 
@@ -33,6 +37,7 @@ include: "workflow/rules/chips.smk"
 include: "workflow/rules/detection.smk"
 include: "workflow/rules/pyramid.smk"
 include: "workflow/rules/growth.smk"
+include: "workflow/rules/webmap.smk"
 
 
 # Small aggregations run on the submitting host, not as cluster jobs.
@@ -50,6 +55,7 @@ localrules:
     pixels_summary,
     probability_scores,
     probability_export_gee,
+    probability_figure,
     detection_cv,
     detection_merge,
     pyramid,
@@ -58,6 +64,10 @@ localrules:
     pyramid_merge,
     pyramid_plan,
     growth,
+    map,
+    map_page,
+    map_screenshot,
+    report_summary,
 
 
 rule all:
@@ -109,10 +119,15 @@ rule pyramid:
 rule growth:
     input:
         get_growth_outputs(),
+rule map:
+    input:
+        get_map_outputs(),
 
 
 onsuccess:
     print(
-        f"minescan: done. Results are in {RESULTS}/ (grid maps: {RESULTS}/grid/z*/map.png; "
-        f"logs: {LOGS}/). Build the report with: snakemake --report {RESULTS}/report.html"
+        f"minescan: done. Results are in {RESULTS}/ (logs: {LOGS}/).\n"
+        f"  The map (opens offline): {Path(MAP_DIR).resolve()}/index.html\n"
+        f"  The report: snakemake --report {RESULTS}/report.html, then open "
+        f"{Path(RESULTS).resolve()}/report.html"
     )

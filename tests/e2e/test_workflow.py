@@ -1,6 +1,7 @@
 """End to end: the embedded configuration through Snakemake, in a temporary copy.
 
-One demo run is checked stage by stage against ``tests/golden/demo.json`` (rewrite it with
+One demo run (the session's, tests/e2e/conftest.py, shared with the map and report test)
+is checked stage by stage against ``tests/golden/demo.json`` (rewrite it with
 ``MINESCAN_UPDATE_GOLDEN=1 pytest tests/e2e``), then used to show that only real changes
 rerun jobs. The last tests use fresh copies for bad input.
 """
@@ -24,34 +25,13 @@ import pytest
 import rasterio
 import yaml
 from run_summary import differences, gee_export_error, summarise_run
+from workflow_copy import REPO
+from workflow_copy import copy_workflow as _copy_workflow
+from workflow_copy import run_snakemake as _snakemake
 
-REPO = Path(__file__).resolve().parents[2]
 GOLDEN = REPO / "tests" / "golden" / "demo.json"
-COPIED = ["Snakefile", "workflow", "config", "resources", "envs"]
 
 pytestmark = pytest.mark.e2e
-
-
-def _copy_workflow(target: Path) -> Path:
-    target.mkdir(parents=True, exist_ok=True)
-    for name in COPIED:
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(source, target / name)
-    # The real data folder sits beside the checkout; keep that relation in the copy.
-    shared = REPO.parent / "shared"
-    if shared.exists() and not (target.parent / "shared").exists():
-        (target.parent / "shared").symlink_to(shared)
-    return target
-
-
-def _snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "snakemake", "--cores", "2", "--directory", str(workdir)]
-    return subprocess.run(
-        [*command, *args], cwd=workdir, capture_output=True, text=True, timeout=1500
-    )
 
 
 def _config(workdir: Path) -> dict:
@@ -75,15 +55,6 @@ def _planned_jobs(workdir: Path, config: dict) -> dict[str, int]:
     table = output.split("Job stats:")[1].split("total")[0]
     rows = [line.split() for line in table.splitlines()[3:] if line.strip()]
     return {name: int(count) for name, count in rows}
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Path:
-    workdir = _copy_workflow(tmp_path_factory.mktemp("demo") / "minescan")
-    run = _snakemake(workdir)
-    assert run.returncode == 0, run.stderr[-4000:]
-    assert "Results are in results/" in run.stdout + run.stderr
-    return workdir
 
 
 def test_every_stage_matches_the_golden_summary(demo):
@@ -192,7 +163,9 @@ def test_a_preview_tint_reruns_only_the_previews(demo):
     changed = _config(demo)
     changed["imagery"]["previews"]["alpha"] = 0.7
     planned = _planned_jobs(demo, changed)
-    assert planned and set(planned) <= {"previews", "previews_index", "all"}
+    # the map draws the previews: its page, screenshot and the report's first page follow
+    map_rules = {"map_page", "map_screenshot", "report_summary"}
+    assert planned and set(planned) <= {"previews", "previews_index", *map_rules, "all"}
 
 
 def test_config_key_order_does_not_matter(demo):
@@ -420,7 +393,8 @@ def test_a_level_fewer_or_more_reruns_only_the_scan_summaries(demo):
     planned = _planned_jobs(demo, changed)
     more = {rule for rule, count in planned.items() if count > before.get(rule, 0)}
     assert "pyramid_report" in more
-    assert more <= {"pyramid_merge", "pyramid_plan", "pyramid_report", "all"}
+    map_rules = {"map_page", "map_screenshot", "report_summary"}  # one layer fewer on the map
+    assert more <= {"pyramid_merge", "pyramid_plan", "pyramid_report", *map_rules, "all"}
 
 
 @pytest.mark.parametrize(

@@ -268,7 +268,7 @@ def get_models_outputs():
 def get_probability_outputs():
     targets = [f"{PROBABILITY_DIR}/gee/mine_probability.js"]
     if PROBABILITY["enabled"]:
-        targets.append(f"{PROBABILITY_DIR}/scores.parquet")
+        targets += [f"{PROBABILITY_DIR}/scores.parquet", f"{PROBABILITY_DIR}/scores.png"]
     return targets
 
 
@@ -302,6 +302,11 @@ def get_chips_outputs():
 
 
 def get_final_outputs():
+    return get_stage_outputs() + get_map_outputs()
+
+
+def get_stage_outputs():
+    """The targets of every stage before the map and the report."""
     stages = [
         get_grid_outputs,
         get_imagery_outputs,

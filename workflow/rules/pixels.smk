@@ -61,7 +61,12 @@ rule pixels_summary:
         tables=per_shard(f"{RESULTS}/pixels/z{{zoom}}/{{shard}}.parquet"),
         csvs=per_shard(f"{RESULTS}/pixels/z{{zoom}}/{{shard}}.csv") if PIXELS["csv"] else [],
     output:
-        summary=f"{RESULTS}/pixels/z{{zoom}}/summary.csv",
+        summary=report(
+            f"{RESULTS}/pixels/z{{zoom}}/summary.csv",
+            caption="../report/pixels_summary.rst",
+            category="Pixel tables",
+            subcategory="z{zoom}",
+        ),
     log:
         f"{LOGS}/pixels_summary/z{{zoom}}.log",
     threads: 1

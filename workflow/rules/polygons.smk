@@ -6,7 +6,11 @@ rule clean_polygons:
         polygons=config["polygons"]["path"],
     output:
         polygons=f"{RESULTS}/polygons/polygons.parquet",
-        report=f"{RESULTS}/polygons/cleaning.json",
+        report=report(
+            f"{RESULTS}/polygons/cleaning.json",
+            caption="../report/polygons_cleaning.rst",
+            category="Polygons",
+        ),
     params:
         layer=config["polygons"].get("layer"),
         schema=config["polygons"].get("schema", "auto"),

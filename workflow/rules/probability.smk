@@ -64,3 +64,28 @@ rule probability_export_gee:
         "../../envs/models.yaml"
     script:
         "../scripts/probability_export_gee.py"
+
+
+rule probability_figure:
+    input:
+        scores=f"{RESULTS}/probability/z{{zoom}}/scores.parquet",
+        cells=f"{RESULTS}/grid/z{{zoom}}/cells.parquet",
+    output:
+        report(
+            f"{RESULTS}/probability/z{{zoom}}/scores.png",
+            caption="../report/probability_scores.rst",
+            category="Probability",
+            subcategory="z{zoom}",
+        ),
+    params:
+        simulated=IMAGERY["backend"] == "synthetic",
+    log:
+        f"{LOGS}/probability_figure/z{{zoom}}.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        "../../envs/models.yaml"
+    script:
+        "../scripts/probability_figure.py"

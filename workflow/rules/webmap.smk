@@ -1,0 +1,80 @@
+# Web map (DESIGN, "report and map"): one offline page, results/map/index.html, of the layers
+# in MAP_LAYERS (common.smk) and the training tiles' previews; and its screenshot for the
+# report, taken in headless Chromium where one is installed.
+
+
+rule map_page:
+    input:
+        unpack(get_map_inputs),
+    output:
+        page=f"{MAP_DIR}/index.html",
+        layers=directory(f"{MAP_DIR}/layers"),
+        previews=directory(f"{MAP_DIR}/previews"),
+        lib=directory(f"{MAP_DIR}/lib"),
+    params:
+        layers=get_map_layers(),
+        previews=MAP_PREVIEW_GROUPS,
+        title="minescan",
+        subtitle=MAP_SUBTITLE,
+        simulated=IMAGERY["backend"] == "synthetic",
+        thumb_px=int(MAP["thumb_px"]),
+        inline_max_mb=float(MAP["inline_max_mb"]),
+    log:
+        f"{LOGS}/map_page.log",
+    benchmark:
+        f"{BENCHMARKS}/map_page.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=20,
+    conda:
+        "../../envs/webmap.yaml"
+    script:
+        "../scripts/map_page.py"
+
+
+rule map_screenshot:
+    input:
+        page=rules.map_page.output.page,
+        layers=rules.map_page.output.layers,
+        previews=rules.map_page.output.previews,
+        lib=rules.map_page.output.lib,
+    output:
+        report(
+            f"{REPORT_DIR}/map.png",
+            caption="../report/map_screenshot.rst",
+            category="Map",
+        ),
+    params:
+        layers=get_map_layers(),
+    log:
+        f"{LOGS}/map_screenshot.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../../envs/webmap.yaml"
+    script:
+        "../scripts/map_screenshot.py"
+
+
+# The report's first page (workflow/report/workflow.rst includes it): what ran and the
+# headline figure of every stage.
+rule report_summary:
+    input:
+        **get_report_inputs(),
+    output:
+        f"{REPORT_DIR}/summary.rst",
+    params:
+        facts=get_report_facts(),
+    log:
+        f"{LOGS}/report_summary.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        "../../envs/webmap.yaml"
+    script:
+        "../scripts/report_summary.py"
