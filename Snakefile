@@ -27,6 +27,7 @@ validate(config, schema="workflow/schemas/config.schema.yaml")
 include: "workflow/rules/common.smk"
 include: "workflow/rules/common_detection_pyramid.smk"
 include: "workflow/rules/common_growth.smk"
+include: "workflow/rules/common_webmap.smk"
 include: "workflow/rules/polygons.smk"
 include: "workflow/rules/grid.smk"
 include: "workflow/rules/imagery.smk"
