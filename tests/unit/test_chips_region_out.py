@@ -114,3 +114,28 @@ def test_real_regions_are_bands_of_several_degrees_with_both_classes():
     assert ((per["pos"] > 50) & (per["n"] - per["pos"] > 30)).all()
     assert (np.diff(np.r_[task["longitude"].min(), edges, task["longitude"].max()]) > 2).all()
     assert (pd.Series(folds).groupby(task["sample_id"]).nunique() == 1).all()
+
+
+def test_paired_comparison_of_two_tries(tmp_path, capsys):
+    from minescan.chips.compare import main as compare
+
+    rng = np.random.default_rng(0)
+    n = 200
+    y = np.tile([0.0, 1.0], n // 2)
+    base = pd.DataFrame(
+        {
+            "row": np.arange(n),
+            "scheme": "region_out",
+            "y": y,
+            "longitude": rng.uniform(-70, -50, n),
+            "latitude": rng.uniform(-10, 5, n),
+        }
+    )
+    weak = base.assign(model="weak", score=y + rng.normal(0, 2, n))
+    strong = base.assign(model="strong", score=y + rng.normal(0, 0.3, n))
+    pd.concat([weak, strong]).to_parquet(tmp_path / "predictions.parquet")
+    compare([f"{tmp_path}:weak", f"{tmp_path}:strong", f"{tmp_path}:weak", "--bootstrap", "50"])
+    lines = capsys.readouterr().out.splitlines()
+    assert "PR-AUC +0.000 [+0.000, +0.000]" in lines[1]
+    low = float(lines[0].split("[")[1].split(",")[0])
+    assert low > 0  # the better model wins on the same rows
