@@ -139,3 +139,33 @@ def test_paired_comparison_of_two_tries(tmp_path, capsys):
     assert "PR-AUC +0.000 [+0.000, +0.000]" in lines[1]
     low = float(lines[0].split("[")[1].split(",")[0])
     assert low > 0  # the better model wins on the same rows
+
+
+@needs_chips
+def test_the_evaluation_reports_both_schemes_and_ships_a_region_validated_model(tmp_path):
+    import torch
+    from fixtures.chips import copy_chips
+
+    from minescan.chips.cnn import TrainSettings
+    from minescan.chips.evaluate import Settings, evaluate_chips
+
+    torch.set_num_threads(1)
+    folder = copy_chips(CHIPS, tmp_path / "chips", pairs_per_label=40, seed=2)
+    settings = Settings(
+        block_deg=2.0,
+        folds=3,
+        seed=1,
+        members=1,
+        cnn=TrainSettings(width=4, epochs=1, patience=1),
+        bootstrap=0,
+        pixel_models=False,
+        region_out=RegionOut(regions=3, buffer_deg=0.5),
+    )
+    result = evaluate_chips(load_chips(folder), settings)
+    assert set(result.metrics["scheme"]) == {"spatial_cv", "region_out"}
+    assert result.metrics["sensitivity_at_validation_threshold_0.99"].notna().all()
+    regions = result.folds[result.folds["scheme"] == "region_out"]
+    assert len(regions) == 2 * 3  # both tasks, every region
+    held = result.predictions[result.predictions["scheme"] == "region_out"]
+    assert not held.duplicated(["task", "model", "row"]).any()
+    assert result.models["presence"].threshold_specificity is not None
