@@ -58,13 +58,39 @@ def paired_difference(
     }
 
 
+def per_fold(spec: str, scheme: str) -> pd.DataFrame:
+    """Figures of one try per held-out fold (region): how much they vary between regions."""
+    folder, model = spec.rsplit(":", 1)
+    table = pd.read_parquet(Path(folder) / "predictions.parquet")
+    table = table[(table["model"] == model) & (table["scheme"] == scheme) & table["y"].notna()]
+    rows = []
+    for fold, part in table.groupby("fold"):
+        y = part["y"].to_numpy() > 0.5
+        rows.append(
+            {
+                "fold": fold,
+                "west": part["longitude"].min(),
+                "east": part["longitude"].max(),
+                "rows": len(part),
+                "chance": y.mean(),
+                "pr_auc": average_precision_score(y, part["score"]),
+                "roc_auc": roc_auc_score(y, part["score"]),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m minescan.chips.compare", description=__doc__)
     parser.add_argument("reference", help="folder:model of the reference try")
     parser.add_argument("others", nargs="+", help="folder:model of each try compared")
     parser.add_argument("--scheme", default="region_out", choices=["spatial_cv", "region_out"])
     parser.add_argument("--bootstrap", type=int, default=1000)
+    parser.add_argument("--per-fold", action="store_true", help="also each try per fold")
     args = parser.parse_args(argv)
+    if args.per_fold:
+        for spec in [args.reference, *args.others]:
+            print(spec, "\n", per_fold(spec, args.scheme).round(3).to_string(index=False))
     reference = held_out(args.reference, args.scheme)
     for spec in args.others:
         d = paired_difference(reference, held_out(spec, args.scheme), args.bootstrap)
