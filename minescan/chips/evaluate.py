@@ -19,7 +19,7 @@ Families, per task:
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -86,6 +86,10 @@ class Settings:
     threads: int = 1
     region_out: RegionOut | None = None  # None: spatial block CV only
     pair_kind: str = "siamese"  # emergence network: "siamese" or "fused"
+    # radiometric augmentation of the emergence network (None: as cnn.augment); apart because
+    # measured region-out it helps presence and hurts emergence (two dates drawn apart blur
+    # the brightness change that a new mine is)
+    pair_augment: tuple[str, ...] | None = None
     clean_labels: bool = False  # train on chips whose label the polygons confirm
     variants: bool = False  # also score sub-ensembles and test-time augmentation
     tasks: tuple[str, ...] = ("presence", "emergence")
@@ -119,6 +123,9 @@ class TaskData:
         self.frame = presence_task(chips) if task == "presence" else emergence_task(chips)
         self.y = self.frame["y"].to_numpy()
         self.kind = "patch" if task == "presence" else settings.pair_kind
+        self.cnn = settings.cnn
+        if task != "presence" and settings.pair_augment is not None:
+            self.cnn = replace(settings.cnn, augment=tuple(settings.pair_augment))
         # clean labels: rows whose chip label the polygons confirm (the t1 chip's centre
         # inside a mapped mine for a mine, outside for a non-mine); scoring stays on chip labels
         self.clean = None
@@ -158,7 +165,7 @@ class TaskData:
                 self.y[train],
                 self.images(validation),
                 self.y[validation],
-                self.settings.cnn,
+                self.cnn,
                 self.settings.member_seeds(salt),
             )
             self.training += [{"task": self.task, "salt": salt, **r} for r in ensemble.info]
@@ -266,7 +273,7 @@ def fit_final(data: TaskData, scheme: Scheme) -> Ensemble:
         data.y[train],
         data.images(validation),
         data.y[validation],
-        data.settings.cnn,
+        data.cnn,
         data.settings.member_seeds(99),
     )
     score = ensemble.probability(data.images(validation))

@@ -101,6 +101,7 @@ def chip_settings(
     standardise: str = "band",
     indices: bool = False,
     augment: Sequence[str] = (),
+    pair_augment: Sequence[str] | None = None,
     tta: bool = False,
     pair_kind: str = "siamese",
     clean_labels: bool = False,
@@ -140,6 +141,7 @@ def chip_settings(
         threads=threads,
         region_out=region,
         pair_kind=pair_kind,
+        pair_augment=None if pair_augment is None else tuple(pair_augment),
         clean_labels=clean_labels,
         variants=variants,
     )

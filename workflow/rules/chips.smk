@@ -59,6 +59,7 @@ rule chips_evaluate:
         standardise=str(CHIPS_CNN["standardise"]),
         indices=bool(CHIPS_CNN["indices"]),
         augment=list(CHIPS_CNN["augment"]),
+        pair_augment=list(CHIPS_CNN["pair_augment"]),
         tta=bool(CHIPS_CNN["tta"]),
         pair_kind=str(CHIPS_CNN["pair_network"]),
         clean_labels=bool(CHIPS_CNN["clean_labels"]),
