@@ -3,13 +3,17 @@
 - ``patch``: one chip -> probability of a mine (the Amazon Mining Watch set-up).
 - ``siamese``: a pair (t0, t1) -> probability that a mine appeared; one encoder shared by both
   dates, the head sees the t1 features and their difference from t0.
+- ``fused``: a pair as one stack of t0, t1 and t1 - t0 channels through one patch encoder (the
+  difference of two dates cancels some of what differs between regions before any weight).
 
-Inputs are ``log1p`` reflectance standardised per band with the training chips' mean and
-spread (stored with the model). Training: AdamW, binary cross-entropy weighted by the class
-ratio, random flips and 90 degree rotations (the same for both dates of a pair), early
-stopping on the validation loss of a spatially separate block, the best epoch kept. Each
-ensemble member has its own seed; the ensemble's probability is the members' mean. CUDA is
-used when available, otherwise the CPU with the given number of threads.
+Inputs (``minescan.chips.inputs``): standardised ``log1p`` reflectance (per band over the
+training chips, or per chip), optionally with normalised-difference channels. Training: AdamW,
+binary cross-entropy weighted by the class ratio, random flips and 90 degree rotations (the
+same for both dates of a pair) and optionally radiometric augmentation, early stopping on the
+validation loss of a spatially separate block or region, the best epoch kept. Each ensemble
+member has its own seed; the ensemble's probability is the members' mean (over the eight
+dihedral views with test-time augmentation). CUDA is used when available, otherwise the CPU
+with the given number of threads.
 """
 
 from __future__ import annotations
@@ -24,12 +28,16 @@ import numpy as np
 import torch
 from torch import nn
 
+from minescan.chips.inputs import Normaliser, dihedral, dihedral_views, radiometric
 from minescan.errors import MinescanInputError
 from minescan.outputs import write_torch
 
+__all__ = ["Ensemble", "Normaliser", "TrainSettings", "dihedral", "fit_ensemble"]
+
 LOG = logging.getLogger(__name__)
-KINDS = ("patch", "siamese")
-FORMAT_VERSION = 1
+KINDS = ("patch", "siamese", "fused")
+PAIR_KINDS = ("siamese", "fused")
+FORMAT_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -40,41 +48,45 @@ class TrainSettings:
     batch_size: int = 64
     learning_rate: float = 3e-3
     weight_decay: float = 1e-4
+    depth: int = 2  # convolutions per block (Amazon Mining Watch: 3)
+    standardise: str = "band"  # or "chip" (minescan.chips.inputs)
+    indices: bool = False
+    augment: tuple[str, ...] = ()  # radiometric: any of "gain", "haze", "blur"
+    tta: bool = False
 
 
 def device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-def _block(c_in: int, c_out: int) -> nn.Sequential:
-    return nn.Sequential(
-        nn.Conv2d(c_in, c_out, 3, padding=1, bias=False),
-        nn.BatchNorm2d(c_out),
-        nn.ReLU(inplace=True),
-        nn.Conv2d(c_out, c_out, 3, padding=1, bias=False),
-        nn.BatchNorm2d(c_out),
-        nn.ReLU(inplace=True),
-        nn.MaxPool2d(2),
-    )
+def _block(c_in: int, c_out: int, depth: int = 2) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for k in range(depth):
+        layers += [
+            nn.Conv2d(c_in if k == 0 else c_out, c_out, 3, padding=1, bias=False),
+            nn.BatchNorm2d(c_out),
+            nn.ReLU(inplace=True),
+        ]
+    return nn.Sequential(*layers, nn.MaxPool2d(2))
 
 
 class Encoder(nn.Sequential):
     """Three conv blocks (48 -> 24 -> 12 -> 6 px) and global average pooling: 4 * width."""
 
-    def __init__(self, bands: int, width: int) -> None:
+    def __init__(self, bands: int, width: int, depth: int = 2) -> None:
         super().__init__(
-            _block(bands, width),
-            _block(width, 2 * width),
-            _block(2 * width, 4 * width),
+            _block(bands, width, depth),
+            _block(width, 2 * width, depth),
+            _block(2 * width, 4 * width, depth),
             nn.AdaptiveAvgPool2d(1),
             nn.Flatten(),
         )
 
 
 class PatchCNN(nn.Module):
-    def __init__(self, bands: int = 6, width: int = 16) -> None:
+    def __init__(self, bands: int = 6, width: int = 16, depth: int = 2) -> None:
         super().__init__()
-        self.encoder = Encoder(bands, width)
+        self.encoder = Encoder(bands, width, depth)
         self.head = nn.Sequential(nn.Dropout(0.2), nn.Linear(4 * width, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (n, bands, h, w) -> (n,)
@@ -82,9 +94,9 @@ class PatchCNN(nn.Module):
 
 
 class SiameseCNN(nn.Module):
-    def __init__(self, bands: int = 6, width: int = 16) -> None:
+    def __init__(self, bands: int = 6, width: int = 16, depth: int = 2) -> None:
         super().__init__()
-        self.encoder = Encoder(bands, width)
+        self.encoder = Encoder(bands, width, depth)
         self.head = nn.Sequential(
             nn.Dropout(0.2), nn.Linear(8 * width, 2 * width), nn.ReLU(), nn.Linear(2 * width, 1)
         )
@@ -96,42 +108,23 @@ class SiameseCNN(nn.Module):
         return self.head(torch.cat([after, after - before], dim=1)).squeeze(1)
 
 
-def make_network(kind: str, bands: int, width: int) -> nn.Module:
-    if kind == "patch":
-        return PatchCNN(bands, width)
-    if kind == "siamese":
-        return SiameseCNN(bands, width)
-    raise ValueError(f"unknown network kind {kind!r}; one of {KINDS}")
+class FusedCNN(nn.Module):
+    """A pair stacked as t0, t1 and t1 - t0 channels through one patch network."""
+
+    def __init__(self, bands: int = 6, width: int = 16, depth: int = 2) -> None:
+        super().__init__()
+        self.patch = PatchCNN(3 * bands, width, depth)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (n, 2, bands, h, w) -> (n,)
+        before, after = x[:, 0], x[:, 1]
+        return self.patch(torch.cat([before, after, after - before], dim=1))
 
 
-@dataclass
-class Normaliser:
-    mean: np.ndarray  # (bands,)
-    scale: np.ndarray
-
-    @classmethod
-    def fit(cls, chips: np.ndarray) -> Normaliser:
-        """From (n, h, w, bands) (or (n, 2, h, w, bands)) reflectance x 10000."""
-        logs = np.log1p(chips.reshape(-1, chips.shape[-1]).astype(np.float64))
-        return cls(logs.mean(axis=0), np.maximum(logs.std(axis=0), 1e-6))
-
-    def __call__(self, chips: np.ndarray) -> torch.Tensor:
-        """Channels-first float32 tensor of (..., h, w, bands) reflectance."""
-        x = (np.log1p(np.clip(chips, 0, None)) - self.mean) / self.scale
-        return torch.from_numpy(np.moveaxis(x, -1, -3).astype(np.float32))
-
-
-def dihedral(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """A random flip and 90 degree rotation per sample, the same for every date of a pair."""
-    out = x.clone()
-    choice = torch.randint(0, 8, (x.shape[0],), generator=generator)
-    for k in range(8):
-        rows = torch.nonzero(choice == k).squeeze(1)
-        if rows.numel() == 0:
-            continue
-        part = torch.rot90(x[rows], k % 4, dims=(-2, -1))
-        out[rows] = part.flip(-1) if k >= 4 else part
-    return out
+def make_network(kind: str, bands: int, width: int, depth: int = 2) -> nn.Module:
+    networks = {"patch": PatchCNN, "siamese": SiameseCNN, "fused": FusedCNN}
+    if kind not in networks:
+        raise ValueError(f"unknown network kind {kind!r}; one of {KINDS}")
+    return networks[kind](bands, width, depth)
 
 
 def _loss(
@@ -161,13 +154,20 @@ def train_member(
     y_val: np.ndarray,
     settings: TrainSettings,
     seed: int,
+    raw: np.ndarray | None = None,
+    normaliser: Normaliser | None = None,
 ) -> tuple[nn.Module, dict]:
     """One network, early-stopped on the validation loss; returns it (on the CPU) and its
-    training history."""
+    training history. With radiometric augmentation each batch is drawn from the ``raw``
+    reflectance, changed, then standardised by ``normaliser``; otherwise ``x_train`` (already
+    standardised) is used as it is."""
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
+    # its own stream, so the flips and batch order stay those of the unaugmented recipe
+    rng = np.random.default_rng(seed)
+    augment = bool(settings.augment) and raw is not None and normaliser is not None
     dev = device()
-    net = make_network(kind, x_train.shape[-3], settings.width).to(dev)
+    net = make_network(kind, x_val.shape[-3], settings.width, settings.depth).to(dev)
     optimiser = torch.optim.AdamW(
         net.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay
     )
@@ -185,7 +185,11 @@ def train_member(
             rows = order[i : i + settings.batch_size]
             if len(rows) < 2:  # batch norm needs two samples
                 continue
-            xb = dihedral(x_train[rows], generator).to(dev)
+            if augment:
+                xb = normaliser(radiometric(raw[rows.numpy()], settings.augment, rng))
+            else:
+                xb = x_train[rows]
+            xb = dihedral(xb, generator).to(dev)
             loss = nn.functional.binary_cross_entropy_with_logits(
                 net(xb), y_tr[rows].to(dev), pos_weight=pos_weight
             )
@@ -221,22 +225,28 @@ class Ensemble:
     members: list[nn.Module]
     threshold: float = 0.5
     info: list[dict] = field(default_factory=list)
+    depth: int = 2
+    tta: bool = False
+    threshold_specificity: float | None = None  # for specificity 0.99 on validation chips
 
     def member_probabilities(self, chips: np.ndarray, batch: int = 256) -> np.ndarray:
-        """(members, n) probabilities of (n, h, w, bands) chips, or (n, 2, h, w, bands) pairs."""
-        expected = 5 if self.kind == "siamese" else 4
-        if chips.ndim != expected or chips.shape[-1] != len(self.normaliser.mean):
+        """(members, n) probabilities of (n, h, w, bands) chips, or (n, 2, h, w, bands) pairs
+        (the mean over the eight dihedral views with ``tta``)."""
+        expected = 5 if self.kind in PAIR_KINDS else 4
+        if chips.ndim != expected or chips.shape[-1] != self.normaliser.bands:
             raise MinescanInputError(
                 "chips",
                 f"array of shape {chips.shape} does not fit a {self.kind} model on "
-                f"{len(self.normaliser.mean)} bands",
+                f"{self.normaliser.bands} bands",
             )
         out = np.empty((len(self.members), len(chips)), dtype=np.float32)
         with torch.no_grad():
             for i in range(0, len(chips), batch):
                 x = self.normaliser(chips[i : i + batch])
+                views = dihedral_views(x) if self.tta else [x]
                 for m, net in enumerate(self.members):
-                    out[m, i : i + batch] = torch.sigmoid(net(x)).numpy()
+                    p = torch.stack([torch.sigmoid(net(v)) for v in views]).mean(dim=0)
+                    out[m, i : i + batch] = p.numpy()
         return out
 
     def probability(self, chips: np.ndarray) -> np.ndarray:
@@ -246,31 +256,35 @@ class Ensemble:
         return {
             "kind": self.kind,
             "width": self.width,
-            "bands": len(self.normaliser.mean),
-            "normaliser": {
-                "mean": self.normaliser.mean.tolist(),
-                "scale": self.normaliser.scale.tolist(),
-            },
+            "depth": self.depth,
+            "tta": self.tta,
+            "bands": self.normaliser.channels,
+            "normaliser": self.normaliser.to_record(),
             "members": [net.state_dict() for net in self.members],
             "threshold": float(self.threshold),
+            "threshold_specificity": self.threshold_specificity,
             "info": self.info,
         }
 
     @classmethod
     def from_record(cls, record: dict) -> Ensemble:
+        # "bands" is the network's input channels; version-1 files have no depth or tta
+        depth = int(record.get("depth", 2))
         members = []
         for state in record["members"]:
-            net = make_network(record["kind"], int(record["bands"]), int(record["width"]))
+            net = make_network(record["kind"], int(record["bands"]), int(record["width"]), depth)
             net.load_state_dict(state)
             members.append(net.eval())
-        norm = record["normaliser"]
         return cls(
             record["kind"],
             int(record["width"]),
-            Normaliser(np.asarray(norm["mean"]), np.asarray(norm["scale"])),
+            Normaliser.from_record(record["normaliser"], int(record["bands"])),
             members,
             float(record["threshold"]),
             list(record.get("info", [])),
+            depth,
+            bool(record.get("tta", False)),
+            record.get("threshold_specificity"),
         )
 
 
@@ -285,11 +299,13 @@ def fit_ensemble(
 ) -> Ensemble:
     """Members trained on the same chips with different seeds (``train``/``val`` as for
     ``Ensemble.member_probabilities``)."""
-    normaliser = Normaliser.fit(train)
+    normaliser = Normaliser.fit(train, settings.standardise, settings.indices)
     x_train, x_val = normaliser(train), normaliser(val)
     members, info = [], []
     for seed in seeds:
-        net, record = train_member(kind, x_train, y_train, x_val, y_val, settings, seed)
+        net, record = train_member(
+            kind, x_train, y_train, x_val, y_val, settings, seed, train, normaliser
+        )
         members.append(net)
         info.append(record)
         LOG.info(
@@ -301,7 +317,9 @@ def fit_ensemble(
             record["seconds_per_epoch"],
             record["device"],
         )
-    return Ensemble(kind, settings.width, normaliser, members, 0.5, info)
+    return Ensemble(
+        kind, settings.width, normaliser, members, 0.5, info, settings.depth, settings.tta
+    )
 
 
 def save_models(models: dict[str, Ensemble], path: str | Path, provenance: dict) -> None:

@@ -1,9 +1,11 @@
-"""Spatial block cross-validation of every model family on the two clean chip tasks.
+"""Spatial block cross-validation and region-out evaluation of every model family on the two
+clean chip tasks.
 
-For each test fold, every model trains on the remaining folds but one and chooses what it
-chooses (early-stopping epoch, lambda, decision threshold: best F1) on that validation fold.
-Held-out scores of all folds are pooled into one prediction table, from which the metrics,
-their block-bootstrap intervals and the per-category flag rates are computed.
+For each test fold (a block fold, or a held-out region), every model trains on the remaining
+folds but one and chooses what it chooses (early-stopping epoch, lambda, decision threshold:
+best F1, and the threshold for specificity 0.99) on that validation fold (``crossval``).
+Held-out scores of all folds are pooled into one prediction table per scheme, from which the
+metrics, their block-bootstrap intervals and the per-category flag rates are computed.
 
 Families, per task:
 - presence: ``cnn_ensemble`` (patch CNN, mean of the seeded members) and ``cnn_single`` (its
@@ -17,24 +19,54 @@ Families, per task:
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
 from minescan.chips.cnn import Ensemble, TrainSettings, fit_ensemble
-from minescan.chips.folds import block_folds, fold_roles
+from minescan.chips.crossval import (
+    TARGET_SPECIFICITY,
+    Fitter,
+    Scheme,
+    cross_validate,
+    summarise,
+)
+from minescan.chips.folds import RegionOut, block_folds, region_edges, region_folds
 from minescan.chips.load import Chips, chip_features, patch_table, pixel_table
-from minescan.chips.metrics import flagged_rates, metrics_row
+from minescan.chips.metrics import specificity_threshold
 from minescan.chips.tasks import emergence_task, presence_task
 from minescan.pixelmodels.families import fit_classifier, positive_probability
 from minescan.pixelmodels.linear import fit_lasso_path, fit_logistic_path
 from minescan.pixelmodels.metrics import best_f1_threshold
-from minescan.pixelmodels.splits import spatial_blocks
+
+__all__ = ["ChipEvaluation", "Settings", "TaskData", "evaluate_chips", "summarise"]
 
 LOG = logging.getLogger(__name__)
 BASELINE = "patch_hist_gradient_boosting"
+LOGGED = [
+    "model",
+    "pr_auc",
+    "pr_auc_lo",
+    "pr_auc_hi",
+    "roc_auc",
+    "f1",
+    "sensitivity_at_specificity_0.99",
+    "sensitivity_at_validation_threshold_0.99",
+    "specificity_at_validation_threshold_0.99",
+]
+CURVE_COLUMNS = [
+    "task",
+    "scheme",
+    "model",
+    "train_fraction",
+    "n",
+    "pr_auc",
+    "roc_auc",
+    "f1",
+    "sensitivity_at_specificity_0.99",
+    "sensitivity_at_validation_threshold_0.99",
+]
 
 
 @dataclass(frozen=True)
@@ -52,6 +84,17 @@ class Settings:
     pixel_models: bool = True
     learning_curve: tuple[float, ...] = ()
     threads: int = 1
+    region_out: RegionOut | None = None  # None: spatial block CV only
+    pair_kind: str = "siamese"  # emergence network: "siamese" or "fused"
+    # radiometric augmentation of the emergence network (None: as cnn.augment); apart because
+    # measured region-out it helps presence and hurts emergence (two dates drawn apart blur
+    # the brightness change that a new mine is)
+    pair_augment: tuple[str, ...] | None = None
+    clean_labels: bool = False  # train on chips whose label the polygons confirm
+    variants: bool = False  # also score sub-ensembles and test-time augmentation
+    tasks: tuple[str, ...] = ("presence", "emergence")
+    spatial_cv: bool = True  # False: region-out only (recipe tries)
+    final: bool = True  # False: no model for scoring (recipe tries)
 
     def member_seeds(self, salt: int) -> list[int]:
         return [self.seed * 1000 + salt * 10 + m for m in range(self.members)]
@@ -68,20 +111,27 @@ class ChipEvaluation:
     models: dict[str, Ensemble]
 
 
-# A fitter gets (train, validation, scored) row positions of the task frame and returns
-# model name -> (validation scores, scored rows' scores).
-Fitter = Callable[[np.ndarray, np.ndarray, np.ndarray], dict[str, tuple[np.ndarray, np.ndarray]]]
-
-
 class TaskData:
     """A task's frame, its inputs for every family, and the CNN training records."""
 
-    def __init__(self, task: str, chips: Chips, settings: Settings) -> None:
+    def __init__(
+        self, task: str, chips: Chips, settings: Settings, centre_inside: np.ndarray | None = None
+    ) -> None:
         self.task = task
         self.chips = chips
         self.settings = settings
         self.frame = presence_task(chips) if task == "presence" else emergence_task(chips)
         self.y = self.frame["y"].to_numpy()
+        self.kind = "patch" if task == "presence" else settings.pair_kind
+        self.cnn = settings.cnn
+        if task != "presence" and settings.pair_augment is not None:
+            self.cnn = replace(settings.cnn, augment=tuple(settings.pair_augment))
+        # clean labels: rows whose chip label the polygons confirm (the t1 chip's centre
+        # inside a mapped mine for a mine, outside for a non-mine); scoring stays on chip labels
+        self.clean = None
+        if settings.clean_labels and centre_inside is not None:
+            chip = self.frame["chip" if task == "presence" else "t1"].to_numpy()
+            self.clean = centre_inside[chip] == (self.y > 0.5)
         self.features = chip_features()
         self.training: list[dict] = []
         patches = patch_table(chips, np.arange(len(chips.meta)), self.features)
@@ -105,7 +155,7 @@ class TaskData:
         return fitters
 
     def fit_cnn(self, salt: int, name: str | None = None) -> Fitter:
-        kind = "patch" if self.task == "presence" else "siamese"
+        kind = self.kind
         prefix = name or ("cnn" if kind == "patch" else "siamese_cnn")
 
         def fit(train, validation, scored):
@@ -115,18 +165,40 @@ class TaskData:
                 self.y[train],
                 self.images(validation),
                 self.y[validation],
-                self.settings.cnn,
+                self.cnn,
                 self.settings.member_seeds(salt),
             )
             self.training += [{"task": self.task, "salt": salt, **r} for r in ensemble.info]
             val = ensemble.member_probabilities(self.images(validation))
             out = ensemble.member_probabilities(self.images(scored))
-            return {
+            models = {
                 f"{prefix}_ensemble": (val.mean(axis=0), out.mean(axis=0)),
                 f"{prefix}_single": (val[0], out[0]),
             }
+            if self.settings.variants:
+                models.update(self.variants(prefix, ensemble, val, out, validation, scored))
+            return models
 
         return fit
+
+    def variants(self, prefix, ensemble, val, out, validation, scored):
+        """The same trained members as smaller ensembles and with the other test-time
+        augmentation setting: what ensemble size and TTA add, at no extra training."""
+        models = {}
+        for size in (2, 3):
+            if size < len(ensemble.members):
+                models[f"{prefix}_ensemble_{size}"] = (
+                    val[:size].mean(axis=0),
+                    out[:size].mean(axis=0),
+                )
+        ensemble.tta = not ensemble.tta
+        tag = "tta" if ensemble.tta else "no_tta"
+        v = ensemble.member_probabilities(self.images(validation))
+        o = ensemble.member_probabilities(self.images(scored))
+        ensemble.tta = not ensemble.tta
+        models[f"{prefix}_ensemble_{tag}"] = (v.mean(axis=0), o.mean(axis=0))
+        models[f"{prefix}_single_{tag}"] = (v[0], o[0])
+        return models
 
     def fit_patch_boosting(self, train, validation, scored):
         clf = fit_classifier(
@@ -186,159 +258,133 @@ class TaskData:
         }
 
 
-def cross_validate(
-    data: TaskData, folds: np.ndarray, fitters: list[Fitter], train_fraction: float = 1.0
-) -> pd.DataFrame:
-    """Held-out predictions of every fitter's models over all folds."""
-    k = int(folds.max()) + 1
+def fit_final(data: TaskData, scheme: Scheme) -> Ensemble:
+    """The CNN ensemble for scoring new chips: trained on every fold (region, with
+    region-out) but the first, which early-stops it and sets its thresholds (best F1, and
+    specificity 0.99)."""
     labelled = np.isfinite(data.y)
-    rows = []
-    rng = np.random.default_rng(data.settings.seed)
-    for fold in range(k):
-        roles = fold_roles(folds, fold, k)
-        train = roles["train"][labelled[roles["train"]]]
-        validation = roles["validation"][labelled[roles["validation"]]]
-        if train_fraction < 1.0:
-            train = np.sort(rng.choice(train, max(8, int(train_fraction * len(train))), False))
-        scored = roles["test"]
-        LOG.info(
-            "%s fold %d/%d: %d train, %d validation, %d test rows",
-            data.task,
-            fold + 1,
-            k,
-            len(train),
-            len(validation),
-            len(scored),
-        )
-        for fitter in fitters:
-            for model, (val_score, test_score) in fitter(train, validation, scored).items():
-                threshold = best_f1_threshold(data.y[validation], val_score)
-                rows.append(
-                    pd.DataFrame(
-                        {
-                            "row": scored,
-                            "model": model,
-                            "fold": fold,
-                            "score": test_score,
-                            "threshold": threshold,
-                            "decision": test_score >= threshold,
-                        }
-                    )
-                )
-    predictions = pd.concat(rows, ignore_index=True)
-    return predictions.join(
-        data.frame.drop(columns=["chip", "t0", "t1"], errors="ignore"), on="row"
-    )
-
-
-def summarise(
-    task: str, predictions: pd.DataFrame, block_deg: float, n_boot: int, seed: int
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Metrics (with intervals) and flag rates per model of one task's predictions."""
-    metrics, rates = [], []
-    for model, part in predictions.groupby("model", sort=False):
-        labelled = part[part["y"].notna()]
-        blocks = spatial_blocks(labelled["longitude"], labelled["latitude"], block_deg)
-        row = metrics_row(
-            labelled["y"].to_numpy(),
-            labelled["score"].to_numpy(),
-            labelled["decision"].to_numpy(),
-            blocks,
-            n_boot,
-            seed,
-        )
-        metrics.append({"task": task, "model": model, "threshold": part["threshold"].mean(), **row})
-        negatives = part[part["y"] == 0].assign(group=lambda t: "negative: " + t["category"])
-        groups = [negatives]
-        if "role" in part:
-            groups.append(part[part["role"] == "before"].assign(group="before (t0 of mine pairs)"))
-        groups.append(part[part["y"] == 1].assign(group="positive"))
-        table = flagged_rates(pd.concat(groups), "group")
-        rates.append(table.assign(task=task, model=model))
-    columns = ["task", "model", "group", "n", "flagged", "rate"]
-    return pd.DataFrame(metrics), pd.concat(rates, ignore_index=True)[columns]
-
-
-def fit_final(data: TaskData, folds: np.ndarray) -> Ensemble:
-    """The CNN ensemble for scoring new chips: trained on every fold but the first, which
-    early-stops it and sets its threshold (best F1)."""
-    kind = "patch" if data.task == "presence" else "siamese"
-    labelled = np.isfinite(data.y)
-    validation = np.flatnonzero((folds == 0) & labelled)
-    train = np.flatnonzero((folds != 0) & labelled)
+    validation = np.flatnonzero((scheme.folds == 0) & labelled)
+    train = np.flatnonzero((scheme.folds != 0) & labelled)
+    if data.clean is not None:
+        train = train[data.clean[train]]
     ensemble = fit_ensemble(
-        kind,
+        data.kind,
         data.images(train),
         data.y[train],
         data.images(validation),
         data.y[validation],
-        data.settings.cnn,
+        data.cnn,
         data.settings.member_seeds(99),
     )
-    ensemble.threshold = best_f1_threshold(
-        data.y[validation], ensemble.probability(data.images(validation))
+    score = ensemble.probability(data.images(validation))
+    ensemble.threshold = best_f1_threshold(data.y[validation], score)
+    ensemble.threshold_specificity = specificity_threshold(
+        data.y[validation], score, TARGET_SPECIFICITY
     )
     data.training += [{"task": data.task, "salt": "final", **r} for r in ensemble.info]
     return ensemble
 
 
-def evaluate_chips(chips: Chips, settings: Settings) -> ChipEvaluation:
+def schemes(data: TaskData, settings: Settings, edges: np.ndarray | None) -> list[Scheme]:
+    """Spatial block CV, and region-out when configured (region edges shared by the tasks)."""
+    out = []
+    if settings.spatial_cv or settings.region_out is None:
+        folds = block_folds(data.frame, settings.block_deg, settings.folds, settings.seed)
+        out.append(Scheme("spatial_cv", folds))
+    if settings.region_out is not None:
+        folds, _ = region_folds(data.frame, settings.region_out, edges)
+        axis = settings.region_out.axis
+        out.append(
+            Scheme("region_out", folds, data.frame[axis].to_numpy(), settings.region_out.buffer_deg)
+        )
+    return out
+
+
+def fold_table(task: str, scheme: Scheme, data: TaskData) -> pd.DataFrame:
+    return (
+        pd.DataFrame(
+            {
+                "task": task,
+                "scheme": scheme.name,
+                "fold": scheme.folds,
+                "y": data.y,
+                "longitude": data.frame["longitude"].to_numpy(),
+                "latitude": data.frame["latitude"].to_numpy(),
+            }
+        )
+        .groupby(["task", "scheme", "fold"])
+        .agg(
+            rows=("y", "size"),
+            positives=("y", "sum"),
+            unlabelled=("y", lambda v: v.isna().sum()),
+            west=("longitude", "min"),
+            east=("longitude", "max"),
+            south=("latitude", "min"),
+            north=("latitude", "max"),
+        )
+        .reset_index()
+    )
+
+
+def evaluate_chips(
+    chips: Chips, settings: Settings, centre_inside: np.ndarray | None = None
+) -> ChipEvaluation:
+    """Both tasks under every scheme; ``centre_inside`` (per chip, whether its centre lies in
+    a mapped mine) is needed for ``clean_labels``."""
     predictions, metrics, rates, fold_tables, curves, models = [], [], [], [], [], {}
     training = []
-    for task in ("presence", "emergence"):
-        data = TaskData(task, chips, settings)
-        folds = block_folds(data.frame, settings.block_deg, settings.folds, settings.seed)
-        fold_tables.append(
-            pd.DataFrame({"task": task, "fold": folds, "y": data.y})
-            .groupby(["task", "fold"])
-            .agg(
-                rows=("y", "size"),
-                positives=("y", "sum"),
-                unlabelled=("y", lambda v: v.isna().sum()),
+    edges = None
+    if settings.region_out is not None:
+        places = chips.meta.drop_duplicates("sample_id")[settings.region_out.axis].to_numpy()
+        edges = region_edges(places, settings.region_out.regions)
+    for task in settings.tasks:
+        data = TaskData(task, chips, settings, centre_inside)
+        task_schemes = schemes(data, settings, edges)
+        for scheme in task_schemes:
+            fold_tables.append(fold_table(task, scheme, data))
+            table = cross_validate(
+                task,
+                data.y,
+                data.frame,
+                scheme,
+                data.fitters(salt=1),
+                settings.seed,
+                train_keep=data.clean,
             )
-            .reset_index()
-        )
-        table = cross_validate(data, folds, data.fitters(salt=1))
-        table.insert(0, "task", task)
-        m, r = summarise(task, table, settings.block_deg, settings.bootstrap, settings.seed)
-        predictions.append(table)
-        metrics.append(m)
-        rates.append(r)
-        LOG.info(
-            "%s, held-out blocks:\n%s",
-            task,
-            m[
-                [
-                    "model",
-                    "pr_auc",
-                    "pr_auc_lo",
-                    "pr_auc_hi",
-                    "roc_auc",
-                    "f1",
-                    "sensitivity_at_specificity_0.99",
-                ]
-            ].to_string()
-            if settings.bootstrap
-            else m[["model", "pr_auc", "roc_auc", "f1"]].to_string(),
-        )
+            table.insert(0, "task", task)
+            m, r = summarise(task, table, settings.block_deg, settings.bootstrap, settings.seed)
+            predictions.append(table)
+            metrics.append(m)
+            rates.append(r)
+            LOG.info("%s, %s:\n%s", task, scheme.name, m[[c for c in LOGGED if c in m]].to_string())
+        # the learning curve under the scheme models are chosen by (region-out when there)
+        chosen = task_schemes[-1]
         for fraction in settings.learning_curve:
             partial = cross_validate(
-                data, folds, [data.fit_cnn(salt=2), data.fit_patch_boosting], fraction
+                task,
+                data.y,
+                data.frame,
+                chosen,
+                [data.fit_cnn(salt=2), data.fit_patch_boosting],
+                settings.seed,
+                fraction,
+                data.clean,
             )
             partial.insert(0, "task", task)
             m_part, _ = summarise(task, partial, settings.block_deg, 0, settings.seed)
             curves.append(m_part.assign(train_fraction=fraction))
-        full = m[m["model"].str.contains("ensemble") | (m["model"] == BASELINE)]
+        full = metrics[-1]
+        full = full[full["model"].str.endswith("_ensemble") | (full["model"] == BASELINE)]
         curves.append(full.assign(train_fraction=1.0))
-        models[task] = fit_final(data, folds)
+        if settings.final:
+            models[task] = fit_final(data, chosen)
         training += data.training
-    curve_columns = ["task", "model", "train_fraction", "n", "pr_auc", "roc_auc", "f1"]
     return ChipEvaluation(
         pd.concat(metrics, ignore_index=True),
         pd.concat(rates, ignore_index=True),
         pd.concat(predictions, ignore_index=True),
         pd.concat(fold_tables, ignore_index=True),
         pd.DataFrame(training),
-        pd.concat(curves, ignore_index=True)[curve_columns],
+        pd.concat(curves, ignore_index=True).reindex(columns=CURVE_COLUMNS),
         models,
     )

@@ -31,6 +31,31 @@ def sensitivity_at_specificity(y: np.ndarray, score: np.ndarray, specificity: fl
     return float(tpr[ok].max()) if ok.any() else 0.0
 
 
+def specificity_threshold(y: np.ndarray, score: np.ndarray, specificity: float) -> float:
+    """The lowest threshold at which at most ``1 - specificity`` of the negatives score at or
+    above it (chosen on validation chips; applied to held-out ones it gives an honest
+    operating point, unlike a sensitivity read off the held-out ROC curve)."""
+    negatives = np.sort(np.asarray(score, dtype=float)[np.asarray(y) < 0.5])
+    if negatives.size == 0:
+        return 0.5
+    allowed = int(np.floor((1.0 - specificity) * negatives.size + 1e-9))
+    return float(np.nextafter(negatives[negatives.size - 1 - allowed], np.inf))
+
+
+def operating_point(
+    y: np.ndarray, decision: np.ndarray, specificity: float = 0.99
+) -> dict[str, float]:
+    """Held-out sensitivity and specificity of decisions at a validation threshold chosen
+    for ``specificity``."""
+    y = np.asarray(y) > 0.5
+    decision = np.asarray(decision, dtype=bool)
+    name = f"validation_threshold_{specificity:g}"
+    return {
+        f"sensitivity_at_{name}": float(decision[y].mean()) if y.any() else float("nan"),
+        f"specificity_at_{name}": float((~decision[~y]).mean()) if (~y).any() else float("nan"),
+    }
+
+
 def point_metrics(y: np.ndarray, score: np.ndarray, decision: np.ndarray) -> dict[str, float]:
     y = np.asarray(y) > 0.5
     decision = np.asarray(decision, dtype=bool)

@@ -25,7 +25,9 @@ def plot_task_curves(predictions: pd.DataFrame, path: str | Path, title: str) ->
     for j, task in enumerate(tasks):
         part = predictions[(predictions["task"] == task) & predictions["y"].notna()]
         pr, cal = axes[0, j], axes[1, j]
-        for model, rows in part.groupby("model", sort=False):
+        keys = ["model", "scheme"] if "scheme" in part else ["model"]
+        for key, rows in part.groupby(keys, sort=False):
+            model = " / ".join(str(k).replace("_", " ") for k in key)
             truth = rows["y"].to_numpy() > 0.5
             if truth.all() or not truth.any():
                 continue
@@ -36,7 +38,7 @@ def plot_task_curves(predictions: pd.DataFrame, path: str | Path, title: str) ->
         chance = float(part["y"].mean()) if len(part) else 0
         pr.axhline(chance, color="0.5", ls=":", lw=1, label=f"chance {chance:.2f}")
         pr.set(xlabel="recall", ylabel="precision", xlim=(0, 1), ylim=(0, 1.02))
-        pr.set_title(f"{task}: held-out blocks")
+        pr.set_title(f"{task}: held out")
         cal.plot([0, 1], [0, 1], color="0.5", ls=":", lw=1)
         cal.set(xlabel="predicted probability", ylabel="observed share of positives")
         cal.set(xlim=(0, 1), ylim=(0, 1), title=f"{task}: calibration")
@@ -85,15 +87,26 @@ def worst_errors(predictions: pd.DataFrame, model: str, count: int) -> pd.DataFr
 
 
 def plot_learning_curve(curve: pd.DataFrame, path: str | Path) -> None:
-    """Held-out PR-AUC against the share of the training folds used, per task and model."""
+    """Held-out PR-AUC (solid) and sensitivity at specificity 0.99 (dashed) against the share
+    of the training folds used, per task and model."""
     tasks = list(dict.fromkeys(curve["task"]))
     fig, axes = plt.subplots(1, len(tasks), figsize=(5 * len(tasks), 4), squeeze=False)
+    sensitivity = "sensitivity_at_specificity_0.99"
     for ax, task in zip(axes[0], tasks, strict=True):
         part = curve[curve["task"] == task]
         for model, rows in part.groupby("model"):
             rows = rows.sort_values("train_fraction")
-            ax.plot(rows["train_fraction"], rows["pr_auc"], marker="o", label=model)
-        ax.set(xlabel="share of the training blocks' chips", ylabel="held-out PR-AUC")
+            line = ax.plot(rows["train_fraction"], rows["pr_auc"], marker="o", label=model)
+            if sensitivity in rows:
+                ax.plot(
+                    rows["train_fraction"],
+                    rows[sensitivity],
+                    ls="--",
+                    marker=".",
+                    color=line[0].get_color(),
+                    label=f"{model}: sens. at spec. 0.99",
+                )
+        ax.set(xlabel="share of the training folds' chips", ylabel="held out")
         ax.set(ylim=(0, 1), title=f"{task}: learning curve")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)

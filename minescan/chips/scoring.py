@@ -7,7 +7,9 @@ Writes, for every task the model holds (presence, emergence): ``metrics.csv`` (t
 the evaluation, with block-bootstrap intervals), ``rates.csv`` (share flagged per category),
 ``predictions.parquet`` (with the provenance), ``curves.png`` (PR and calibration) and
 ``gallery_<task>.png`` (the worst false positives and negatives). Thresholds are the
-model's own (chosen on validation blocks when it was trained); nothing depends on the ids,
+model's own (chosen on validation blocks or regions when it was trained: best F1, and the
+threshold for specificity 0.99, whose held-out sensitivity and specificity are reported);
+nothing depends on the ids,
 names or coordinates of the shipped chips.
 """
 
@@ -44,9 +46,16 @@ def task_predictions(chips: Chips, task: str, ensemble: Ensemble) -> pd.DataFram
     out = frame.drop(columns=["chip", "t0", "t1"], errors="ignore")
     out.insert(0, "model", MODEL_NAMES.get(task, task))
     out.insert(0, "task", task)
-    return out.assign(
+    out = out.assign(
         score=score, threshold=ensemble.threshold, decision=score >= ensemble.threshold
     )
+    if ensemble.threshold_specificity is not None:
+        # the operating point chosen for specificity 0.99 on the model's validation region
+        out = out.assign(
+            threshold_specificity=ensemble.threshold_specificity,
+            decision_specificity=score >= ensemble.threshold_specificity,
+        )
+    return out
 
 
 def write_gallery(
@@ -94,7 +103,9 @@ def score_folder(
     plot_task_curves(
         predictions, out / "curves.png", f"{Path(folder).name} scored by {Path(model).name}"
     )
-    LOG.info("scores of %s:\n%s", folder, metrics[["task", "model", "n", "pr_auc", "f1"]])
+    shown = ["task", "model", "n", "pr_auc", "roc_auc", "f1", "sensitivity_at_specificity_0.99"]
+    shown += [c for c in metrics if c.endswith("validation_threshold_0.99")]
+    LOG.info("scores of %s:\n%s", folder, metrics[shown].to_string())
     return metrics
 
 

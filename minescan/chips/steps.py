@@ -10,18 +10,21 @@ import torch
 
 from minescan.chips.cnn import TrainSettings, save_models
 from minescan.chips.evaluate import Settings, evaluate_chips
+from minescan.chips.folds import RegionOut
 from minescan.chips.georef import PolygonLabeller, read_yearly_polygons
 from minescan.chips.load import load_chips, sample_pairs
 from minescan.chips.plots import plot_learning_curve, plot_task_curves
 from minescan.chips.raster import score_tile
 from minescan.chips.scoring import MODEL_NAMES, score_folder, write_gallery
 from minescan.chips.weak import evaluate_weak_labels, label_chips, pixel_frame
+from minescan.errors import MinescanInputError
 from minescan.outputs import write_csv, write_parquet
 from minescan.pixelmodels.plots import plot_path_scores, plot_weight_path
 
 GALLERY_SIZE = 6  # worst false positives and worst false negatives shown per task
 METRIC_COLUMNS = [
     "task",
+    "scheme",
     "model",
     "n",
     "positives",
@@ -41,6 +44,8 @@ METRIC_COLUMNS = [
     "sensitivity_at_specificity_0.998",
     "sensitivity_at_specificity_0.998_lo",
     "sensitivity_at_specificity_0.998_hi",
+    "sensitivity_at_validation_threshold_0.99",
+    "specificity_at_validation_threshold_0.99",
     "threshold",
     "precision",
     "recall",
@@ -58,10 +63,25 @@ def seed_everything(seed: int, threads: int) -> None:
     torch.set_num_threads(max(1, int(threads)))
 
 
-def evaluate_real_chips(
+def centre_inside_of(chips, weak_chips: str | None) -> np.ndarray | None:
+    """Per chip (row of chips.meta), whether its centre lies in a mapped mine, from the
+    weak labels' chips.csv (rule chips_weak_labels), matched by chip id."""
+    if weak_chips is None:
+        return None
+    table = pd.read_csv(weak_chips).set_index("chip_id")["centre_inside"]
+    missing = ~chips.meta["chip_id"].isin(table.index)
+    if missing.any():
+        raise MinescanInputError(
+            weak_chips,
+            f"{int(missing.sum())} chips have no weak label, e.g. "
+            f"{chips.meta['chip_id'][missing].head(3).tolist()}",
+            "label the same chips folder and max_pairs (rule chips_weak_labels)",
+        )
+    return table.reindex(chips.meta["chip_id"]).astype(bool).to_numpy()
+
+
+def chip_settings(
     *,
-    folder: str,
-    max_pairs: int | None,
     block_deg: float,
     folds: int,
     seed: int,
@@ -76,27 +96,74 @@ def evaluate_real_chips(
     families: Sequence[str],
     learning_curve: Sequence[float],
     threads: int,
-    out: dict[str, str],
-    provenance: dict,
-) -> pd.DataFrame:
-    """Cross-validate every family on both tasks; write the tables, figures and the CNNs."""
-    seed_everything(seed, threads)
-    chips = sample_pairs(load_chips(folder), max_pairs, seed)
-    settings = Settings(
+    region_out: dict | None = None,
+    depth: int = 2,
+    standardise: str = "band",
+    indices: bool = False,
+    augment: Sequence[str] = (),
+    pair_augment: Sequence[str] | None = None,
+    tta: bool = False,
+    pair_kind: str = "siamese",
+    clean_labels: bool = False,
+    pixel_models: bool = True,
+    variants: bool = False,
+) -> Settings:
+    """The evaluation's settings from the config values (``chips`` and ``chips.cnn``)."""
+    region = None
+    if region_out and region_out.get("enabled", True):
+        region = RegionOut(
+            regions=int(region_out.get("regions", 4)),
+            axis=str(region_out.get("axis", "longitude")),
+            buffer_deg=float(region_out.get("buffer_deg", 1.0)),
+        )
+    return Settings(
         block_deg=block_deg,
         folds=folds,
         seed=seed,
         members=members,
-        cnn=TrainSettings(width=width, epochs=epochs, patience=patience),
+        cnn=TrainSettings(
+            width=width,
+            epochs=epochs,
+            patience=patience,
+            depth=depth,
+            standardise=standardise,
+            indices=indices,
+            augment=tuple(augment),
+            tta=tta,
+        ),
         bootstrap=bootstrap,
         pixels_per_chip=pixels_per_chip,
         n_lambdas=n_lambdas,
         tolerance=tolerance,
         pixel_families=tuple(families),
+        pixel_models=pixel_models,
         learning_curve=tuple(learning_curve),
         threads=threads,
+        region_out=region,
+        pair_kind=pair_kind,
+        pair_augment=None if pair_augment is None else tuple(pair_augment),
+        clean_labels=clean_labels,
+        variants=variants,
     )
-    result = evaluate_chips(chips, settings)
+
+
+def evaluate_real_chips(
+    *,
+    folder: str,
+    max_pairs: int | None,
+    weak_chips: str | None = None,
+    seed: int,
+    threads: int,
+    out: dict[str, str],
+    provenance: dict,
+    **values,
+) -> pd.DataFrame:
+    """Cross-validate every family on both tasks (spatial blocks, and region-out when
+    configured); write the tables, figures and the CNNs. ``values``: ``chip_settings``."""
+    seed_everything(seed, threads)
+    chips = sample_pairs(load_chips(folder), max_pairs, seed)
+    settings = chip_settings(seed=seed, threads=threads, **values)
+    result = evaluate_chips(chips, settings, centre_inside_of(chips, weak_chips))
     metrics = result.metrics.reindex(columns=METRIC_COLUMNS)
     write_csv(metrics, out["metrics"])
     write_csv(result.rates, out["rates"])
@@ -104,12 +171,15 @@ def evaluate_real_chips(
     write_csv(result.training, out["training"])
     write_csv(result.learning_curve, out["learning_curve"])
     write_parquet(result.predictions, out["predictions"], provenance)
-    plot_task_curves(result.predictions, out["curves"], "Real Amazon chips, spatial block CV")
+    schemes = " and ".join(result.predictions["scheme"].unique()).replace("_", " ")
+    plot_task_curves(result.predictions, out["curves"], f"Real Amazon chips, {schemes}")
     plot_learning_curve(result.learning_curve, out["learning_curve_plot"])
+    # galleries of the scheme the models are chosen by (region-out when there)
+    chosen = result.predictions[
+        result.predictions["scheme"] == result.predictions["scheme"].iat[-1]
+    ]
     for task in ("presence", "emergence"):
-        write_gallery(
-            result.predictions, chips, task, MODEL_NAMES[task], GALLERY_SIZE, out[f"gallery_{task}"]
-        )
+        write_gallery(chosen, chips, task, MODEL_NAMES[task], GALLERY_SIZE, out[f"gallery_{task}"])
     save_models(result.models, out["model"], provenance)
     return metrics
 

@@ -95,3 +95,50 @@ def test_a_model_that_does_not_fit_the_chips_is_a_clear_error(model, tmp_path):
     with pytest.raises(MinescanInputError, match="not a torch model"):
         (tmp_path / "x.pt").write_bytes(b"\x00" * 10)
         score_folder(model=tmp_path / "x.pt", folder=folder, out=tmp_path / "o", bootstrap=0)
+
+
+@needs_chips
+def test_a_transfer_recipe_model_scores_a_renamed_moved_copy_alike(tmp_path):
+    """Per-chip standardisation, indices, TTA, a fused pair network and the thresholds for
+    specificity 0.99: nothing of it may depend on the shipped chips' ids or places."""
+    torch.set_num_threads(1)
+    train = load_chips(copy_chips(CHIPS, tmp_path / "train", pairs_per_label=15, seed=7))
+    settings = TrainSettings(
+        width=4,
+        epochs=1,
+        patience=1,
+        standardise="chip",
+        indices=True,
+        augment=("gain",),
+        tta=True,
+    )
+    presence = presence_task(train)
+    presence = presence[presence["y"].notna()]
+    images, y = train.data[presence["chip"].to_numpy()], presence["y"].to_numpy()
+    models = {
+        "presence": fit_ensemble("patch", images[:40], y[:40], images[40:], y[40:], settings, [0])
+    }
+    pairs = emergence_task(train)
+    images, y = train.data[pairs[["t0", "t1"]].to_numpy()], pairs["y"].to_numpy()
+    models["emergence"] = fit_ensemble(
+        "fused", images[:20], y[:20], images[20:], y[20:], settings, [0]
+    )
+    for ensemble in models.values():
+        ensemble.threshold_specificity = 0.6
+    path = tmp_path / "recipe.pt"
+    save_models(models, path, {"params": {}})
+    original = copy_chips(CHIPS, tmp_path / "a", pairs_per_label=10, seed=4, rename=False)
+    moved = copy_chips(original, tmp_path / "b", rename=True, shift_deg=-11.0, seed=8)
+    first = score_folder(model=path, folder=original, out=tmp_path / "oa", bootstrap=10)
+    second = score_folder(model=path, folder=moved, out=tmp_path / "ob", bootstrap=10)
+    columns = [
+        "task",
+        "model",
+        "n",
+        "pr_auc",
+        "roc_auc",
+        "f1",
+        "sensitivity_at_validation_threshold_0.99",
+    ]
+    pd.testing.assert_frame_equal(first[columns], second[columns])
+    assert first["specificity_at_validation_threshold_0.99"].notna().all()

@@ -1,12 +1,12 @@
 # Real Sentinel-2 chips (chips/amazon_s2_change of the shared data, or any folder in its
-# layout): clean mine-presence and mine-emergence tasks under spatial block cross-validation,
-# the CNN ensembles and their baselines, polygon-derived pixel labels, and the scoring of other
+# layout): clean mine-presence and mine-emergence tasks under spatial block cross-validation and
+# region-out evaluation (chips.region_out), the CNN ensembles and their baselines, polygon-derived pixel labels, and the scoring of other
 # chips folders with the trained CNN.
 
 
 rule chips_evaluate:
     input:
-        chips=f"{CHIPS['path']}/chips.csv",
+        unpack(get_chips_evaluate_inputs),
     output:
         metrics=report(
             f"{CHIPS_DIR}/metrics.csv",
@@ -45,14 +45,24 @@ rule chips_evaluate:
         ),
     params:
         folder=get_chips_folder,
+        weak_chips=get_chips_weak_chips,
         max_pairs=CHIPS["max_pairs"],
         block_deg=float(CHIPS["block_deg"]),
         folds=int(CHIPS["folds"]),
+        region_out=dict(CHIPS["region_out"]),
         seed=int(MODELS["seed"]),
         members=int(CHIPS_CNN["members"]),
         width=int(CHIPS_CNN["width"]),
+        depth=int(CHIPS_CNN["depth"]),
         epochs=int(CHIPS_CNN["epochs"]),
         patience=int(CHIPS_CNN["patience"]),
+        standardise=str(CHIPS_CNN["standardise"]),
+        indices=bool(CHIPS_CNN["indices"]),
+        augment=list(CHIPS_CNN["augment"]),
+        pair_augment=list(CHIPS_CNN["pair_augment"]),
+        tta=bool(CHIPS_CNN["tta"]),
+        pair_kind=str(CHIPS_CNN["pair_network"]),
+        clean_labels=bool(CHIPS_CNN["clean_labels"]),
         bootstrap=int(CHIPS["bootstrap"]),
         pixels_per_chip=int(CHIPS["pixels_per_chip"]),
         n_lambdas=int(MODELS["logistic"]["n_lambdas"]),

@@ -277,6 +277,19 @@ def get_chips_folder(wildcards, input):
     return str(Path(input.chips).parent)
 
 
+def get_chips_evaluate_inputs(wildcards):
+    """The chips table, and the weak labels' per-chip table when the CNNs train on clean
+    labels (chips.cnn.clean_labels)."""
+    inputs = {"chips": f"{CHIPS['path']}/chips.csv"}
+    if CHIPS_CNN["clean_labels"]:
+        inputs["weak_chips"] = f"{CHIPS_DIR}/weak_labels/chips.csv"
+    return inputs
+
+
+def get_chips_weak_chips(wildcards, input):
+    return str(input.weak_chips) if "weak_chips" in input.keys() else None
+
+
 def get_chips_polygons(wildcards, input):
     """The yearly polygon folder a rule reads."""
     return str(input.polygons)
