@@ -19,6 +19,8 @@ STAGES = [
     "detection",
     "pyramid",
     "growth",
+    "webmap",
+    "report",
 ]
 
 
