@@ -22,6 +22,7 @@ include: "workflow/rules/probability.smk"
 include: "workflow/rules/chips.smk"
 include: "workflow/rules/detection.smk"
 include: "workflow/rules/pyramid.smk"
+include: "workflow/rules/footprints.smk"
 
 
 # Small aggregations run on the submitting host, not as cluster jobs.
@@ -46,6 +47,9 @@ localrules:
     pyramid_threshold,
     pyramid_merge,
     pyramid_plan,
+    footprints,
+    footprints_merge,
+    footprints_region_out_summary,
 
 
 rule all:
@@ -92,6 +96,11 @@ rule detection:
 rule pyramid:
     input:
         get_pyramid_outputs(),
+
+
+rule footprints:
+    input:
+        get_footprints_outputs(),
 
 
 onsuccess:
