@@ -68,14 +68,15 @@ def check_mask(image: str | Path, mask: str | Path) -> None:
 def labelled_tiles(
     tiles: pd.DataFrame,
     *,
-    split_by: str,
-    block_km: float,
-    folds: int,
-    test_fraction: float,
-    seed: int,
     min_object_pixels: int,
+    split_by: str | None = None,
+    block_km: float = 0.0,
+    folds: int = 2,
+    test_fraction: float = 0.0,
+    seed: int = 0,
 ) -> pd.DataFrame:
-    """``tiles`` with valid pixels, their mine pixels, objects, area and split/fold."""
+    """``tiles`` with valid pixels, their mine pixels, objects, area and (with ``split_by``)
+    the detection stage's split and fold."""
     if tiles.empty:
         raise MinescanInputError("footprints", "no tiles", "build the tiles or check the folder")
     rows = []
@@ -102,8 +103,9 @@ def labelled_tiles(
         raise MinescanInputError(
             "footprints", "no tile has mine pixels", "use a zoom level or folder with mines"
         )
-    table["group"] = spatial_groups(table, split_by, block_km)
-    table["split"], table["fold"] = assign_splits(table["group"], folds, test_fraction, seed)
+    if split_by:
+        table["group"] = spatial_groups(table, split_by, block_km)
+        table["split"], table["fold"] = assign_splits(table["group"], folds, test_fraction, seed)
     return add_places(table)
 
 

@@ -548,7 +548,7 @@ def get_footprints_evaluate_inputs(wildcards):
     mine-free scenes) when the detection stage runs on the same source."""
     model = f"{RESULTS}/footprints/model/{wildcards.source}/{wildcards.arch}"
     inputs = {"model": f"{model}/model.pt", "table": f"{model}/tiles.csv"}
-    if wildcards.source in DETECTION_DATASETS:
+    if FOOTPRINTS.get("compare_detection", True) and wildcards.source in DETECTION_DATASETS:
         inputs["detections"] = f"{RESULTS}/detection/{wildcards.source}/detections.parquet"
         inputs.update(
             {f"detection_{k}": v for k, v in get_detection_background(wildcards).items()}

@@ -13,8 +13,9 @@ if __name__ == "__main__":
     setup_logging(sm.log[0])
     torch.set_num_threads(sm.threads)
     params = dict(sm.params.items())
-    if "folder" in sm.input.keys():
-        tiles = tile_table_from_folder(sm.input.folder)
+    folder = sm.input.get("folder")
+    if folder:
+        tiles = tile_table_from_folder(folder)
     else:
         tiles = tile_table_from_zoom(sm.input.cells, sm.input.statuses, sm.input.tiles)
     channels = params.pop("channels") or ranked_channels(sm.input.ranking)
