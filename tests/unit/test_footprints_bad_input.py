@@ -24,9 +24,7 @@ def rewrite_mask(path, data, crs="EPSG:4326", transform=None):
     with rasterio.open(path) as src:
         transform = transform or src.transform
     profile = {"driver": "GTiff", "width": data.shape[1], "height": data.shape[0], "count": 1}
-    with rasterio.open(
-        path, "w", dtype="uint8", crs=crs, transform=transform, **profile
-    ) as dst:
+    with rasterio.open(path, "w", dtype="uint8", crs=crs, transform=transform, **profile) as dst:
         dst.write(data[None].astype(np.uint8))
 
 

@@ -24,9 +24,7 @@ def ring_with_hole() -> np.ndarray:
 def test_hole_is_kept_and_area_is_the_pixels_on_utm():
     mask = ring_with_hole()
     prob = np.where(mask, 0.9, 0.1).astype(np.float32)
-    frame = footprints(
-        mask, prob, GRID, UTM, min_area_m2=100, cell_id="c1", zoom=16, epoch="2019"
-    )
+    frame = footprints(mask, prob, GRID, UTM, min_area_m2=100, cell_id="c1", zoom=16, epoch="2019")
     assert list(frame.columns) == COLUMNS
     assert frame.crs.to_epsg() == 4326
     assert len(frame) == 1
