@@ -42,8 +42,10 @@ def build_network(
     options: dict[str, Any] = {"encoder_depth": int(encoder_depth)}
     if arch == "unet":
         options["decoder_channels"] = [256, 128, 64, 32, 16][5 - int(encoder_depth) :]
-    elif int(encoder_depth) < 3:
-        raise MinescanInputError("footprints.encoder_depth", "FPN needs 3 or more", "use >= 3")
+    else:
+        # smp's FPN head upsamples its stride-4 map by 4, right for 5 encoder stages only; a
+        # shallower encoder leaves the pyramid's finest level at a finer stride.
+        options["upsampling"] = 2 ** (int(encoder_depth) - 3)
     try:
         net = kind(encoder, encoder_weights=None, in_channels=in_channels, classes=1, **options)
     except (KeyError, ValueError, RuntimeError) as error:

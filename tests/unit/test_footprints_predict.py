@@ -73,3 +73,13 @@ def test_cogs_hold_probability_with_its_scale_and_a_binary_mask(tmp_path):
     with rasterio.open(tmp_path / "m.tif") as src:
         assert src.read(1).tolist() == [[0, 1], [1, 255]]
         assert src.nodata == 255
+
+
+@pytest.mark.parametrize("arch", ["unet", "fpn"])
+@pytest.mark.parametrize("depth", [3, 4, 5])
+def test_both_architectures_answer_at_the_input_size(arch, depth):
+    from minescan.footprints.model import build_network
+
+    net = build_network(arch, "tu-mobilenetv3_small_050", 3, depth).eval()
+    with torch.no_grad():
+        assert net(torch.zeros(1, 3, 64, 96)).shape == (1, 1, 64, 96)
