@@ -251,7 +251,8 @@ def evaluate(
         breakdown_out=out["breakdown"],
         gallery_out=out["gallery"],
         provenance=provenance,
-        title=f"held-out tiles ({kind}): label green, footprints red, detector boxes yellow",
+        title=f"held-out tiles ({kind}): label green, footprints red"
+        + (", detector boxes yellow" if detector_boxes is not None else ""),
         extra={"simulated_imagery": bool(simulated)},
         detector_boxes=detector_boxes,
     )

@@ -114,3 +114,28 @@ def test_min_area_below_a_pixel_fails_the_shard_before_anything_is_written(tmp_p
             provenance={},
         )
     assert not (tmp_path / "results").exists()
+
+
+def footprints_config(**changes):
+    import yaml
+
+    from tests.conftest import REPO
+
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    config["footprints"].update(changes)
+    return config
+
+
+def test_an_epoch_that_is_not_configured_stops_the_run():
+    from minescan.config import check_config
+
+    config = footprints_config(predict={"cellsets": ["training"], "epochs": ["2031"]})
+    with pytest.raises(MinescanInputError, match=r"footprints.predict.epochs \['2031'\]"):
+        check_config(config)
+
+
+def test_deploying_an_architecture_that_is_not_trained_stops_the_run():
+    from minescan.config import check_config
+
+    with pytest.raises(MinescanInputError, match="footprints.deploy 'fpn'"):
+        check_config(footprints_config(deploy="fpn"))
