@@ -33,9 +33,9 @@ def plot_curves(history: pd.DataFrame, path: str | Path, title: str) -> None:
             right.plot(history["epoch"], history[column], style, color="tab:red", label=column)
     right.set_ylabel("validation IoU (whole tiles)", color="tab:red")
     right.set_ylim(0, 1)
-    fig.legend(loc="upper center", fontsize=7, ncol=3)
-    left.set_title(title, fontsize=9, pad=22)
-    fig.tight_layout()
+    fig.suptitle(title, fontsize=9)
+    fig.legend(loc="lower center", fontsize=7, ncol=3)
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=90, format="png")
     plt.close(fig)
