@@ -26,6 +26,7 @@ validate(config, schema="workflow/schemas/config.schema.yaml")
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/common_detection_pyramid.smk"
+include: "workflow/rules/common_footprints.smk"
 include: "workflow/rules/common_growth.smk"
 include: "workflow/rules/common_webmap.smk"
 include: "workflow/rules/polygons.smk"
@@ -37,6 +38,7 @@ include: "workflow/rules/probability.smk"
 include: "workflow/rules/chips.smk"
 include: "workflow/rules/detection.smk"
 include: "workflow/rules/pyramid.smk"
+include: "workflow/rules/footprints.smk"
 include: "workflow/rules/growth.smk"
 include: "workflow/rules/webmap.smk"
 
@@ -64,6 +66,9 @@ localrules:
     pyramid_threshold,
     pyramid_merge,
     pyramid_plan,
+    footprints,
+    footprints_merge,
+    footprints_region_out_summary,
     growth,
     map,
     map_page,
@@ -117,9 +122,16 @@ rule pyramid:
         get_pyramid_outputs(),
 
 
+rule footprints:
+    input:
+        get_footprints_outputs(),
+
+
 rule growth:
     input:
         get_growth_outputs(),
+
+
 rule map:
     input:
         get_map_outputs(),

@@ -85,6 +85,7 @@ def check_config(config: Mapping[str, Any]) -> None:
             "pick configured zoom levels, or null for all of them",
         )
     check_detection(detection)
+    check_footprints(config.get("footprints") or {}, epochs)
 
 
 def _check_date(day: str, key: str) -> None:
@@ -111,6 +112,42 @@ def check_detection(detection: Mapping[str, Any]) -> None:
             raise MinescanInputError(
                 SOURCE,
                 f"detection.labelled.{name}: {folder} has no tiles.csv",
+                "give a folder in the layout of brazil_tailings (tiles.csv, images/, masks/)",
+            )
+
+
+def check_footprints(footprints: Mapping[str, Any], epochs: Mapping[str, Any]) -> None:
+    """The footprints section: epochs that exist, a deployed architecture that is trained,
+    labelled folders and local encoder weights that exist."""
+    if not footprints.get("enabled", False):
+        return
+    unknown = sorted(set(footprints.get("predict", {}).get("epochs") or []) - set(epochs))
+    if unknown:
+        raise MinescanInputError(
+            SOURCE,
+            f"footprints.predict.epochs {unknown} are not keys of imagery.epochs {sorted(epochs)}",
+            "name configured date windows, or null for imagery.epoch",
+        )
+    archs = list(footprints.get("architectures") or [])
+    if footprints.get("deploy") not in archs:
+        raise MinescanInputError(
+            SOURCE,
+            f"footprints.deploy {footprints.get('deploy')!r} is not in footprints.architectures "
+            f"{archs}",
+            "deploy one of the trained architectures",
+        )
+    weights = footprints.get("encoder_weights")
+    if weights and not Path(weights).is_file():
+        raise MinescanInputError(
+            SOURCE,
+            f"footprints.encoder_weights {weights} does not exist",
+            "give a local encoder state dict file, or null to train from scratch",
+        )
+    for name, folder in (footprints.get("labelled") or {}).items():
+        if not (Path(folder) / "tiles.csv").is_file():
+            raise MinescanInputError(
+                SOURCE,
+                f"footprints.labelled.{name}: {folder} has no tiles.csv",
                 "give a folder in the layout of brazil_tailings (tiles.csv, images/, masks/)",
             )
 

@@ -1,4 +1,5 @@
-"""Spatially grouped splits and k folds: neighbouring or overlapping tiles stay together.
+"""Spatially grouped splits and k folds (neighbouring or overlapping tiles stay together), and
+region-out splits (whole latitude bands held out in turn).
 
 Tiles are grouped by spatial block (squares of ``block_km`` on the EASE-Grid 2.0 equal-area
 projection, EPSG:6933), by shard or by country; whole groups go to the held-out test set or to
@@ -87,3 +88,45 @@ def assign_splits(
     fold = part.map(lambda p: -1 if p == "test" else int(p)).astype(int)
     split = fold.map(lambda f: "test" if f < 0 else ("val" if f == 0 else "train"))
     return split, fold
+
+
+def latitude_bands(latitude: pd.Series, bands: int) -> pd.Series:
+    """Band 0..bands-1 of each tile: contiguous latitude ranges with equal numbers of tiles.
+
+    Equal counts rather than equal degrees, so that every held-out region is large enough to
+    score; ties in latitude stay in one band.
+    """
+    bands = int(bands)
+    if bands < 2:
+        raise MinescanInputError("region_out.bands", f"{bands} latitude bands", "use 2 or more")
+    if latitude.nunique() < bands:
+        raise MinescanInputError(
+            "region_out.bands",
+            f"{latitude.nunique()} distinct tile latitudes for {bands} bands",
+            "use fewer bands",
+        )
+    rank = latitude.rank(method="min").to_numpy() - 1
+    return pd.Series(np.floor(rank * bands / len(latitude)).astype(int), index=latitude.index)
+
+
+def region_out_split(
+    latitude: pd.Series, band: pd.Series, held_out: int, gap_deg: float
+) -> pd.Series:
+    """Per tile: ``test`` (in the held-out band), ``train`` (other bands, at least ``gap_deg``
+    of latitude away from the held-out band's edges) or ``gap`` (too close: used by neither,
+    so that no training tile neighbours a test tile)."""
+    inside = band == int(held_out)
+    if not inside.any():
+        raise MinescanInputError("region_out", f"band {held_out} holds no tiles")
+    low, high = latitude[inside].min(), latitude[inside].max()
+    near = (latitude >= low - gap_deg) & (latitude <= high + gap_deg)
+    split = pd.Series("train", index=latitude.index)
+    split[near & ~inside] = "gap"
+    split[inside] = "test"
+    if not (split == "train").any():
+        raise MinescanInputError(
+            "region_out.gap_deg",
+            f"a gap of {gap_deg} degrees leaves no training tiles for band {held_out}",
+            "use a smaller gap or fewer bands",
+        )
+    return split

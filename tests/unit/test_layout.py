@@ -18,6 +18,7 @@ STAGES = [
     "chips",
     "detection",
     "pyramid",
+    "footprints",
     "growth",
     "webmap",
     "report",

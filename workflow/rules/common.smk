@@ -329,6 +329,7 @@ def get_stage_outputs():
         get_chips_outputs,
         get_detection_outputs,
         get_pyramid_outputs,
+        get_footprints_outputs,
         get_growth_outputs,
     ]
     return [path for stage in stages for path in stage()]

@@ -1,5 +1,5 @@
 # Input and target functions of the growth stage (see common.smk for the cell sets).
-from pathlib import Path
+from minescan.errors import MinescanInputError
 
 
 # Growth (seeds 000, 001, 003): the cell set "growth" (every cell of growth.region at growth.zoom)
@@ -62,29 +62,15 @@ def get_growth_imagery():
     return f"Sentinel-2 imagery ({backend} backend)"
 
 
-def growth_footprints_ready(zoom):
-    """Whether a rule writes the footprints growth reads (the footprints stage), or they are
-    already there; until then the growth tables are no target."""
-    paths = [GROWTH_FOOTPRINTS.format(epoch=e, zoom=zoom) for e in GROWTH_EPOCHS]
-    if all(Path(path).exists() for path in paths):
-        return True
-    return all(any(rule.is_producer(path) for rule in workflow.rules) for path in paths)
-
-
-GROWTH_WARNED = []
-
-
 def get_growth_outputs():
     if not GROWTH["enabled"]:
         return []
+    if not FOOTPRINTS["enabled"]:
+        raise MinescanInputError(
+            "growth.enabled", "growth measures the footprints stage's polygons",
+            "set footprints.enabled: true, or growth.enabled: false",
+        )
     zoom = int(GROWTH["zoom"])
-    if not growth_footprints_ready(zoom):
-        if not GROWTH_WARNED:  # rule all and rule growth both ask
-            GROWTH_WARNED.append(zoom)
-            logger.warning(
-                "growth: no rule writes results/footprints/growth/<epoch>/z<zoom>/"
-                "footprints.parquet yet; the growth tiles are built, the growth tables skipped"
-            )
-        return expand(f"{RESULTS}/tiles/growth/{{epoch}}/z{zoom}/status.csv", epoch=GROWTH_EPOCHS)
     names = ["changes.csv", "areas.csv", "evaluation.csv", "map.png", "area.png", "gallery.png"]
-    return [f"{RESULTS}/growth/z{zoom}/{name}" for name in names]
+    growth = [f"{RESULTS}/growth/z{zoom}/{name}" for name in names]
+    return growth + [GROWTH_FOOTPRINTS.format(epoch=e, zoom=zoom) for e in GROWTH_EPOCHS]
