@@ -124,7 +124,7 @@ MISTAKES = {
         "pyramid_cells",
     ),
     "a region over the job budget": (
-        "pyramid --config pyramid='{region: [100, -10, 140, 10]}'",
+        "pyramid --config pyramid='{region: \"BRA\"}'",
         "--config pyramid='{exhaustive: false}'",
     ),
     "models.zoom not a grid zoom": ("--config models='{zoom: 17}'", "models.zoom 17 is not one of"),

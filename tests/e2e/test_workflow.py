@@ -246,16 +246,16 @@ def test_bad_polygons_fail_clearly_and_write_nothing(tmp_path):
     (workdir / "config" / "bad.yaml").write_text(yaml.safe_dump(config))
     run = _snakemake(workdir, "grid", "--configfile", "config/bad.yaml")
     assert run.returncode != 0
-    log = (workdir / "results" / "logs" / "clean_polygons.log").read_text()
-    assert "resources/points.geojson: row 0 is Point, not polygons" in log
-    assert not (workdir / "results" / "polygons" / "polygons.parquet").exists()
-    assert not (workdir / "results" / "grid").exists()
+    # Checked while the workflow is parsed: the message names the file and row, no job runs.
+    assert "resources/points.geojson: row 0 is Point, not polygons" in run.stderr
+    assert not (workdir / "results").exists()
 
 
 def test_config_outside_schema_stops_before_any_job(tmp_path):
     workdir = _copy_workflow(tmp_path / "minescan")
     config = _config(workdir)
-    config["grid"]["cell_size_m"] = 5500  # the seed's size: not a multiple of 10 m at zoom 16
+    # The seed's 2750 m at the first zoom (its "zoom 15"): 1375 m at zoom 16, not 10 m pixels.
+    config["grid"]["cell_size_m"] = 2750
     (workdir / "config" / "seed_sizes.yaml").write_text(yaml.safe_dump(config))
     run = _snakemake(workdir, "--configfile", "config/seed_sizes.yaml")
     assert run.returncode != 0

@@ -45,8 +45,10 @@ def tiny_config(workdir: Path) -> Path:
     near.to_file(workdir / "resources" / "gpu_test_polygons.gpkg")
     config = {
         "polygons": {"path": "resources/gpu_test_polygons.gpkg"},
-        "grid": {"zoom_levels": [16]},
+        "grid": {"zoom_levels": [16], "cell_size_m": 1280},
         "pyramid": {"enabled": False},
+        "footprints": {"enabled": False},
+        "growth": {"enabled": False},
         "detection": {
             "zooms": [16],
             "channels": ["B4", "B3", "B2"],  # configured: no pixel models upstream
