@@ -117,11 +117,10 @@ def get_footprints_evaluate_inputs(wildcards):
     inputs = {"model": f"{model}/model.pt", "table": f"{model}/tiles.csv"}
     if FOOTPRINTS.get("compare_detection", True) and wildcards.source in DETECTION_DATASETS:
         inputs["detections"] = f"{RESULTS}/detection/{wildcards.source}/detections.parquet"
-        inputs.update(
-            {f"detection_{k}": v for k, v in get_detection_background(wildcards).items()}
-            if DETECTION_BACKGROUND
-            else {}
-        )
+        if DETECTION_BACKGROUND:
+            background = f"{RESULTS}/detection/{wildcards.source}/background"
+            inputs["detection_background"] = f"{background}/detections.parquet"
+            inputs["detection_background_summary"] = f"{background}/summary.json"
     return inputs
 
 
