@@ -21,8 +21,8 @@ from minescan.imagery.backends import gee
 from minescan.imagery.backends.gee_errors import is_transient
 from minescan.imagery.backends.gee_limits import MAX_REQUEST_BYTES, request_bytes, split_windows
 from minescan.imagery.bands import DEFAULT_BANDS
-from minescan.imagery.checks import check_imagery, ee_requests_per_job
 from minescan.imagery.composite import cell_peak_mb, tiles_job_mem_mb
+from minescan.imagery.remote_check import check_imagery, ee_requests_per_job
 from minescan.imagery.tiles import make_shard_tiles
 
 REPO = Path(__file__).resolve().parents[2]
@@ -195,7 +195,7 @@ def test_snakemake_runs_no_more_jobs_than_the_budget_allows(tmp_path):
     a budget of 16 run at most 2 at a time, although 4 cores are free."""
     imagery = {"backend": "gee", "gee": {"project": "p", "max_concurrency": 8, "max_requests": 16}}
     (tmp_path / "Snakefile").write_text(
-        "from minescan.imagery.checks import EE_RESOURCE, ee_requests_per_job, gee_budget\n"
+        "from minescan.imagery.remote_check import EE_RESOURCE, ee_requests_per_job, gee_budget\n"
         f"IMAGERY = {imagery!r}\n"
         "workflow.global_resources.setdefault(EE_RESOURCE, gee_budget(IMAGERY)[1])\n"
         "rule all:\n    input: expand('o{i}.txt', i=range(4))\n"

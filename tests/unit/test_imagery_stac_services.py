@@ -19,9 +19,9 @@ from minescan.cells import cell_from_row
 from minescan.errors import MinescanInputError
 from minescan.imagery.backends.stac import StacBackend
 from minescan.imagery.bands import DEFAULT_BANDS
-from minescan.imagery.checks import check_imagery
 from minescan.imagery.composite import cell_peak_mb
 from minescan.imagery.errors import ImageryServiceError
+from minescan.imagery.remote_check import check_imagery
 
 pytest.importorskip("odc.stac")
 pytest.importorskip("pystac_client")

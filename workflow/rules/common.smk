@@ -10,7 +10,7 @@ from minescan.detection.check import check_detection_inputs
 from minescan.growth.config import check_growth
 from minescan.imagery.bands import check_bands
 from minescan.imagery.check import check_imagery_inputs
-from minescan.imagery.checks import EE_RESOURCE, check_imagery, ee_requests_per_job, gee_budget
+from minescan.imagery.remote_check import EE_RESOURCE, check_imagery, ee_requests_per_job, gee_budget
 from minescan.imagery.composite import tiles_job_mem_mb
 from minescan.imagery.request import fetch_settings, tile_request
 from minescan.polygons.steps import check_polygons
