@@ -120,10 +120,16 @@ def test_the_map_draws_every_cell_and_detection_of_the_demo(demo, demo_map):
     }
     assert drawn == expected
     # every preview overlay's image arrived (a broken src draws nothing)
-    images = demo_map.execute_script(
-        "return [...document.querySelectorAll('.leaflet-pane img')]"
-        ".map((i) => i.complete && i.naturalWidth > 0)"
-    )
+    # (decoding 188 thumbnails takes a moment after the layers switch on: wait up to 15 s)
+    deadline = time.monotonic() + 15
+    while True:
+        images = demo_map.execute_script(
+            "return [...document.querySelectorAll('.leaflet-pane img')]"
+            ".map((i) => i.complete && i.naturalWidth > 0)"
+        )
+        if all(images) or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
     n_cells = sum(v for k, v in expected.items() if k.startswith("grid_"))
     assert len(images) == n_cells and all(images)
     demo_map.save_screenshot(str(SCREENSHOTS / "map_all_layers.png"))
