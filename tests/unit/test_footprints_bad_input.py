@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 import rasterio
 import torch
+from fixtures.detection import labelled_folder, write_minescan_tile
 from rasterio.transform import from_origin
 
 from minescan.detection.channels import Scaling
@@ -17,7 +18,6 @@ from minescan.footprints.data import check_mask, labelled_tiles
 from minescan.footprints.model import Segmenter, build_network, load_segmenter
 from minescan.footprints.steps import predict_shard
 from minescan.pixelmodels.features import Feature
-from tests.fixtures.detection import labelled_folder, write_minescan_tile
 
 
 def rewrite_mask(path, data, crs="EPSG:4326", transform=None):

@@ -9,12 +9,12 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 import torch
+from fixtures.detection import labelled_folder
 
 from minescan.detection.channels import Scaling
 from minescan.footprints.model import Segmenter, build_network
 from minescan.footprints.scoring import main
 from minescan.pixelmodels.features import Feature
-from tests.fixtures.detection import labelled_folder
 
 
 def renamed_copy(folder, target):

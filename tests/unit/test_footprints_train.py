@@ -9,12 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from fixtures.detection import labelled_folder
 
 from minescan.detection.dataset import tile_table_from_folder
 from minescan.footprints.model import load_segmenter
 from minescan.footprints.steps import train
 from minescan.footprints.train import chip_origin, dice_focal_loss
-from tests.fixtures.detection import labelled_folder
 
 TINY = {
     "arch": "unet",
