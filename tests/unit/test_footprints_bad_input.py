@@ -3,6 +3,8 @@ before anything is written."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -119,9 +121,8 @@ def test_min_area_below_a_pixel_fails_the_shard_before_anything_is_written(tmp_p
 def footprints_config(**changes):
     import yaml
 
-    from tests.conftest import REPO
-
-    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    repo = Path(__file__).resolve().parents[2]
+    config = yaml.safe_load((repo / "config" / "config.yaml").read_text())
     config["footprints"].update(changes)
     return config
 
