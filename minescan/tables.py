@@ -100,3 +100,17 @@ def inside(folder: str | Path, relative: str, path: str | Path, index: int, colu
 
 
 __all__ = ["editor_line", "inside", "lines", "numbers", "read_table"]
+
+
+def unique_names(table: pd.DataFrame, column: str, path: str | Path, remedy: str) -> pd.Series:
+    """``column`` stripped, refused where blank or repeated, naming the editor lines."""
+    names = table[column].str.strip()
+    blank = table.index[names == ""]
+    if len(blank):
+        raise MinescanInputError(path, f"{lines(blank)}: {column} is blank", remedy)
+    duplicated = table.index[names.duplicated()]
+    if len(duplicated):
+        first = names[duplicated[0]]
+        problem = f"{lines(duplicated)}: {column} {first!r} appears on an earlier line too"
+        raise MinescanInputError(path, problem, remedy)
+    return names

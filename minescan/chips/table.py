@@ -16,7 +16,7 @@ import pandas as pd
 from numpy.lib import format as npy_format
 
 from minescan.errors import MinescanInputError
-from minescan.tables import inside, lines, numbers, read_table
+from minescan.tables import inside, lines, numbers, read_table, unique_names
 
 CHIP_BANDS = ("B2", "B3", "B4", "B8", "B11", "B12")
 REQUIRED_COLUMNS = ("sample_id", "label", "category", "longitude", "latitude", "t0_path", "t1_path")
@@ -36,19 +36,7 @@ def read_chips_table(folder: str | Path) -> pd.DataFrame:
         raise MinescanInputError(folder, "chips folder not found", f"give a folder in the {LAYOUT}")
     path = folder / "chips.csv"
     table = read_table(path, REQUIRED_COLUMNS, LAYOUT)
-    ids = table["sample_id"].str.strip()
-    blank = table.index[ids == ""]
-    if len(blank):
-        raise MinescanInputError(
-            path, f"{lines(blank)}: sample_id is blank", "give every pair an id"
-        )
-    duplicated = table.index[ids.duplicated()]
-    if len(duplicated):
-        raise MinescanInputError(
-            path,
-            f"{lines(duplicated)}: sample_id {ids[duplicated[0]]!r} appears on an earlier line too",
-            "give every pair its own id",
-        )
+    ids = unique_names(table, "sample_id", path, "give every pair its own id")
     label = pd.to_numeric(table["label"].str.strip(), errors="coerce")
     bad = table.index[~label.isin([0, 1])]
     if len(bad):

@@ -16,7 +16,7 @@ from rasterio.errors import RasterioError
 
 from minescan.errors import MinescanInputError
 from minescan.imagery.bands import MINE_BAND
-from minescan.tables import inside, lines, numbers, read_table
+from minescan.tables import inside, lines, numbers, read_table, unique_names
 
 FOLDER_COLUMNS = ("tile", "image", "mask", "longitude", "latitude")
 LAYOUT = "labelled tiles (tiles.csv, images/, masks/, see tiles/brazil_tailings)"
@@ -30,17 +30,7 @@ def read_tiles_table(folder: str | Path) -> pd.DataFrame:
         raise MinescanInputError(folder, "labelled folder not found", f"give a folder of {LAYOUT}")
     path = folder / "tiles.csv"
     table = read_table(path, FOLDER_COLUMNS, LAYOUT)
-    names = table["tile"].str.strip()
-    blank = table.index[names == ""]
-    if len(blank):
-        raise MinescanInputError(path, f"{lines(blank)}: tile is blank", "name every tile")
-    duplicated = table.index[names.duplicated()]
-    if len(duplicated):
-        raise MinescanInputError(
-            path,
-            f"{lines(duplicated)}: tile {names[duplicated[0]]!r} appears on an earlier line too",
-            "give every tile its own name",
-        )
+    names = unique_names(table, "tile", path, "give every tile its own name")
     degrees = "give the tile centre in degrees (EPSG:4326) on every line"
     table = table.assign(
         tile=names,
