@@ -12,6 +12,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from PIL import Image
 from pyproj import Transformer
 from shapely.geometry import box
@@ -187,3 +188,39 @@ def test_previews_become_image_overlays_of_their_cells(tmp_path, cells_file):
     # the first view holds every layer
     (south, west), (north, east) = manifest["bounds"]
     assert (west, south, east, north) == pytest.approx(tuple(_cells().total_bounds), abs=1e-5)
+
+
+def _pixel_footprint(tmp_path: Path) -> Path:
+    """A disc of 60 px radius vectorised pixel by pixel at 10 m (the footprints stage's
+    staircase edges), in UTM, with its area as the stage writes it."""
+    from rasterio.features import shapes
+    from rasterio.transform import from_origin
+    from shapely.geometry import shape
+
+    yy, xx = np.mgrid[:160, :160]
+    mask = ((yy - 80) ** 2 + (xx - 80) ** 2 <= 60**2).astype("uint8")
+    transform = from_origin(520_000.0, 9_951_600.0, 10.0, 10.0)
+    polygons = [shape(g) for g, v in shapes(mask, mask=mask == 1, transform=transform) if v]
+    frame = gpd.GeoDataFrame(
+        {"footprint_id": ["f0"], "area_m2": [polygons[0].area]}, geometry=polygons, crs=EPSG
+    )
+    path = tmp_path / "footprints.parquet"
+    frame.to_parquet(path)
+    return path
+
+
+def test_footprints_are_simplified_by_one_pixel_for_the_map(tmp_path):
+    path = _pixel_footprint(tmp_path)
+    spec = dict(key="fp", title="Footprints", path=str(path), popup=("footprint_id", "area_m2"))
+    raw = read_layer(LayerSpec(**spec))
+    thin = read_layer(LayerSpec(**spec, simplify_m=10.0))
+    raw_vertices = shapely.get_num_coordinates(raw.geometry.values).sum()
+    thin_vertices = shapely.get_num_coordinates(thin.geometry.values).sum()
+    assert thin_vertices < raw_vertices / 3  # the staircase is gone
+    # the shape drawn stays within a pixel of the footprint, and its area within 1 %
+    back = thin.to_crs(EPSG).geometry.iloc[0]
+    truth = gpd.read_parquet(path).geometry.iloc[0]
+    assert back.hausdorff_distance(truth) <= 10.0 + 0.5
+    assert abs(back.area - truth.area) / truth.area < 0.01
+    # the popup keeps the stage's area of the unsimplified polygon
+    assert thin["area_m2"].iloc[0] == pytest.approx(truth.area)

@@ -58,7 +58,7 @@ MAP_LAYERS = [
         layer(f"footprints_{s}_{e}_z{z}", f"Footprints {s} {e} z{z}",
               f"{RESULTS}/footprints/{s}/{e}/z{z}/footprints.parquet",
               webmap.FOOTPRINT_POPUP, webmap.FOOTPRINT_STYLE, group="Footprints",
-              visible=False)
+              visible=False, simplify_m=webmap.FOOTPRINT_SIMPLIFY_M)
         for s in CELLSETS for e in EPOCHS for z in sorted({*ZOOMS, *PYRAMID_ZOOMS})
     ],
     *[
