@@ -228,9 +228,6 @@ class Ensemble:
     depth: int = 2
     tta: bool = False
     threshold_specificity: float | None = None  # for specificity 0.99 on validation chips
-    # The validation chips' labels and scores: any other operating point (a pyramid screen's
-    # target recall) is chosen from them, never from the chips a model is scored on.
-    validation: dict[str, list[float]] | None = None
 
     def member_probabilities(self, chips: np.ndarray, batch: int = 256) -> np.ndarray:
         """(members, n) probabilities of (n, h, w, bands) chips, or (n, 2, h, w, bands) pairs
@@ -255,21 +252,6 @@ class Ensemble:
     def probability(self, chips: np.ndarray) -> np.ndarray:
         return self.member_probabilities(chips).mean(axis=0)
 
-    def threshold_for_recall(self, recall: float) -> float:
-        """The highest threshold keeping ``recall`` of the validation chips' mines."""
-        if not self.validation:
-            raise MinescanInputError(
-                "model",
-                "the model file holds no validation scores to choose a threshold for a recall",
-                "retrain it with this version (real_chips, or python -m minescan.chips.tries "
-                "--save-model)",
-            )
-        y = np.asarray(self.validation["y"], dtype=float)
-        score = np.sort(np.asarray(self.validation["score"], dtype=float)[y > 0.5])[::-1]
-        if not len(score):
-            raise MinescanInputError("model", "its validation chips hold no mine")
-        return float(score[max(0, int(np.ceil(recall * len(score))) - 1)])
-
     def to_record(self) -> dict:
         return {
             "kind": self.kind,
@@ -281,7 +263,6 @@ class Ensemble:
             "members": [net.state_dict() for net in self.members],
             "threshold": float(self.threshold),
             "threshold_specificity": self.threshold_specificity,
-            "validation": self.validation,
             "info": self.info,
         }
 
@@ -304,7 +285,6 @@ class Ensemble:
             depth,
             bool(record.get("tta", False)),
             record.get("threshold_specificity"),
-            record.get("validation"),
         )
 
 

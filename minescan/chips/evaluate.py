@@ -281,7 +281,6 @@ def fit_final(data: TaskData, scheme: Scheme) -> Ensemble:
     ensemble.threshold_specificity = specificity_threshold(
         data.y[validation], score, TARGET_SPECIFICITY
     )
-    ensemble.validation = {"y": data.y[validation].tolist(), "score": score.tolist()}
     data.training += [{"task": data.task, "salt": "final", **r} for r in ensemble.info]
     return ensemble
 

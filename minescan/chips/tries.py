@@ -19,7 +19,6 @@ import logging
 from dataclasses import replace
 from pathlib import Path
 
-from minescan.chips.cnn import save_models
 from minescan.chips.evaluate import evaluate_chips
 from minescan.chips.georef import PolygonLabeller, read_yearly_polygons
 from minescan.chips.load import load_chips, sample_pairs
@@ -73,11 +72,6 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--variants", action="store_true", help="sub-ensembles and TTA switched")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--threads", type=int, default=1)
-    p.add_argument(
-        "--save-model",
-        metavar="PATH",
-        help="also train the final models (validated on the first region) and save them",
-    )
     return p.parse_args(argv)
 
 
@@ -124,7 +118,7 @@ def main(argv: list[str] | None = None) -> None:
         tasks=tuple(args.tasks),
         spatial_cv="spatial_cv" in args.schemes,
         region_out=region,
-        final=bool(args.save_model),
+        final=False,
     )
     result = evaluate_chips(chips, settings, centre_inside)
     metrics = result.metrics.reindex(columns=METRIC_COLUMNS)
@@ -133,8 +127,6 @@ def main(argv: list[str] | None = None) -> None:
     write_csv(result.learning_curve, out / "learning_curve.csv")
     write_csv(result.training, out / "training.csv")
     write_parquet(result.predictions, out / "predictions.parquet", make_provenance(params, {}))
-    if args.save_model:
-        save_models(result.models, args.save_model, make_provenance(params, {}))
     LOG.info("try %s:\n%s", out.name, metrics[SHOWN].round(3).to_string())
 
 
