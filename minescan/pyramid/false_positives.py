@@ -53,8 +53,17 @@ def scene_cells(backend: LocalBackend, level: Level, scene_name: str) -> list[Ce
             for y in np.arange(math.ceil(ymin / side) * side, ymax - side + 1e-6, side):
                 cell_id = f"{scene_name}_z{level.zoom}_{int(x)}_{int(y)}"
                 cells.append(
-                    Cell(cell_id, cell_id, level.zoom, epsg, x, y, x + side, y + side,
-                         float(level.pixel_size_m))
+                    Cell(
+                        cell_id,
+                        cell_id,
+                        level.zoom,
+                        epsg,
+                        x,
+                        y,
+                        x + side,
+                        y + side,
+                        float(level.pixel_size_m),
+                    )
                 )
     return cells
 

@@ -17,7 +17,13 @@ from typing import Any
 from minescan.errors import MinescanInputError
 
 SOURCE = "config"
-SCREENS = ("pixel",)
+SCREENS = ("pixel", "chip_cnn", "detector")
+# what each screen's model needs: the file (config key) and the bands it reads
+SCREEN_MODELS = {
+    "pixel": "models.deploy (the deployed pixel model)",
+    "chip_cnn": "chips: results/chips/cnn_model.pt (snakemake real_chips)",
+    "detector": "detection: the detection stage's final weights (snakemake detection)",
+}
 
 
 @dataclass(frozen=True)
@@ -85,7 +91,8 @@ def pyramid_levels(grid: Mapping[str, Any], pyramid: Mapping[str, Any]) -> list[
                 SOURCE,
                 f"pyramid.screen for level {zoom} is {screen!r}, which minescan does not train "
                 f"as a screen (available: {', '.join(SCREENS)})",
-                "use 'pixel' (the deployed pixel model, models.deploy)",
+                "use 'pixel' (the deployed pixel model), 'chip_cnn' (the real-chips CNN) or "
+                "'detector' (the detection model)",
             )
         levels.append(Level(zoom, int(side), int(pixel), str(screen)))
     return levels
@@ -94,3 +101,32 @@ def pyramid_levels(grid: Mapping[str, Any], pyramid: Mapping[str, Any]) -> list[
 def level_cell_sizes(grid: Mapping[str, Any], zooms: Sequence[int]) -> dict[int, int]:
     """Cell sides of ``zooms`` on the grid's chain (all of them must be whole metres)."""
     return {int(z): int(chain_cell_size(grid, z)) for z in zooms}
+
+
+def check_screen_inputs(
+    levels: Sequence[Level], models: Mapping[str, str], bands: Sequence[str]
+) -> None:
+    """Before any job: every level's screen has its model file and its bands in the imagery.
+    ``models``: screen -> model path; ``bands``: ``imagery.bands``."""
+    from pathlib import Path
+
+    from minescan.chips.load import CHIP_BANDS
+
+    for level in levels:
+        path = models.get(level.screen)
+        if not path or not Path(path).is_file():
+            raise MinescanInputError(
+                str(path or SOURCE),
+                f"pyramid.screen {level.screen!r} at level {level.zoom}: its model file "
+                f"{path!r} does not exist",
+                f"train it first ({SCREEN_MODELS[level.screen]}) or use pyramid.screen: pixel",
+            )
+        if level.screen == "chip_cnn":
+            missing = [b for b in CHIP_BANDS if b not in bands]
+            if missing:
+                raise MinescanInputError(
+                    SOURCE,
+                    f"pyramid.screen 'chip_cnn' at level {level.zoom} needs bands "
+                    f"{list(CHIP_BANDS)}; imagery.bands {list(bands)} lack {missing}",
+                    "add them to imagery.bands",
+                )

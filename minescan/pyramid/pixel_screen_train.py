@@ -1,7 +1,8 @@
 """Train the pixel-model screen on real chips with polygon-derived pixel labels.
 
     python -m minescan.pyramid.pixel_screen_train --chips ../shared/data/chips/amazon_s2_change \\
-        --polygons ../shared/data/polygons/amazon_mining_watch --out results/screens/pixel_model.json
+        --polygons ../shared/data/polygons/amazon_mining_watch \\
+        --out results/screens/pixel_model.json
 
 The chips stage's weak-label pixel model (``minescan.chips.weak``: Amazon Mining Watch polygons
 rasterised on every chip, an L1-logistic model on the six bands and their indices, chosen on
@@ -86,7 +87,9 @@ def main(argv: list[str] | None = None) -> None:
         "threshold_recall": threshold,
         "validation_chips": int(keep.sum()),
         "validation_mine_chips": int((y > 0.5).sum()),
-        "validation_negatives_kept_at_recall_threshold": float(np.mean(score[y < 0.5] >= threshold)),
+        "validation_negatives_kept_at_recall_threshold": float(
+            np.mean(score[y < 0.5] >= threshold)
+        ),
         "chosen_on": "validation blocks of the geographic split (chip labels)",
     }
     write_json(record, Path(f"{args.out}.thresholds.json"), prov)

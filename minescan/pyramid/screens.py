@@ -123,4 +123,6 @@ def load_screen(name: str, path: str | Path, **detector_files: Any) -> Screen:
         detector = Detector.load(path, **detector_files)
         detector.bands_needed = sorted({b for f in detector.features for b in f.bands})
         return Screen(name, detector)
-    raise MinescanInputError("config", f"unknown screen {name!r}", "use pixel, chip_cnn or detector")
+    raise MinescanInputError(
+        "config", f"unknown screen {name!r}", "use pixel, chip_cnn or detector"
+    )

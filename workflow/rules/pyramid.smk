@@ -121,6 +121,7 @@ rule pyramid_merge:
         parquet=f"{PYRAMID_DIR}/detections.parquet",
     params:
         zooms=PYRAMID_ZOOMS,
+        spatial_prior=config["pyramid"].get("spatial_prior"),
     log:
         f"{LOGS}/pyramid_merge.log",
     threads: 1
