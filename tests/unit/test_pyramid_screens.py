@@ -86,3 +86,34 @@ def test_levels_take_chip_cnn_and_detector_per_level(tmp_path):
     with pytest.raises(MinescanInputError, match="lack \\['B11', 'B12'\\]"):
         check_screen_inputs(levels[:1], {"chip_cnn": str(model)}, ("B2", "B3", "B4", "B8"))
     check_screen_inputs(levels[:1], {"chip_cnn": str(model)}, TILE_BANDS)
+
+
+def test_cnn_screen_shard_writes_the_pixel_screens_columns(ensemble, tmp_path):
+    import pandas as pd
+
+    from minescan.cells import Cell
+    from minescan.imagery.tile import CellImage, write_tile
+    from minescan.probability.steps import SCORE_COLUMNS
+    from minescan.pyramid.cnn_screen import cnn_screen_shard
+
+    cell = Cell("c1", "c1", 16, 32721, 0.0, 0.0, 1280.0, 1280.0, 10.0)
+    tiles = tmp_path / "tiles"
+    tiles.mkdir()
+    data = tile(size=128).astype(np.uint16)
+    write_tile(tiles / "c1.tif", cell, CellImage(TILE_BANDS, data), np.zeros((128, 128)), {})
+    pd.DataFrame({"tile": ["c1.tif"], "status": ["ok"]}).to_csv(tmp_path / "s.csv", index=False)
+    model = tmp_path / "cnn_model.pt"
+    save_models({"presence": ensemble}, model, {"test": "screens"})
+    frame = cnn_screen_shard(
+        tiles_dir=str(tiles),
+        status=str(tmp_path / "s.csv"),
+        model=str(model),
+        out_dir=str(tmp_path / "out"),
+        scores=str(tmp_path / "scores.parquet"),
+        provenance={"test": "screens"},
+    )
+    assert list(frame.columns) == list(SCORE_COLUMNS)
+    row = frame.iloc[0]
+    assert row["cell_id"] == "c1" and row["valid_pixels"] == 16  # 4 x 4 windows
+    assert row["max_probability"] == pytest.approx(chip_cnn_score(ensemble, data, TILE_BANDS))
+    assert (tmp_path / "out" / "c1.tif").is_file()
