@@ -99,6 +99,9 @@ def main(argv: list[str] | None = None) -> None:
         "validation_chips": int(len(validation)),
         "validation_mine_chips": int((y > 0.5).sum()),
         "validation_negatives_kept_at_recall_threshold": kept_negatives,
+        "validation_recall_at_specificity_threshold": float(
+            np.mean(score[y > 0.5] >= ensemble.threshold_specificity)
+        ),
         "chosen_on": "validation longitude band (fold 0 of region-out), never a held-out band",
     }
     write_json(record, Path(f"{args.out}.thresholds.json"), prov)
