@@ -73,7 +73,8 @@ def chip_cnn_score(ensemble, data: np.ndarray, bands: Sequence[str], stride: int
 
 def detector_score(detector, tile, confidence: float = 0.01, device: str = "cpu") -> float:
     """Best box score of the detector on one tile (a ``LabelledImage``); 0 without a box."""
-    check_bands("detector", detector.bands_needed, tile.bands, "tile")
+    needed = sorted({b for feature in detector.features for b in feature.bands})
+    check_bands("detector", needed, tile.bands, "tile")
     boxes = detector.detect(detector.image(tile), confidence, 0.5, 32, device)
     return float(boxes["score"].max()) if len(boxes) else 0.0
 
@@ -90,6 +91,11 @@ class Screen:
             return pixel_score(self.model, data, bands)
         if self.name == "chip_cnn":
             return chip_cnn_score(self.model, data, bands)
+        if tile is None:  # a fetched cell: the detector's image wants the tile's form
+            from minescan.detection.dataset import LabelledImage
+
+            data = np.asarray(data)
+            tile = LabelledImage(tuple(bands), data, data.any(axis=0), None, None, None)
         return detector_score(self.model, tile)
 
 
@@ -120,9 +126,7 @@ def load_screen(name: str, path: str | Path, **detector_files: Any) -> Screen:
     if name == "detector":
         from minescan.detection.predict import Detector
 
-        detector = Detector.load(path, **detector_files)
-        detector.bands_needed = sorted({b for f in detector.features for b in f.bands})
-        return Screen(name, detector)
+        return Screen(name, Detector.load(path, **detector_files))
     raise MinescanInputError(
         "config", f"unknown screen {name!r}", "use pixel, chip_cnn or detector"
     )

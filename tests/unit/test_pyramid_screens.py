@@ -117,3 +117,39 @@ def test_cnn_screen_shard_writes_the_pixel_screens_columns(ensemble, tmp_path):
     assert row["cell_id"] == "c1" and row["valid_pixels"] == 16  # 4 x 4 windows
     assert row["max_probability"] == pytest.approx(chip_cnn_score(ensemble, data, TILE_BANDS))
     assert (tmp_path / "out" / "c1.tif").is_file()
+
+
+class BoxesDetector:
+    """The detector's interface (``features``, ``image``, ``detect``) with fixed boxes."""
+
+    def __init__(self, scores):
+        self.features = [Feature("B4", "B4"), Feature("B3", "B3"), Feature("B2", "B2")]
+        self.scores = scores
+
+    def image(self, tile):
+        return np.zeros((*tile.valid.shape, 3), dtype=np.uint8)
+
+    def detect(self, pixels, confidence, iou, overlap, device):
+        import pandas as pd
+
+        return pd.DataFrame({"score": [s for s in self.scores if s >= confidence]})
+
+
+def test_detector_score_is_the_best_box_and_zero_without_one():
+    from minescan.detection.dataset import LabelledImage
+    from minescan.pyramid.screens import detector_score
+
+    data = tile(size=64)
+    image = LabelledImage(TILE_BANDS, data, data.any(axis=0), None, None, None)
+    assert detector_score(BoxesDetector([0.2, 0.7, 0.4]), image) == pytest.approx(0.7)
+    assert detector_score(BoxesDetector([]), image) == 0.0
+    rgbless = LabelledImage(("B8", "B11"), data[:2], data[0] > 0, None, None, None)
+    with pytest.raises(MinescanInputError, match="detector screen needs"):
+        detector_score(BoxesDetector([0.5]), rgbless)
+
+
+def test_detector_screen_scores_a_fetched_cells_array():
+    from minescan.pyramid.screens import Screen
+
+    screen = Screen("detector", BoxesDetector([0.3, 0.6]))
+    assert screen.score(tile(size=64), TILE_BANDS) == pytest.approx(0.6)
