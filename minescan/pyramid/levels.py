@@ -17,7 +17,13 @@ from typing import Any
 from minescan.errors import MinescanInputError
 
 SOURCE = "config"
-SCREENS = ("pixel",)
+SCREENS = ("pixel", "chip_cnn", "detector")
+# what each screen's model needs: the file (config key) and the bands it reads
+SCREEN_MODELS = {
+    "pixel": "models.deploy (the deployed pixel model)",
+    "chip_cnn": "chips: results/chips/cnn_model.pt (snakemake real_chips)",
+    "detector": "detection: the detection stage's final weights (snakemake detection)",
+}
 
 
 @dataclass(frozen=True)
@@ -78,14 +84,17 @@ def pyramid_levels(grid: Mapping[str, Any], pyramid: Mapping[str, Any]) -> list[
                 "choose levels and pixel sizes whose pixels divide the cells",
             )
         screen = (
-            screens.get(zoom, screens.get(str(zoom))) if isinstance(screens, Mapping) else screens
+            screens.get(zoom, screens.get(str(zoom), "pixel"))
+            if isinstance(screens, Mapping)
+            else screens
         )
         if screen not in SCREENS:
             raise MinescanInputError(
                 SOURCE,
                 f"pyramid.screen for level {zoom} is {screen!r}, which minescan does not train "
                 f"as a screen (available: {', '.join(SCREENS)})",
-                "use 'pixel' (the deployed pixel model, models.deploy)",
+                "use 'pixel' (the deployed pixel model), 'chip_cnn' (the real-chips CNN) or "
+                "'detector' (the detection model)",
             )
         levels.append(Level(zoom, int(side), int(pixel), str(screen)))
     return levels
@@ -94,3 +103,76 @@ def pyramid_levels(grid: Mapping[str, Any], pyramid: Mapping[str, Any]) -> list[
 def level_cell_sizes(grid: Mapping[str, Any], zooms: Sequence[int]) -> dict[int, int]:
     """Cell sides of ``zooms`` on the grid's chain (all of them must be whole metres)."""
     return {int(z): int(chain_cell_size(grid, z)) for z in zooms}
+
+
+def check_screen_inputs(
+    levels: Sequence[Level], models: Mapping[str, str], bands: Sequence[str]
+) -> None:
+    """Before any job: every level's screen has its model file and its bands in the imagery.
+    ``models``: screen -> model path; ``bands``: ``imagery.bands``."""
+    from pathlib import Path
+
+    for level in levels:
+        path = models.get(level.screen)
+        if not path or not Path(path).is_file():
+            raise MinescanInputError(
+                str(path or SOURCE),
+                f"pyramid.screen {level.screen!r} at level {level.zoom}: its model file "
+                f"{path!r} does not exist",
+                f"train it first ({SCREEN_MODELS[level.screen]}) or use pyramid.screen: pixel",
+            )
+        if level.screen == "chip_cnn":
+            _check_chip_bands(level, bands)
+
+
+def _check_chip_bands(level: Level, bands: Sequence[str]) -> None:
+    from minescan.chips.load import CHIP_BANDS
+
+    missing = [b for b in CHIP_BANDS if b not in bands]
+    if missing:
+        raise MinescanInputError(
+            SOURCE,
+            f"pyramid.screen 'chip_cnn' at level {level.zoom} needs bands "
+            f"{list(CHIP_BANDS)}; imagery.bands {list(bands)} lack {missing}",
+            "add them to imagery.bands",
+        )
+
+
+def check_workflow_screens(
+    levels: Sequence[Level],
+    bands: Sequence[str],
+    cnn_model: str,
+    chips_enabled: bool,
+    exhaustive: bool = False,
+) -> None:
+    """The workflow's screens, before any job: ``chip_cnn`` needs the chip bands among
+    ``imagery.bands`` and its model (trained by the chips stage, or already there);
+    ``detector`` is a tile-scoring screen (``minescan.pyramid.screens``, the false-positive
+    command), not a rule of the workflow."""
+    from pathlib import Path
+
+    for level in levels:
+        if level.screen == "detector":
+            raise MinescanInputError(
+                SOURCE,
+                f"pyramid.screen 'detector' at level {level.zoom}: the workflow runs the "
+                "detector after the finest level (pyramid.detect), not as a level's screen",
+                "use pixel or chip_cnn here; score tiles with the detector through "
+                "python -m minescan.pyramid.false_positives --screen detector=...",
+            )
+        if level.screen == "chip_cnn" and exhaustive:
+            raise MinescanInputError(
+                SOURCE,
+                f"pyramid.screen 'chip_cnn' at level {level.zoom} with pyramid.exhaustive: the "
+                "exhaustive comparison streams the pixel model only",
+                "set pyramid.exhaustive: false with a chip_cnn level",
+            )
+        if level.screen == "chip_cnn" and not chips_enabled and not Path(cnn_model).is_file():
+            raise MinescanInputError(
+                cnn_model,
+                f"pyramid.screen 'chip_cnn' at level {level.zoom}: the model file does not "
+                "exist and the chips stage (chips.enabled) is off, so nothing trains it",
+                "set chips.enabled: true (snakemake real_chips) or copy cnn_model.pt there",
+            )
+        if level.screen == "chip_cnn":
+            _check_chip_bands(level, bands)

@@ -28,6 +28,7 @@ from minescan.outputs import (
 from minescan.probability.steps import SCORE_COLUMNS
 from minescan.pyramid import accounting
 from minescan.pyramid.descend import children_in_region, kept_cells
+from minescan.pyramid.spatial_prior import SpatialPrior, prior_columns
 from minescan.pyramid.thresholds import choose_thresholds, validation_table
 
 log = logging.getLogger(__name__)
@@ -295,10 +296,13 @@ def merge_step(
     gpkg: str,
     parquet: str,
     provenance: dict,
+    spatial_prior: Mapping[str, Any] | None = None,
 ) -> None:
     """The scan's result for the region in one GeoPackage: every scored cell of every level
     (score, threshold, kept), the probability raster of each cell of the final level, and the
-    detector's boxes there; the boxes also as GeoParquet."""
+    detector's boxes there; the boxes also as GeoParquet. ``spatial_prior``
+    (``pyramid.spatial_prior``) adds the boxes' ``isolated`` and ``kept_prior`` columns."""
+    prior = SpatialPrior.from_config(spatial_prior)
     layers = []
     for cell_path, score_path, threshold_path in zip(cells, scores, thresholds, strict=True):
         record = json.loads(Path(threshold_path).read_text())
@@ -312,6 +316,8 @@ def merge_step(
         layers.append(table)
     merged = gpd.GeoDataFrame(pd.concat(layers, ignore_index=True), crs=4326)
     boxes = merge_detections(detections) if detections else merged.iloc[:0][["geometry"]]
+    if detections:
+        boxes = prior_columns(boxes, prior)
     layers = {"cells": merged, **({"detections": boxes} if detections else {})}
     write_gpkg_layers(layers, gpkg)
     write_geoparquet(boxes, parquet, provenance)

@@ -3,6 +3,7 @@
 import re
 
 from minescan.pyramid.budget import check_pyramid
+from minescan.pyramid.levels import check_workflow_screens
 
 
 # Detection (seed 002, 4.2-4.3): one dataset per zoom level of detection.zooms and per labelled
@@ -132,6 +133,17 @@ PYRAMID_TILES = f"{RESULTS}/tiles/{{cellset}}/{TRAINING_EPOCH}/z{{zoom}}"
 PYRAMID_SCREEN = f"{PYRAMID_DIR}/screen/{{cellset}}/z{{zoom}}"
 PYRAMID_FINEST = PYRAMID_ZOOMS[-1] if PYRAMID_ZOOMS else None
 PYRAMID_DETECT = bool(PYRAMID["enabled"] and PYRAMID["detect"])
+# The model file of each screen (pyramid.screen, per level): the rule pyramid_screen reads it.
+PYRAMID_SCREEN_MODELS = {"pixel": DEPLOYED_MODEL, "chip_cnn": f"{CHIPS_DIR}/cnn_model.pt"}
+PYRAMID_SCREEN_OF = {level.zoom: level.screen for level in PYRAMID_LEVELS}
+if PYRAMID["enabled"]:
+    check_workflow_screens(
+        PYRAMID_LEVELS,
+        IMAGERY["bands"],
+        PYRAMID_SCREEN_MODELS["chip_cnn"],
+        bool(CHIPS.get("enabled", True)),
+        bool(PYRAMID["exhaustive"]),
+    )
 # Checked once, by the process that plans the DAG: cluster jobs re-read this file and need not
 # compute the region's first level again.
 if PYRAMID["enabled"] and workflow.is_main_process:
@@ -141,6 +153,14 @@ if PYRAMID["enabled"] and workflow.is_main_process:
         PYRAMID_LEVELS,
         detection_zooms=DETECTION_ZOOMS if DETECTION["enabled"] else [],
     )
+
+
+def get_screen_model(wildcards):
+    return PYRAMID_SCREEN_MODELS[PYRAMID_SCREEN_OF[int(wildcards.zoom)]]
+
+
+def get_screen_name(wildcards):
+    return PYRAMID_SCREEN_OF[int(wildcards.zoom)]
 
 
 def get_pyramid_parent(wildcards):

@@ -29,20 +29,33 @@ checkpoint pyramid_cells:
         "../scripts/pyramid_cells.py"
 
 
-use rule probability as pyramid_screen with:
+# The level's screen (pyramid.screen): the pixel model's probability COGs, or the chip CNN's
+# window probabilities, summarised in the same score columns.
+rule pyramid_screen:
     wildcard_constraints:
         cellset="validation|pyramid",
     input:
         tiles=f"{PYRAMID_TILES}/{{shard}}",
         status=f"{PYRAMID_TILES}/{{shard}}.status.csv",
-        model=DEPLOYED_MODEL,
+        model=get_screen_model,
     output:
         probabilities=directory(f"{PYRAMID_SCREEN}/{{shard}}"),
         scores=f"{PYRAMID_SCREEN}/{{shard}}.parquet",
+    params:
+        screen=get_screen_name,
+        block_pixels=int(PROBABILITY["block_pixels"]),
     log:
         f"{LOGS}/pyramid_screen/{{cellset}}/z{{zoom}}/{{shard}}.log",
     benchmark:
         f"{BENCHMARKS}/pyramid_screen/{{cellset}}/z{{zoom}}/{{shard}}.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=60,
+    conda:
+        "../../envs/models.yaml"
+    script:
+        "../scripts/pyramid_screen.py"
 
 
 # A shard named "scores" would otherwise make a level's scores ambiguous.
@@ -121,6 +134,7 @@ rule pyramid_merge:
         parquet=f"{PYRAMID_DIR}/detections.parquet",
     params:
         zooms=PYRAMID_ZOOMS,
+        spatial_prior=config["pyramid"].get("spatial_prior"),
     log:
         f"{LOGS}/pyramid_merge.log",
     threads: 1

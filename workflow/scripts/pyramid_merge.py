@@ -16,4 +16,5 @@ if __name__ == "__main__":
         gpkg=sm.output.gpkg,
         parquet=sm.output.parquet,
         provenance=provenance(dict(sm.params.items())),
+        spatial_prior=sm.params.spatial_prior,
     )
