@@ -76,6 +76,24 @@ def _chip_rows(pairs: pd.DataFrame, positions: np.ndarray) -> np.ndarray:
     return np.concatenate([part["t0"].to_numpy(), part["t1"].to_numpy()]).astype(np.int64)
 
 
+def partners(chips: Chips) -> tuple[np.ndarray, np.ndarray]:
+    """Per chip row: the row of the other date of its pair, and its role (0: t0, 1: t1)."""
+    pairs = pair_frame(chips)
+    other = np.empty(len(chips.meta), dtype=np.int64)
+    other[pairs["t0"].to_numpy()] = pairs["t1"].to_numpy()
+    other[pairs["t1"].to_numpy()] = pairs["t0"].to_numpy()
+    return other, (chips.meta["time"] == "t1").to_numpy().astype(np.float32)
+
+
+def chip_inputs(chips: Chips, rows: np.ndarray, paired: bool):
+    """What the segmenter sees of the chips ``rows``: (n, h, w, bands), or for a paired one
+    (n, 2, h, w, bands) (the chip, then its pair's other date) and the role of each."""
+    if not paired:
+        return chips.data[rows], None
+    other, role = partners(chips)
+    return np.stack([chips.data[rows], chips.data[other[rows]]], axis=1), role[rows]
+
+
 def pixel_model_masks(
     chips: Chips,
     mine: np.ndarray,
@@ -135,14 +153,17 @@ def out_of_fold_masks(
                 len(rows["test"]),
             )
             started = time.perf_counter()
+            x = {name: chip_inputs(chips, r, options.paired) for name, r in rows.items()}
             segmenter = train_chip_segmenter(
-                chips.data[rows["train"]],
+                x["train"][0],
                 mine[rows["train"]],
-                chips.data[rows["validation"]],
+                x["validation"][0],
                 mine[rows["validation"]],
                 options,
+                x["train"][1],
+                x["validation"][1],
             )
-            masks[UNET][rows["test"]] = segmenter.mask(chips.data[rows["test"]])
+            masks[UNET][rows["test"]] = segmenter.mask(*x["test"])
             histories.append(
                 segmenter.history.assign(
                     scheme=scheme, fold=fold, threshold_kept=segmenter.threshold

@@ -13,7 +13,8 @@ pixel gradient-boosting baseline, out of fold; baseline ``no_change``: the t0 po
 carried to t1 (growth and new area zero). Writes ``pairs.csv`` (per scheme, model and pair:
 areas at t0 and t1, growth and new area, predicted and from the polygons, in m²),
 ``metrics.csv`` (Pearson, Spearman, MAE in ha, total error in %, with block-bootstrap 95 %
-intervals), ``by_category.csv``, ``per_fold.csv``, ``label_agreement.csv``, ``history.csv``,
+intervals), ``by_category.csv``, ``per_fold.csv``, ``per_block.csv`` (the same for the
+sums over each spatial block's pairs: a region's growth), ``label_agreement.csv``, ``history.csv``,
 ``summary.json`` (with the provenance) and ``growth_scatter.png``.
 """
 
@@ -37,7 +38,13 @@ from minescan.errors import MinescanInputError
 from minescan.growth.chip_folds import out_of_fold_masks, pair_frame
 from minescan.growth.chip_pair_figures import plot_growth_scatter
 from minescan.growth.chip_segment import ChipSegmenterOptions
-from minescan.growth.pair_metrics import QUANTITIES, agreement_table, label_agreement, pair_areas
+from minescan.growth.pair_metrics import (
+    QUANTITIES,
+    agreement_table,
+    block_totals,
+    label_agreement,
+    pair_areas,
+)
 from minescan.logs import setup_logging
 from minescan.outputs import write_csv, write_json
 from minescan.pixelmodels.splits import spatial_blocks
@@ -91,6 +98,16 @@ def no_change_pairs(truth: pd.DataFrame, scheme: str) -> pd.DataFrame:
         growth_predicted=0.0,
         new_predicted=0.0,
     )
+
+
+def scheme_tables(pairs: pd.DataFrame, by: str | None, n_boot: int, seed: int) -> pd.DataFrame:
+    """``agreement_table`` per scheme (intervals resample the rows' ``block``)."""
+    per_scheme = [
+        agreement_table(part, part["block"].to_numpy(), n_boot, seed, by).assign(scheme=scheme)
+        for scheme, part in pairs.groupby("scheme", sort=False)
+    ]
+    table = pd.concat(per_scheme, ignore_index=True)
+    return table[["scheme", *[c for c in table.columns if c != "scheme"]]]
 
 
 def evaluate_chip_pairs(
@@ -152,18 +169,12 @@ def evaluate_chip_pairs(
         histories.append(result.history)
     pairs = pd.concat(parts, ignore_index=True)
     pairs["block"] = spatial_blocks(pairs["longitude"], pairs["latitude"], block_deg)
-    tables = {}
-    for name, by, boot in (
-        ("metrics", None, n_boot),
-        ("by_category", "category", n_boot),
-        ("per_fold", "fold", 0),
-    ):
-        per_scheme = [
-            agreement_table(part, part["block"].to_numpy(), boot, seed, by).assign(scheme=scheme)
-            for scheme, part in pairs.groupby("scheme", sort=False)
-        ]
-        table = pd.concat(per_scheme, ignore_index=True)
-        tables[name] = table[["scheme", *[c for c in table.columns if c != "scheme"]]]
+    tables = {
+        "metrics": scheme_tables(pairs, None, n_boot, seed),
+        "by_category": scheme_tables(pairs, "category", n_boot, seed),
+        "per_fold": scheme_tables(pairs, "fold", 0, seed),
+        "per_block": scheme_tables(block_totals(pairs), None, n_boot, seed),
+    }
     agreement = label_agreement(truth, min_new_m2)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -223,6 +234,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--encoder", default="resnet18")
     parser.add_argument("--encoder-depth", type=int, default=3)
     parser.add_argument("--indices", action="store_true", help="add NDVI, NDWI, ... channels")
+    parser.add_argument(
+        "--paired", action="store_true", help="each date's mask also sees the other date"
+    )
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--no-pixel-baseline", action="store_true")
     parser.add_argument("--min-new-m2", type=float, default=1000.0)
@@ -237,6 +251,7 @@ def main(argv: list[str] | None = None) -> None:
         encoder=args.encoder,
         encoder_depth=args.encoder_depth,
         indices=args.indices,
+        paired=args.paired,
         epochs=args.epochs,
         seed=args.seed,
     )

@@ -9,6 +9,10 @@ pixels) and replaces only the data path:
 - Inputs: ``minescan.chips.inputs.Normaliser`` (``log1p`` reflectance standardised per band,
   optionally with normalised-difference channels such as NDVI and NDWI), fitted on the
   training chips only and stored with the model.
+- Paired input (``paired``): the chip to segment, the other date's chip of its pair and a
+  constant channel saying which date is segmented (0 for t0, 1 for t1); still one mask per
+  date, but each date's mask is drawn knowing the other date, so what did not change can be
+  drawn the same at both (independent masks put their errors into the growth twice).
 - Augmentation: a random flip and quarter turn per chip, the same for its image and mask.
 - Selection: after every epoch the validation chips (a spatially separate fold) are predicted;
   the epoch and the probability threshold with the best validation pixel IoU are kept.
@@ -41,6 +45,7 @@ class ChipSegmenterOptions:
     encoder: str = "resnet18"
     encoder_depth: int = 3  # 48 px chips: 48 / 2**3 = 6 px at the bottom
     indices: bool = False  # add normalised differences (NDVI, NDWI, ...) as channels
+    paired: bool = False  # also see the pair's other date (see the module notes)
     epochs: int = 10
     batch: int = 32
     learning_rate: float = 2e-3
@@ -55,22 +60,46 @@ class ChipSegmenter:
     normaliser: Normaliser
     threshold: float
     history: pd.DataFrame
+    paired: bool = False
 
-    def probability(self, chips: np.ndarray, batch: int = 128) -> np.ndarray:
-        """(n, h, w) mine probability of (n, h, w, bands) reflectance x 10000."""
+    def probability(
+        self, chips: np.ndarray, role: np.ndarray | None = None, batch: int = 128
+    ) -> np.ndarray:
+        """(n, h, w) mine probability of (n, h, w, bands) reflectance x 10000, or for a
+        paired model of (n, 2, h, w, bands) (the chip, then its pair's other date) with
+        ``role`` 0 (t0) or 1 (t1) per chip."""
         self.net.eval()
         out = []
         with torch.no_grad():
             for first in range(0, len(chips), batch):
-                x = self.normaliser(chips[first : first + batch])
+                part = slice(first, first + batch)
+                x = encode(self.normaliser, chips[part], None if role is None else role[part])
                 out.append(torch.sigmoid(self.net(x)[:, 0]).numpy())
         if not out:
-            return np.zeros((0, *chips.shape[1:3]), dtype=np.float32)
+            return np.zeros((0, *valid_pixels(chips).shape[1:]), dtype=np.float32)
         return np.concatenate(out).astype(np.float32)
 
-    def mask(self, chips: np.ndarray) -> np.ndarray:
-        valid = chips.any(axis=-1)
-        return (self.probability(chips) >= self.threshold) & valid
+    def mask(self, chips: np.ndarray, role: np.ndarray | None = None) -> np.ndarray:
+        return (self.probability(chips, role) >= self.threshold) & valid_pixels(chips)
+
+
+def valid_pixels(chips: np.ndarray) -> np.ndarray:
+    """(n, h, w): pixels of the segmented chip with data (paired input: its first date)."""
+    own = chips[:, 0] if chips.ndim == 5 else chips
+    return own.any(axis=-1)
+
+
+def encode(normaliser: Normaliser, chips: np.ndarray, role: np.ndarray | None) -> torch.Tensor:
+    """Network input: (n, c, h, w) of single chips, or (n, 2c + 1, h, w) of pairs (the chip's
+    channels, the other date's, and the constant role channel)."""
+    x = normaliser(chips)
+    if chips.ndim == 4:
+        return x
+    if role is None:
+        raise ValueError("paired chips need the role (0: t0, 1: t1) of each chip")
+    n, _, c, h, w = x.shape
+    roles = torch.from_numpy(np.asarray(role, dtype=np.float32)).view(n, 1, 1, 1)
+    return torch.cat([x.reshape(n, 2 * c, h, w), roles.expand(n, 1, h, w)], dim=1)
 
 
 def check_chip_side(shape: tuple[int, ...], depth: int) -> None:
@@ -94,10 +123,13 @@ def train_chip_segmenter(
     val_x: np.ndarray,
     val_y: np.ndarray,
     options: ChipSegmenterOptions,
+    train_role: np.ndarray | None = None,
+    val_role: np.ndarray | None = None,
 ) -> ChipSegmenter:
     """The segmenter of the best validation epoch. ``*_x``: (n, h, w, bands) reflectance
-    x 10000; ``*_y``: (n, h, w) 0/1 masks. Pixels with every band zero are no data."""
-    check_chip_side(train_x.shape, options.encoder_depth)
+    x 10000 (paired: (n, 2, h, w, bands) with ``*_role``); ``*_y``: (n, h, w) 0/1 masks.
+    Pixels with every band zero are no data."""
+    check_chip_side(train_x.shape[-4:], options.encoder_depth)
     if len(train_x) == 0 or len(val_x) == 0:
         raise MinescanInputError(
             "growth chip pairs", "a fold has no training or validation chips", "use fewer folds"
@@ -106,17 +138,18 @@ def train_chip_segmenter(
     generator = torch.Generator().manual_seed(options.seed)
     rng = np.random.default_rng(options.seed)
     normaliser = Normaliser.fit(train_x, "band", options.indices)
-    net = build_network(options.arch, options.encoder, normaliser.channels, options.encoder_depth)
+    channels = 2 * normaliser.channels + 1 if options.paired else normaliser.channels
+    net = build_network(options.arch, options.encoder, channels, options.encoder_depth)
     optimiser = torch.optim.AdamW(net.parameters(), lr=options.learning_rate, weight_decay=1e-4)
     steps = int(np.ceil(len(train_x) / options.batch))
     schedule = torch.optim.lr_scheduler.OneCycleLR(
         optimiser, max_lr=options.learning_rate, total_steps=steps * options.epochs
     )
-    inputs = normaliser(train_x)
+    inputs = encode(normaliser, train_x, train_role)
     target = torch.from_numpy(train_y.astype(np.float32))
-    valid = torch.from_numpy(train_x.any(axis=-1).astype(np.float32))
-    val_valid = val_x.any(axis=-1)
-    segmenter = ChipSegmenter(net, normaliser, 0.5, pd.DataFrame())
+    valid = torch.from_numpy(valid_pixels(train_x).astype(np.float32))
+    val_valid = valid_pixels(val_x)
+    segmenter = ChipSegmenter(net, normaliser, 0.5, pd.DataFrame(), options.paired)
     history, best = [], (-1.0, copy.deepcopy(net.state_dict()), 0.5, 0)
     for epoch in range(1, options.epochs + 1):
         started = time.perf_counter()
@@ -137,7 +170,7 @@ def train_chip_segmenter(
             schedule.step()
             losses.append(loss.item())
         train_s = time.perf_counter() - started
-        scores = validation_scores(segmenter.probability(val_x), val_y, val_valid)
+        scores = validation_scores(segmenter.probability(val_x, val_role), val_y, val_valid)
         threshold = max(scores, key=lambda t: np.nan_to_num(scores[t], nan=-1.0))
         history.append(
             {

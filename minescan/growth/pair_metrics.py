@@ -98,6 +98,13 @@ def agreement_table(
     return pd.DataFrame(rows)
 
 
+def block_totals(pairs: pd.DataFrame) -> pd.DataFrame:
+    """The pairs' quantities summed per scheme, model and spatial ``block`` (one row each): how
+    well a region's growth is measured when per-pair errors partly cancel."""
+    columns = [f"{q}_{s}" for q in QUANTITIES for s in ("predicted", "polygons")]
+    return pairs.groupby(["scheme", "model", "block"], sort=False)[columns].sum().reset_index()
+
+
 def label_agreement(truth: pd.DataFrame, min_new_m2: float) -> pd.DataFrame:
     """How a pair's chip category agrees with the polygons' growth, per category and for all
     pairs: the share of pairs whose polygon new area exceeds ``min_new_m2`` (``grew``), the

@@ -8,14 +8,22 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+import torch
 
 from minescan.chips.georef import PolygonLabeller, chip_frame, read_yearly_polygons
 from minescan.chips.load import load_chips
 from minescan.chips.weak import label_chips
 from minescan.errors import MinescanInputError
 from minescan.growth.chip_pairs import evaluate_chip_pairs, polygon_truth
-from minescan.growth.chip_segment import ChipSegmenterOptions
-from minescan.growth.pair_metrics import block_intervals, label_agreement, pair_areas, point_figures
+from minescan.growth.chip_segment import ChipSegmenterOptions, encode, train_chip_segmenter
+from minescan.growth.pair_metrics import (
+    QUANTITIES,
+    block_intervals,
+    block_totals,
+    label_agreement,
+    pair_areas,
+    point_figures,
+)
 from minescan.utm import transformer
 
 SIDE = 48
@@ -170,7 +178,7 @@ def test_out_of_fold_growth_follows_the_polygons_on_separable_chips(synthetic, t
     # every pair scored once per model, out of fold
     assert (pairs.groupby("model")["sample_id"].nunique() == PLACES).all()
     assert set(pairs["fold"]) == {0, 1, 2}
-    for name in ("metrics", "by_category", "per_fold", "label_agreement", "history"):
+    for name in ("metrics", "by_category", "per_fold", "per_block", "label_agreement", "history"):
         assert (out / f"{name}.csv").stat().st_size > 0
     assert (out / "growth_scatter.png").stat().st_size > 0
     summary = json.loads((out / "summary.json").read_text())
@@ -182,3 +190,33 @@ def test_unknown_scheme_is_a_clear_error(synthetic, tmp_path):
     with pytest.raises(MinescanInputError, match="--schemes"):
         evaluate_chip_pairs(chips, polygons, tmp_path / "x", schemes=("leave_one_out",))
     assert not (tmp_path / "x").exists()
+
+
+def test_block_totals_sum_each_blocks_pairs():
+    pairs = pd.DataFrame(
+        {
+            "scheme": "spatial_cv",
+            "model": "unet",
+            "block": ["a", "a", "b"],
+            **{f"{q}_{s}": [1.0, 2.0, 5.0] for q in QUANTITIES for s in ("predicted", "polygons")},
+        }
+    )
+    totals = block_totals(pairs).set_index("block")
+    assert totals.loc["a", "new_polygons"] == 3.0 and totals.loc["b", "growth_predicted"] == 5.0
+
+
+def test_a_paired_segmenter_sees_both_dates_and_which_one_it_draws():
+    rng = np.random.default_rng(0)
+    chips = rng.integers(100, 3000, (4, 2, SIDE, SIDE, 6)).astype(np.float32)
+    mine = np.zeros((4, SIDE, SIDE), dtype=np.uint8)
+    mine[:, :, :10] = 1
+    role = np.array([0, 1, 0, 1], dtype=np.float32)
+    options = ChipSegmenterOptions(epochs=1, batch=4, paired=True)
+    model = train_chip_segmenter(chips, mine, chips, mine, options, role, role)
+    x = encode(model.normaliser, chips, role)
+    assert x.shape == (4, 13, SIDE, SIDE)  # 6 bands of each date and the role
+    assert torch.equal(x[:, 12, 0, 0], torch.from_numpy(role))
+    masks = model.mask(chips, role)
+    assert masks.shape == (4, SIDE, SIDE) and masks.dtype == bool
+    with pytest.raises(ValueError, match="role"):
+        model.probability(chips)
