@@ -130,3 +130,56 @@ if GROWTH["enabled"]:
             "../../envs/grid.yaml"
         script:
             "../scripts/growth_figures.py"
+
+
+# Growth on real imagery: the real chip pairs' t0 and t1 segmented out of fold and compared per
+# pair with the yearly polygons' area and growth. Off in the demo (about 12 minutes on one
+# core); `snakemake --cores 1 growth_chip_pairs --configfile config/config.yaml
+# config/growth_chip_pairs.yaml`.
+#   results/growth/chip_pairs/{metrics,by_category,per_fold,per_block,label_agreement,
+#   history,pairs}.csv, summary.json, growth_scatter.png
+GROWTH_CHIP_PAIRS = GROWTH.get("chip_pairs") or {"enabled": False}
+
+if GROWTH_CHIP_PAIRS.get("enabled", False):
+
+    rule growth_chip_pairs:
+        input:
+            chips=f"{CHIPS['path']}/chips.csv",
+            polygons=CHIPS["polygons"],
+        output:
+            metrics=report(
+                f"{RESULTS}/growth/chip_pairs/metrics.csv",
+                caption="../report/growth_chip_pairs.rst",
+                category="Growth",
+                subcategory="real chip pairs",
+            ),
+            by_category=f"{RESULTS}/growth/chip_pairs/by_category.csv",
+            per_fold=f"{RESULTS}/growth/chip_pairs/per_fold.csv",
+            per_block=f"{RESULTS}/growth/chip_pairs/per_block.csv",
+            label_agreement=f"{RESULTS}/growth/chip_pairs/label_agreement.csv",
+            history=f"{RESULTS}/growth/chip_pairs/history.csv",
+            pairs=f"{RESULTS}/growth/chip_pairs/pairs.csv",
+            summary=f"{RESULTS}/growth/chip_pairs/summary.json",
+            scatter=report(
+                f"{RESULTS}/growth/chip_pairs/growth_scatter.png",
+                caption="../report/growth_chip_pairs.rst",
+                category="Growth",
+                subcategory="real chip pairs",
+            ),
+        params:
+            folder=get_chips_folder,
+            settings=GROWTH_CHIP_PAIRS,
+            block_deg=float(CHIPS["block_deg"]),
+            seed=int(MODELS["seed"]),
+        log:
+            f"{LOGS}/growth_chip_pairs.log",
+        benchmark:
+            f"{BENCHMARKS}/growth_chip_pairs.tsv"
+        threads: 1
+        resources:
+            mem_mb=4000,
+            runtime=60,
+        conda:
+            "../../envs/footprints.yaml"
+        script:
+            "../scripts/growth_chip_pairs.py"
