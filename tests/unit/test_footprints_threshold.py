@@ -32,7 +32,9 @@ def test_the_unbiased_threshold_gives_the_labelled_area_where_0_5_gives_none():
     probs, mines, valids = (list(x) for x in zip(*tiles, strict=True))
     threshold = unbiased_threshold(probs, mines, valids)
     # The lowest mine probability: every mine pixel kept, no background pixel.
-    assert threshold == pytest.approx(min(float(p[m].min()) for p, m in zip(probs, mines)))
+    assert threshold == pytest.approx(
+        min(float(p[m].min()) for p, m in zip(probs, mines, strict=True))
+    )
     predicted = sum(int((p >= threshold).sum()) for p in probs)
     assert predicted == sum(int(m.sum()) for m in mines)
     chosen, figures = choose_threshold("unbiased", probs, mines, valids)
