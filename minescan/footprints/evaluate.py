@@ -21,7 +21,7 @@ from minescan.detection.labels import EIGHT_CONNECTED
 from minescan.footprints.data import TilePixels
 from minescan.footprints.model import Segmenter
 from minescan.footprints.predict import probability
-from minescan.footprints.train import pixel_counts
+from minescan.footprints.thresholds import pixel_counts
 from minescan.footprints.vectorise import keep_large, pixel_area_m2
 
 

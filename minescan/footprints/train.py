@@ -7,8 +7,10 @@
 - Loss: soft Dice (insensitive to the share of positives) plus focal loss (per-pixel, down-
   weighting the many easy background pixels), both over valid pixels only.
 - Selection: after every epoch the whole validation tiles are predicted as at inference
-  (windows, blending); the epoch with the best validation IoU is kept, and the threshold that
-  maximises it on the same tiles is stored with the model. Validation tiles are never trained on.
+  (windows, blending) and the threshold of ``threshold`` (``thresholds``: by default the one
+  whose predicted area equals the labelled area) is chosen on them; the epoch with the best
+  validation IoU at its threshold is kept, and that threshold is stored with the model.
+  Validation tiles are never trained on.
 - Flips and quarter turns augment (overhead imagery has no up); seeded throughout.
 """
 
@@ -28,10 +30,10 @@ from minescan.detection.channels import Scaling
 from minescan.footprints.data import TilePixels
 from minescan.footprints.model import Segmenter, build_network
 from minescan.footprints.predict import probability
+from minescan.footprints.thresholds import choose_threshold
 from minescan.pixelmodels.features import Feature
 
 LOG = logging.getLogger(__name__)
-THRESHOLDS = np.round(np.arange(0.2, 0.81, 0.05), 2)
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,7 @@ class TrainOptions:
     focal_gamma: float = 2.0
     window_px: int = 448
     overlap_px: int = 64
+    threshold: str = "unbiased"
     seed: int = 0
 
 
@@ -111,35 +114,17 @@ def augment(rng: np.random.Generator, *arrays: np.ndarray) -> list[np.ndarray]:
     return out
 
 
-def pixel_counts(prob: np.ndarray, mine: np.ndarray, valid: np.ndarray, threshold: float):
-    """(true positives, false positives, false negatives) of ``prob >= threshold``."""
-    pred = (np.nan_to_num(prob) >= threshold) & valid
-    truth = mine & valid
-    return int((pred & truth).sum()), int((pred & ~truth).sum()), int((~pred & truth).sum())
-
-
-def iou(tp: int, fp: int, fn: int) -> float:
-    return tp / (tp + fp + fn) if tp + fp + fn else float("nan")
-
-
 def _validate(segmenter: Segmenter, tiles: Sequence[TilePixels], options: TrainOptions, device):
+    """The threshold of ``options.threshold`` on the whole validation tiles, and its figures."""
     probs = [
         probability(
             segmenter, t.pixels, t.valid, options.window_px, options.overlap_px, device=device
         )
         for t in tiles
     ]
-    scores = {}
-    for threshold in THRESHOLDS:
-        counts = np.sum(
-            [
-                pixel_counts(p, t.mine, t.valid, threshold)
-                for p, t in zip(probs, tiles, strict=True)
-            ],
-            axis=0,
-        )
-        scores[float(threshold)] = iou(*counts)
-    return scores
+    return choose_threshold(
+        options.threshold, probs, [t.mine for t in tiles], [t.valid for t in tiles]
+    )
 
 
 def train_segmenter(
@@ -191,16 +176,18 @@ def train_segmenter(
             schedule.step()
             losses.append(loss.item())
         train_s = time.perf_counter() - started
-        scores = _validate(segmenter, val_tiles, options, device) if val_tiles else {}
-        threshold = max(scores, key=lambda t: np.nan_to_num(scores[t], nan=-1)) if scores else 0.5
-        val_iou = scores.get(threshold, float("nan"))
+        threshold, scores = (
+            _validate(segmenter, val_tiles, options, device) if val_tiles else (0.5, {})
+        )
+        val_iou = scores.get("iou", float("nan"))
         history.append(
             {
                 "epoch": epoch,
                 "train_loss": float(np.mean(losses)),
-                "val_iou_at_0.5": scores.get(0.5, float("nan")),
+                "val_iou_at_0.5": scores.get("iou_at_0.5", float("nan")),
                 "val_iou_best_threshold": val_iou,
                 "threshold": threshold,
+                "val_area_ratio": scores.get("area_ratio", float("nan")),
                 "train_seconds": round(train_s, 2),
             }
         )
@@ -215,6 +202,10 @@ def train_segmenter(
     summary = {
         "best_epoch": int(best[3]),
         "threshold": segmenter.threshold,
+        "threshold_rule": options.threshold,
+        "val_area_ratio": (
+            None if not val_tiles else round(float(history[best[3] - 1]["val_area_ratio"]), 4)
+        ),
         "val_iou": None if not val_tiles else round(float(best[0]), 4),
         "train_tiles": len(train_tiles),
         "val_tiles": len(val_tiles),

@@ -99,6 +99,10 @@ def test_training_learns_the_mines_keeps_the_test_tiles_out_and_is_seeded(tmp_pa
     assert len(history) == 3 and (out / "curves.png").stat().st_size > 0
     model = load_segmenter(out / "model.pt", ["B4", "B3", "B2"])
     assert model.threshold == summary["threshold"]
+    # The default rule: the threshold at which the validation tiles' predicted mine area is
+    # their labelled area (ties between equal probabilities may add a few pixels).
+    assert summary["threshold_rule"] == "unbiased"
+    assert 1.0 <= summary["val_area_ratio"] < 1.05
     _, again = run(tmp_path, folder, "b")
     assert again["val_iou"] == summary["val_iou"]
     assert json.loads((out / "summary.json").read_text())["channels"] == ["B4", "B3", "B2"]

@@ -55,6 +55,7 @@ FOOTPRINTS_TRAIN_OPTIONS = {
         "focal_gamma",
         "window_px",
         "overlap_px",
+        "threshold",
     )
     if key in FOOTPRINTS
 }
