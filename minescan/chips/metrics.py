@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
 
+from minescan.bootstrap import block_intervals
+
 SPECIFICITIES = (0.99, 0.998)
 INTERVAL_METRICS = (
     "pr_auc",
@@ -97,23 +99,9 @@ def bootstrap_intervals(
     seed: int,
 ) -> dict[str, float]:
     """2.5 and 97.5 percentiles of INTERVAL_METRICS over ``n_boot`` block resamples."""
-    y, score, decision = np.asarray(y), np.asarray(score), np.asarray(decision)
-    uniq, inverse = np.unique(np.asarray(groups), return_inverse=True)
-    members = [np.flatnonzero(inverse == g) for g in range(len(uniq))]
-    rng = np.random.default_rng(seed)
-    values = {m: [] for m in INTERVAL_METRICS}
-    for _ in range(n_boot):
-        rows = np.concatenate([members[g] for g in rng.integers(0, len(uniq), len(uniq))])
-        sample = point_metrics(y[rows], score[rows], decision[rows])
-        for m in INTERVAL_METRICS:
-            values[m].append(sample[m])
-    out = {}
-    for m in INTERVAL_METRICS:
-        v = np.asarray(values[m], dtype=float)
-        v = v[np.isfinite(v)]
-        lo, hi = np.percentile(v, [2.5, 97.5]) if v.size else (np.nan, np.nan)
-        out[f"{m}_lo"], out[f"{m}_hi"] = float(lo), float(hi)
-    return out
+    return block_intervals(
+        (y, score, decision), groups, point_metrics, INTERVAL_METRICS, n_boot, seed
+    )
 
 
 def metrics_row(

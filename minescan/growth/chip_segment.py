@@ -33,7 +33,8 @@ import torch
 from minescan.chips.inputs import Normaliser, dihedral
 from minescan.errors import MinescanInputError
 from minescan.footprints.model import build_network
-from minescan.footprints.train import dice_focal_loss, iou, pixel_counts
+from minescan.footprints.thresholds import iou, pixel_counts
+from minescan.footprints.train import dice_focal_loss
 
 LOG = logging.getLogger(__name__)
 THRESHOLDS = np.round(np.arange(0.1, 0.91, 0.05), 2)

@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from minescan.bootstrap import block_intervals as resample_blocks
+
 QUANTITIES = ("area_t0", "area_t1", "growth", "new")
 INTERVAL_FIGURES = ("pearson", "spearman", "mae_ha", "total_error_pct")
 M2_PER_HA = 10_000.0
@@ -59,23 +61,8 @@ def block_intervals(
     predicted: np.ndarray, truth: np.ndarray, blocks: np.ndarray, n_boot: int, seed: int
 ) -> dict[str, float]:
     """2.5 and 97.5 percentiles of INTERVAL_FIGURES over ``n_boot`` resamples of whole blocks."""
-    predicted, truth = np.asarray(predicted, float), np.asarray(truth, float)
-    uniq, inverse = np.unique(np.asarray(blocks), return_inverse=True)
-    members = [np.flatnonzero(inverse == g) for g in range(len(uniq))]
-    rng = np.random.default_rng(seed)
-    values: dict[str, list[float]] = {f: [] for f in INTERVAL_FIGURES}
-    for _ in range(n_boot):
-        rows = np.concatenate([members[g] for g in rng.integers(0, len(uniq), len(uniq))])
-        sample = point_figures(predicted[rows], truth[rows])
-        for figure in INTERVAL_FIGURES:
-            values[figure].append(sample[figure])
-    out = {}
-    for figure in INTERVAL_FIGURES:
-        v = np.asarray(values[figure], dtype=float)
-        v = v[np.isfinite(v)]
-        lo, hi = np.percentile(v, [2.5, 97.5]) if v.size else (np.nan, np.nan)
-        out[f"{figure}_lo"], out[f"{figure}_hi"] = float(lo), float(hi)
-    return out
+    arrays = (np.asarray(predicted, float), np.asarray(truth, float))
+    return resample_blocks(arrays, blocks, point_figures, INTERVAL_FIGURES, n_boot, seed)
 
 
 def agreement_table(
