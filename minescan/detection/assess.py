@@ -46,14 +46,27 @@ def background_detections(
     from minescan.detection.background import background_tiles
 
     bands = sorted({b for f in detector.features for b in f.bands})
-    records, area = [], 0.0
+    records, scenes = [], {}
     for tile_id, image in background_tiles(folder, bands, detector.window):
         records.append({"tile": tile_id, "image": tile_id, "loaded": image})
-        area += float(image.valid.sum()) * abs(image.transform.a * image.transform.e) / 1e6
+        km2 = float(image.valid.sum()) * abs(image.transform.a * image.transform.e) / 1e6
+        scene = scene_of(tile_id)
+        scenes[scene] = scenes.get(scene, 0.0) + km2
     found = detect_tiles(
         detector, records, confidence=confidence, iou=iou, overlap=overlap, device=device
     )
-    return found, {"folder": str(folder), "tiles": len(records), "km2": round(area, 3)}
+    summary = {
+        "folder": str(folder),
+        "tiles": len(records),
+        "km2": round(sum(scenes.values()), 3),
+        "scene_km2": {k: round(v, 3) for k, v in sorted(scenes.items())},
+    }
+    return found, summary
+
+
+def scene_of(tile_id: str) -> str:
+    """The scene of a background tile id (``<scene>_<row>_<col>``)."""
+    return str(tile_id).rsplit("_", 2)[0]
 
 
 def threshold_for_false_alarms(scores: np.ndarray, km2: float, per_100km2: float) -> float:
@@ -101,11 +114,16 @@ def assess_tiles(
         )
         km2 = summary["km2"]
         alarms = int((scenes["score"] >= confidence).sum())
+        scene = scenes["tile"].map(scene_of)
         metrics.update(
             background=summary,
             background_km2=km2,
             background_false_alarms=alarms,
             false_alarms_per_100km2=round(100 * alarms / km2, 3) if km2 else None,
+            false_alarms_by_scene={
+                name: int(((scene == name) & (scenes["score"] >= confidence)).sum())
+                for name in summary["scene_km2"]
+            },
         )
         if km2:
             chosen = threshold_for_false_alarms(

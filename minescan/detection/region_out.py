@@ -53,7 +53,6 @@ def region_out_band(
     confidence: float,
     background: str | Path | None,
     provenance: dict,
-    negatives: Mapping[str, Any] | None = None,
 ) -> dict:
     """Train without band ``band``, score on it; returns its metrics."""
     from minescan.detection.compat import device
@@ -73,7 +72,6 @@ def region_out_band(
         channels=channels,
         provenance=provenance,
         name=f"{folder} without band {band}",
-        **({"negatives": negatives} if negatives else {}),
         **options,
     )
     summary = train_detector(

@@ -32,6 +32,8 @@ DETECTION_DATASET_OPTIONS = {
     "test_fraction": float(DETECTION["split"]["test_fraction"]),
     "seed": int(DETECTION["seed"]),
     "percentiles": [float(p) for p in DETECTION["scaling_percentiles"]],
+    "per_tile_scaling": bool(DETECTION.get("per_tile_scaling", False)),
+    "negatives": DETECTION.get("negatives"),
 }
 DETECTION_TRAIN_OPTIONS = {
     "epochs": int(DETECTION["epochs"]),
