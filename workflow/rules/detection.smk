@@ -295,19 +295,6 @@ rule detection_evaluate:
 # Region-out (detection.region_out): each latitude band of a labelled folder held out in turn,
 # the detector trained on the other bands (the stage's recipe), scored on the held-out band and
 # on the mine-free scenes; results/detection/{labelled}/region_out/.
-DETECTION_REGION_OUT = DETECTION.get("region_out") or {}
-DETECTION_REGION_BANDS = int(DETECTION_REGION_OUT.get("bands", 3))
-
-
-def get_detection_region_out_parts(wildcards):
-    base = f"{RESULTS}/detection/{wildcards.labelled}/region_out"
-    bands = range(DETECTION_REGION_BANDS)
-    return {
-        "metrics": [f"{base}/band{k}/metrics.json" for k in bands],
-        "objects": [f"{base}/band{k}/objects.csv" for k in bands],
-    }
-
-
 rule detection_region_out:
     input:
         folder=get_detection_folder,
