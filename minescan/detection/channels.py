@@ -181,10 +181,10 @@ class Scaling:
         return np.ascontiguousarray(np.moveaxis(image, 0, -1))
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            key: list(value) if isinstance(value, tuple) else value
-            for key, value in asdict(self).items()
-        }
+        # per_tile only when set: records of the fitted stretch keep their old keys (the
+        # footprints stage rebuilds a Scaling from every key of its record as tuples).
+        record = {key: list(value) for key, value in asdict(self).items() if key != "per_tile"}
+        return {**record, "per_tile": True} if self.per_tile else record
 
     def save(self, path: str | Path, provenance: Mapping[str, Any], **extra: Any) -> None:
         write_json({**self.to_dict(), **extra}, path, provenance)
