@@ -62,7 +62,7 @@ def score_folder(
     confidence: float = 0.25,
     predict_confidence: float = 0.01,
     iou: float = 0.5,
-    overlap: int = 64,
+    overlap: int = 32,
     min_object_pixels: int = 20,
     target_false_alarms: float = 2.0,
     settings_dir: str | Path | None = None,
@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--confidence", type=float, default=0.25, help="score of a detection")
     parser.add_argument("--predict-confidence", type=float, default=0.01, help="lowest box kept")
     parser.add_argument("--iou", type=float, default=0.5, help="NMS IoU")
-    parser.add_argument("--overlap", type=int, default=64, help="window overlap (pixels)")
+    parser.add_argument("--overlap", type=int, default=32, help="window overlap (pixels)")
     parser.add_argument("--min-object-pixels", type=int, default=20)
     parser.add_argument(
         "--target-false-alarms", type=float, default=2.0, help="per 100 km² of --background"
