@@ -28,6 +28,8 @@ from minescan.pixelmodels.features import (
 
 # Pixels drawn per image when fitting the scaling (enough for stable percentiles).
 FIT_PIXELS_PER_IMAGE = 20000
+# Fewest valid pixels of an image stretched by its own percentiles (per-tile scaling).
+MIN_TILE_PIXELS = 256
 
 
 def resolve_channels(names: Sequence[str], bands: Sequence[str], source: str) -> list[Feature]:
@@ -106,12 +108,19 @@ def channel_stack(
 
 @dataclass(frozen=True)
 class Scaling:
-    """Per-channel linear map of [low, high] onto uint8 1..255 (0 is no data)."""
+    """Per-channel linear map of [low, high] onto uint8 1..255 (0 is no data).
+
+    ``per_tile``: each image is stretched between the percentiles of its own valid pixels
+    (``low``/``high``, fitted on the training split, only for images without valid pixels
+    enough), so that a tile's brightness and contrast no longer carry over from the region the
+    scaling was fitted on.
+    """
 
     channels: tuple[str, ...]
     low: tuple[float, ...]
     high: tuple[float, ...]
     percentiles: tuple[float, float] = (1.0, 99.0)
+    per_tile: bool = False
 
     @classmethod
     def fit(
@@ -120,6 +129,7 @@ class Scaling:
         channels: Sequence[str],
         percentiles: Sequence[float] = (1.0, 99.0),
         seed: int = 0,
+        per_tile: bool = False,
     ) -> Scaling:
         """Percentiles of the valid pixels of (stack, valid) pairs: the training images."""
         rng = np.random.default_rng(seed)
@@ -145,19 +155,36 @@ class Scaling:
             tuple(float(v) for v in low),
             tuple(float(v) for v in high),
             (float(percentiles[0]), float(percentiles[1])),
+            bool(per_tile),
         )
+
+    def bounds(self, stack: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(low, high) per channel for this image: the fitted ones, or its own percentiles."""
+        low = np.asarray(self.low, dtype=np.float32)
+        high = np.asarray(self.high, dtype=np.float32)
+        if self.per_tile and valid.sum() >= MIN_TILE_PIXELS:
+            values = stack[:, valid].astype(np.float32)
+            own_low = np.percentile(values, self.percentiles[0], axis=1).astype(np.float32)
+            own_high = np.percentile(values, self.percentiles[1], axis=1).astype(np.float32)
+            flat = own_high <= own_low
+            low = np.where(flat, low, own_low)
+            high = np.where(flat, high, own_high)
+        return low, high
 
     def apply(self, stack: np.ndarray, valid: np.ndarray) -> np.ndarray:
         """(row, col, channel) uint8: valid pixels in 1..255, no data 0."""
-        low = np.asarray(self.low, dtype=np.float32)[:, None, None]
-        high = np.asarray(self.high, dtype=np.float32)[:, None, None]
+        low, high = self.bounds(stack, valid)
+        low, high = low[:, None, None], high[:, None, None]
         scaled = 1.0 + 254.0 * (stack.astype(np.float32) - low) / (high - low)
         image = np.clip(np.rint(scaled), 1, 255).astype(np.uint8)
         image[:, ~valid] = 0
         return np.ascontiguousarray(np.moveaxis(image, 0, -1))
 
     def to_dict(self) -> dict[str, Any]:
-        return {key: list(value) for key, value in asdict(self).items()}
+        # per_tile only when set: records of the fitted stretch keep their old keys (the
+        # footprints stage rebuilds a Scaling from every key of its record as tuples).
+        record = {key: list(value) for key, value in asdict(self).items() if key != "per_tile"}
+        return {**record, "per_tile": True} if self.per_tile else record
 
     def save(self, path: str | Path, provenance: Mapping[str, Any], **extra: Any) -> None:
         write_json({**self.to_dict(), **extra}, path, provenance)
@@ -171,6 +198,7 @@ class Scaling:
                 tuple(record["low"]),
                 tuple(record["high"]),
                 tuple(record["percentiles"]),
+                bool(record.get("per_tile", False)),
             )
         except (KeyError, TypeError) as error:
             raise MinescanInputError(

@@ -179,6 +179,41 @@ def write_image(path: str | Path, image: np.ndarray) -> None:
             raise OSError(f"OpenCV could not write {path}")
 
 
+def negative_chips(
+    folder: str | Path, features: Sequence, scaling: Scaling, chip_px: int, out: Path, folds: int
+) -> list[dict]:
+    """Mine-free training chips (empty labels) cut from the real scenes of ``folder`` (read as
+    ``background.background_tiles`` reads them), scaled as the tiles are; they join the last
+    training fold, never the first, which validates the final model."""
+    from minescan.detection.background import background_tiles
+
+    bands = sorted({b for f in features for b in f.bands})
+    rows = []
+    for tile_id, image in background_tiles(folder, bands, chip_px):
+        if image.valid.mean() < 0.5:
+            continue
+        name = f"negative_{tile_id}"
+        pixels = scaling.apply(channel_stack(image.data, image.bands, features), image.valid)
+        write_image(out / "images" / f"{name}.tif", pixels)
+        write_text("", out / "labels" / f"{name}.txt")
+        write_text("", out / "polygons" / f"{name}.txt")
+        rows.append(
+            {
+                "tile": name,
+                "split": "train",
+                "fold": int(folds) - 1,
+                "path": f"images/{name}.tif",
+                "objects": 0,
+            }
+        )
+    if not rows:
+        raise MinescanInputError(
+            folder, "no mine-free scene tile with data", "give a folder of real mine-free scenes"
+        )
+    LOG.info("%d mine-free training chips from %s", len(rows), folder)
+    return rows
+
+
 def _dataset_yaml(train: list[str], val: str, test: str | None, channels: int) -> str:
     record: dict[str, Any] = {
         "train": train if len(train) > 1 else train[0],
@@ -210,6 +245,8 @@ def build_dataset(
     chip_px: int,
     provenance: dict,
     name: str = "dataset",
+    per_tile_scaling: bool = False,
+    negatives: str | Path | None = None,
 ) -> pd.DataFrame:
     """The ultralytics dataset of ``tiles``; returns the tile table with splits and counts.
 
@@ -266,6 +303,7 @@ def build_dataset(
         names,
         percentiles,
         seed,
+        per_tile_scaling,
     )
     chips = []
     for record in table.to_dict("records"):
@@ -297,6 +335,8 @@ def build_dataset(
                     "objects": len(regions),
                 }
             )
+    if negatives:
+        chips += negative_chips(negatives, features, scaling, chip_px, out, folds)
     chip_table = pd.DataFrame(chips)
     table["chips"] = table["tile"].map(chip_table.groupby("tile").size()).fillna(0).astype(int)
 

@@ -18,6 +18,7 @@ from minescan.detection.dataset import (
 from minescan.detection.evaluate import gallery, ground_truth, score_detections
 from minescan.detection.folder import folder_bands
 from minescan.detection.predict import Detector, detect_tiles, merge_detections
+from minescan.detection.record import write_record
 from minescan.outputs import write_csv, write_geoparquet, write_gpkg, write_json
 
 LOG = logging.getLogger(__name__)
@@ -49,14 +50,31 @@ def dataset_from_folder(
     return build_dataset(tiles=tile_table_from_folder(folder), channels=names, **options)
 
 
-def train(*, dataset_dir: str, run: str, **options) -> dict:
+def train(
+    *,
+    dataset_dir: str,
+    run: str,
+    scaling: str | None = None,
+    window_px: int | None = None,
+    **options,
+) -> dict:
     """Rule detection_train: fold ``k`` (``fold<k>.yaml``) or the final model (``dataset.yaml``,
-    every fold, last epoch kept)."""
+    every fold, last epoch kept). With ``scaling`` (the dataset's), ``detector.json`` beside
+    the weights records the channels, scaling, image size and window it was trained with."""
     data = Path(dataset_dir) / ("dataset.yaml" if run == "final" else f"{run}.yaml")
     keep = "last" if run == "final" else "best"
     from minescan.detection.train import train_detector  # torch and ultralytics: slow imports
 
-    return train_detector(data_yaml=data, keep=keep, **options)
+    summary = train_detector(data_yaml=data, keep=keep, **options)
+    if scaling:
+        write_record(
+            options["weights_out"],
+            scaling,
+            image_size=options["image_size"],
+            window_px=window_px,
+            provenance=options["provenance"],
+        )
+    return summary
 
 
 def cross_validation(*, summaries: Sequence[str], names: Sequence[str], out: str) -> pd.DataFrame:
@@ -189,20 +207,14 @@ def background(
     window_px: int | None = None,
 ) -> dict:
     """Rule detection_background: detections on real mine-free imagery, and its area."""
-    from minescan.detection.background import background_tiles
+    from minescan.detection.assess import background_detections
     from minescan.detection.compat import device
 
     detector = _detector(weights, scaling, image_size, settings_dir, window_px)
-    bands = sorted({b for f in detector.features for b in f.bands})
-    records, area = [], 0.0
-    for tile_id, image in background_tiles(folder, bands, detector.window):
-        records.append({"tile": tile_id, "image": tile_id, "loaded": image})
-        area += float(image.valid.sum()) * abs(image.transform.a * image.transform.e) / 1e6
-    found = detect_tiles(
-        detector, records, confidence=confidence, iou=iou, overlap=overlap, device=device()
+    found, summary = background_detections(
+        detector, folder, confidence=confidence, iou=iou, overlap=overlap, device=device()
     )
     write_geoparquet(found, out, provenance)
-    summary = {"folder": str(folder), "tiles": len(records), "km2": round(area, 3)}
     write_json(summary, summary_out, provenance)
     return summary
 

@@ -33,6 +33,8 @@ DETECTION_DATASET_OPTIONS = {
     "test_fraction": float(DETECTION["split"]["test_fraction"]),
     "seed": int(DETECTION["seed"]),
     "percentiles": [float(p) for p in DETECTION["scaling_percentiles"]],
+    "per_tile_scaling": bool(DETECTION.get("per_tile_scaling", False)),
+    "negatives": DETECTION.get("negatives"),
 }
 DETECTION_TRAIN_OPTIONS = {
     "epochs": int(DETECTION["epochs"]),
@@ -109,15 +111,34 @@ def get_detection_background(wildcards):
     }
 
 
+# Region-out (detection.region_out): each latitude band of a labelled folder held out in turn.
+DETECTION_REGION_OUT = DETECTION.get("region_out") or {}
+DETECTION_REGION_BANDS = int(DETECTION_REGION_OUT.get("bands", 3))
+
+
+def get_detection_region_out_parts(wildcards):
+    base = f"{RESULTS}/detection/{wildcards.labelled}/region_out"
+    bands = range(DETECTION_REGION_BANDS)
+    return {
+        "metrics": [f"{base}/band{k}/metrics.json" for k in bands],
+        "objects": [f"{base}/band{k}/objects.csv" for k in bands],
+    }
+
+
 def get_detection_outputs():
     """Per dataset: detections, the evaluation and its gallery, the cross-validation table,
     and the zero-shot round when weights are given."""
     names = ["detections.gpkg", "evaluation/metrics.json", "evaluation/gallery.png", "cv.csv"]
     if DETECTION_WEIGHTS:
         names.append("zero_shot/metrics.json")
+    region_out = [
+        f"{RESULTS}/detection/{labelled}/region_out.csv"
+        for labelled in DETECTION_LABELLED
+        if DETECTION["enabled"] and DETECTION_REGION_OUT.get("enabled", False)
+    ]
     return [
         f"{RESULTS}/detection/{dataset}/{name}" for dataset in DETECTION_DATASETS for name in names
-    ]
+    ] + region_out
 
 
 def get_detection_simulated(wildcards):

@@ -60,10 +60,13 @@ rule detection_dataset_folder:
 rule detection_train:
     input:
         dataset=f"{DETECTION_DIR}/dataset",
+        scaling=f"{DETECTION_DIR}/scaling.json",
         weights=get_detection_start_weights,
     output:
         run=directory(f"{DETECTION_DIR}/train/{{run}}/run"),
         weights=f"{DETECTION_DIR}/train/{{run}}/weights.pt",
+        # channels, scaling, image size and window beside the weights (the scoring command)
+        detector=f"{DETECTION_DIR}/train/{{run}}/detector.json",
         summary=f"{DETECTION_DIR}/train/{{run}}/summary.json",
         curves=report(
             f"{DETECTION_DIR}/train/{{run}}/curves.png",
@@ -75,6 +78,7 @@ rule detection_train:
     params:
         start=DETECTION_START,
         options=DETECTION_TRAIN_OPTIONS,
+        window_px=DETECTION_WINDOW_PX,
         settings_dir=DETECTION_SETTINGS,
     log:
         f"{LOGS}/detection_train/{{dataset}}_{{run}}.log",
@@ -286,3 +290,60 @@ rule detection_evaluate:
         "../../envs/detection.yaml"
     script:
         "../scripts/detection_evaluate.py"
+
+
+# Region-out (detection.region_out): each latitude band of a labelled folder held out in turn,
+# the detector trained on the other bands (the stage's recipe), scored on the held-out band and
+# on the mine-free scenes; results/detection/{labelled}/region_out/.
+rule detection_region_out:
+    input:
+        folder=get_detection_folder,
+    output:
+        work=directory(f"{RESULTS}/detection/{{labelled}}/region_out/band{{band}}/work"),
+        metrics=f"{RESULTS}/detection/{{labelled}}/region_out/band{{band}}/metrics.json",
+        objects=f"{RESULTS}/detection/{{labelled}}/region_out/band{{band}}/objects.csv",
+    params:
+        bands=DETECTION_REGION_BANDS,
+        gap_deg=float(DETECTION_REGION_OUT.get("gap_deg", 0.5)),
+        channels=DETECTION["channels"],
+        dataset_options={**DETECTION_DATASET_OPTIONS, "chip_px": DETECTION_WINDOW_PX},
+        train_options=DETECTION_TRAIN_OPTIONS,
+        predict_options=DETECTION_PREDICT_OPTIONS,
+        start=DETECTION_START,
+        confidence=float(DETECTION["confidence"]),
+        background=DETECTION_BACKGROUND,
+        settings_dir=DETECTION_SETTINGS,
+    log:
+        f"{LOGS}/detection_region_out/{{labelled}}_band{{band}}.log",
+    benchmark:
+        f"{BENCHMARKS}/detection_region_out/{{labelled}}_band{{band}}.tsv"
+    wildcard_constraints:
+        band=r"\d+",
+    threads: DETECTION["cpus_per_gpu"]
+    resources:
+        gpu=1,
+        cpus_per_gpu=DETECTION["cpus_per_gpu"],
+        mem_mb=DETECTION["mem_mb"],
+        runtime=DETECTION["train_runtime_min"],
+    conda:
+        "../../envs/detection.yaml"
+    script:
+        "../scripts/detection_region_out.py"
+
+
+rule detection_region_out_summary:
+    input:
+        unpack(get_detection_region_out_parts),
+    output:
+        table=f"{RESULTS}/detection/{{labelled}}/region_out.csv",
+        summary=f"{RESULTS}/detection/{{labelled}}/region_out.json",
+    log:
+        f"{LOGS}/detection_region_out_summary/{{labelled}}.log",
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    conda:
+        "../../envs/detection.yaml"
+    script:
+        "../scripts/detection_region_out_summary.py"

@@ -14,6 +14,8 @@ if __name__ == "__main__":
     train(
         dataset_dir=sm.input.dataset,
         run=sm.wildcards.run,
+        scaling=sm.input.scaling,
+        window_px=params["window_px"],
         run_dir=sm.output.run,
         weights_out=sm.output.weights,
         summary_out=sm.output.summary,
