@@ -61,6 +61,7 @@ localrules:
     probability_figure,
     detection_cv,
     detection_merge,
+    detection_region_out_summary,
     pyramid,
     pyramid_scores,
     pyramid_threshold,
