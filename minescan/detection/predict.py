@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from pyproj import Transformer
 from minescan.detection.boxes import BORDER_PX, merge_cut_boxes, suppress, windows
 from minescan.detection.channels import Scaling, channel_stack
 from minescan.detection.dataset import LabelledImage, read_image
+from minescan.detection.fusion import DIHEDRAL, IDENTITY, predict_windows
 from minescan.errors import MinescanInputError
 from minescan.pixelmodels.features import Feature
 
@@ -61,10 +62,18 @@ class Detector:
     image_size: int
     class_names: dict[int, str]
     window_px: int | None = None  # tile pixels per window; None = image_size (native pixels)
+    # Further models fused with ``model`` (a fold ensemble, ``detector.json``'s ``members``).
+    members: list = field(default_factory=list)
+    # Test-time augmentation: every window also predicted in the square's 8 symmetries, fused.
+    tta: bool = False
 
     @property
     def window(self) -> int:
         return int(self.window_px or self.image_size)
+
+    @property
+    def models(self) -> list:
+        return [self.model, *self.members]
 
     @classmethod
     def load(
@@ -122,11 +131,17 @@ class Detector:
         for start in range(0, len(spots), batch):
             chunk = spots[start : start + batch]
             crops = [np.ascontiguousarray(pixels[y : y + size, x : x + size]) for y, x in chunk]
-            results = self.model.predict(
-                crops, imgsz=self.image_size, conf=confidence, iou=iou, device=device, verbose=False
+            fused = predict_windows(
+                self.models,
+                crops,
+                views=DIHEDRAL if self.tta else IDENTITY,
+                image_size=self.image_size,
+                confidence=confidence,
+                iou=iou,
+                device=device,
             )
-            for k, ((y, x), result) in enumerate(zip(chunk, results, strict=True)):
-                xyxy = result.boxes.xyxy.cpu().numpy().astype(np.float64)
+            for k, ((y, x), result) in enumerate(zip(chunk, fused, strict=True)):
+                xyxy = result.xyxy.copy()
                 h, w = crops[k].shape[:2]
                 cut = (
                     ((xyxy[:, 0] <= BORDER_PX) & (x > 0))
@@ -143,8 +158,8 @@ class Detector:
                             "px_y0": xyxy[:, 1],
                             "px_x1": xyxy[:, 2],
                             "px_y1": xyxy[:, 3],
-                            "score": result.boxes.conf.cpu().numpy().astype(np.float64),
-                            "class_id": result.boxes.cls.cpu().numpy().astype(np.int64),
+                            "score": result.scores,
+                            "class_id": result.classes,
                             "window": start + k,
                             "cut": cut,
                         }

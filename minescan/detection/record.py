@@ -9,6 +9,7 @@ so that a detector can be used from its weights file alone (the scoring command)
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +30,12 @@ def write_record(
     image_size: int,
     window_px: int | None,
     provenance: dict,
+    members: Sequence[str | Path] = (),
 ) -> Path:
     """``detector.json`` beside ``weights``: the dataset's scaling record (channels, features,
-    bands, low, high, percentiles) with the image size and window."""
+    bands, low, high, percentiles) with the image size and window; ``members``: the weights of
+    further models trained on the same channels and scaling, fused with ``weights`` at
+    prediction (a fold ensemble), stored relative to the record so the folder can move."""
     from minescan.detection.train import weights_id
 
     record = {
@@ -43,6 +47,10 @@ def write_record(
         image_size=int(image_size),
         window_px=int(window_px) if window_px else None,
         weights_id=weights_id(weights),
+        members=[
+            Path(m).resolve().relative_to(Path(weights).resolve().parent).as_posix()
+            for m in members
+        ],
     )
     path = record_path(weights)
     write_json(record, path, provenance)
@@ -66,11 +74,26 @@ def read_record(weights: str | Path) -> dict[str, Any]:
     return record
 
 
-def load_detector(weights: str | Path, settings_dir: str | Path):
-    """The detector of ``weights`` with the channels, scaling and sizes recorded beside it."""
+def load_detector(weights: str | Path, settings_dir: str | Path, tta: bool = False):
+    """The detector of ``weights`` with the channels, scaling and sizes recorded beside it, its
+    ensemble members, and test-time augmentation if ``tta``."""
     from minescan.detection.predict import Detector
+    from minescan.detection.train import load_yolo, weights_id
 
     record = read_record(weights)
-    return Detector.load(
+    detector = Detector.load(
         weights, record_path(weights), record["image_size"], settings_dir, record.get("window_px")
     )
+    members = [Path(weights).parent / m for m in record.get("members") or []]
+    missing = [str(m) for m in members if not m.is_file()]
+    if missing:
+        raise MinescanInputError(
+            record_path(weights),
+            f"lists ensemble members that are not there: {missing}",
+            "move or copy the detector's folder whole (the members' paths are relative to it)",
+        )
+    detector.members = [load_yolo(m, settings_dir) for m in members]
+    if members:
+        detector.model_id = "+".join([detector.model_id, *(weights_id(m) for m in members)])
+    detector.tta = bool(tta)
+    return detector

@@ -53,10 +53,12 @@ def region_out_band(
     confidence: float,
     background: str | Path | None,
     provenance: dict,
+    tta: bool = False,
+    ensemble: bool = False,
 ) -> dict:
-    """Train without band ``band``, score on it; returns its metrics."""
+    """Train without band ``band``, score on it; returns its metrics. ``ensemble``: one model
+    per fold fused (``train_models``); ``tta``: the 8 symmetries of each window fused."""
     from minescan.detection.compat import device
-    from minescan.detection.train import train_detector
 
     work = Path(work_dir)
     table = band_tiles(folder, band, bands, gap_deg)
@@ -74,18 +76,13 @@ def region_out_band(
         name=f"{folder} without band {band}",
         **options,
     )
-    summary = train_detector(
-        data_yaml=work / "dataset" / "dataset.yaml",
-        run_dir=work / "run",
-        weights_out=work / "weights.pt",
-        summary_out=work / "summary.json",
-        curves_out=work / "curves.png",
+    summary, members = train_models(
+        work,
+        folds=int(dataset_options["folds"]) if ensemble else 0,
         start=start,
-        keep="last",
         settings_dir=settings_dir,
-        workers=0,
         provenance=provenance,
-        **train_options,
+        train_options=train_options,
     )
     write_record(
         work / "weights.pt",
@@ -93,8 +90,9 @@ def region_out_band(
         image_size=int(predict_options["image_size"]),
         window_px=predict_options.get("window_px"),
         provenance=provenance,
+        members=members,
     )
-    detector = load_detector(work / "weights.pt", settings_dir)
+    detector = load_detector(work / "weights.pt", settings_dir, tta=tta)
     held = table[table["region_split"] == "test"]
     result = assess_tiles(
         detector,
@@ -117,12 +115,51 @@ def region_out_band(
         "gap_tiles": int((table["region_split"] == "gap").sum()),
         "epochs": summary["epochs"],
         "seconds": summary["seconds"],
+        "members": 1 + len(members),
+        "tta": bool(tta),
         **result.metrics,
     }
     write_json(metrics, metrics_out, provenance)
     write_csv(result.objects.assign(band=int(band)), objects_out)
     LOG.info("band %d held out: %s", band, metrics)
     return metrics
+
+
+def train_models(
+    work: Path,
+    *,
+    folds: int,
+    start: str,
+    settings_dir: str | Path,
+    provenance: dict,
+    train_options: Mapping[str, Any],
+) -> tuple[dict, list[Path]]:
+    """The final model on every fold (``folds`` 0), or one model per fold, each trained on the
+    other folds and validated on its own (a fold ensemble; the first is ``work/weights.pt``,
+    the others ``work/fold<k>/weights.pt``). Last epoch kept. Returns the training summary
+    (seconds summed over the members) and the further members' weights."""
+    from minescan.detection.train import train_detector
+
+    def train(data: str, out: Path) -> dict:
+        return train_detector(
+            data_yaml=work / "dataset" / data,
+            run_dir=out / "run",
+            weights_out=out / "weights.pt",
+            summary_out=out / "summary.json",
+            curves_out=out / "curves.png",
+            start=start,
+            keep="last",
+            settings_dir=settings_dir,
+            workers=0,
+            provenance=provenance,
+            **train_options,
+        )
+
+    if folds < 2:
+        return train("dataset.yaml", work), []
+    summaries = [train(f"fold{k}.yaml", work / f"fold{k}" if k else work) for k in range(folds)]
+    summary = {**summaries[0], "seconds": round(sum(s["seconds"] for s in summaries), 2)}
+    return summary, [work / f"fold{k}" / "weights.pt" for k in range(1, folds)]
 
 
 SUMMARY_COLUMNS = [

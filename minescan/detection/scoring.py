@@ -66,13 +66,14 @@ def score_folder(
     min_object_pixels: int = 20,
     target_false_alarms: float = 2.0,
     settings_dir: str | Path | None = None,
+    tta: bool = False,
 ) -> dict:
     """Every file of the scoring of ``folder`` under ``out``; returns the metrics."""
     from minescan.detection.compat import device
 
     out = Path(out)
     bands = check_bands(model, folder)
-    detector = load_detector(model, settings_dir or out / "ultralytics")
+    detector = load_detector(model, settings_dir or out / "ultralytics", tta=tta)
     tiles = tile_table_from_folder(folder)
     result = assess_tiles(
         detector,
@@ -96,6 +97,8 @@ def score_folder(
         "overlap": overlap,
         "min_object_pixels": min_object_pixels,
         "target_false_alarms": target_false_alarms,
+        "tta": tta,
+        "members": len(detector.models),
     }
     provenance = make_provenance(settings, {"model": model, "detector": record_path(model)})
     metrics = {
@@ -140,6 +143,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument(
         "--target-false-alarms", type=float, default=2.0, help="per 100 km² of --background"
     )
+    parser.add_argument(
+        "--tta", action="store_true", help="also predict the 8 symmetries of each window, fused"
+    )
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
     import torch
@@ -157,6 +163,7 @@ def main(argv: list[str] | None = None) -> dict:
         overlap=args.overlap,
         min_object_pixels=args.min_object_pixels,
         target_false_alarms=args.target_false_alarms,
+        tta=args.tta,
     )
 
 

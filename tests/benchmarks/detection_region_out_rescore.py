@@ -48,6 +48,7 @@ def main() -> None:
     parser.add_argument("--out", required=True)
     parser.add_argument("--bands", type=int, default=3)
     parser.add_argument("--gap-deg", type=float, default=0.5)
+    parser.add_argument("--tta", action="store_true", help="score with test-time augmentation")
     args = parser.parse_args()
     objects, recalls = 0, 0.0
     for band in range(args.bands):
@@ -73,6 +74,7 @@ def main() -> None:
                 str(out / "scored"),
                 "--background",
                 args.background,
+                *(["--tta"] if args.tta else []),
             ]
         )
         target = metrics["at_target_false_alarms"]

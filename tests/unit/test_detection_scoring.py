@@ -159,3 +159,75 @@ def test_false_alarms_on_real_mine_free_scenes_and_recall_at_the_target(model, t
     target = metrics["at_target_false_alarms"]
     assert target["false_alarms"] <= 2.0 * metrics["background_km2"] / 100
     assert target["object_recall_iou50"] <= 1.0
+
+
+def _ensemble_of(weights, root):
+    """The detector's folder copied to ``root`` with a second member (the same weights) listed
+    in its record: the fusion of a model with itself."""
+    from minescan.detection.record import write_record
+
+    shutil.copytree(weights.parent, root, ignore=shutil.ignore_patterns("run"))
+    (root / "member").mkdir()
+    shutil.copyfile(weights, root / "member" / "weights.pt")
+    record = json.loads((root / "detector.json").read_text())
+    scaling = root / "scaling.json"
+    scaling.write_text(json.dumps(record))
+    write_record(
+        root / "weights.pt",
+        scaling,
+        image_size=record["image_size"],
+        window_px=record["window_px"],
+        provenance={},
+        members=[root / "member" / "weights.pt"],
+    )
+    return root / "weights.pt"
+
+
+def test_an_ensemble_of_a_model_with_itself_scores_as_the_model(model, tmp_path):
+    _, folder, weights = model
+    ensemble = _ensemble_of(weights, tmp_path / "ensemble")
+    assert json.loads((tmp_path / "ensemble" / "detector.json").read_text())["members"] == [
+        "member/weights.pt"
+    ]
+    moved = shutil.move(tmp_path / "ensemble", tmp_path / "moved")  # members travel with it
+    options = {"folder": folder, "min_object_pixels": 4, "confidence": 0.01}
+    alone = score_folder(model=weights, out=tmp_path / "a", **options)
+    fused = score_folder(model=moved / "weights.pt", out=tmp_path / "b", **options)
+    assert fused["objects"] == alone["objects"]
+    assert fused["map50"] == pytest.approx(alone["map50"], abs=0.02)
+    assert fused["object_recall_half_area"] == pytest.approx(
+        alone["object_recall_half_area"], abs=0.05
+    )
+    stored = json.loads((tmp_path / "b" / "metrics.json").read_text())
+    assert "+" in stored["model_id"]
+    (moved / "member" / "weights.pt").unlink()
+    with pytest.raises(MinescanInputError, match="lists ensemble members that are not there"):
+        score_folder(
+            model=ensemble.parent.with_name("moved") / "weights.pt", out=tmp_path / "c", **options
+        )
+    assert not (tmp_path / "c" / "metrics.json").exists()
+
+
+def test_test_time_augmentation_scores_every_view(model, tmp_path):
+    _, folder, weights = model
+    metrics = main(
+        [
+            "--model",
+            str(weights),
+            "--folder",
+            str(folder),
+            "--out",
+            str(tmp_path),
+            "--tta",
+            "--min-object-pixels",
+            "4",
+            "--confidence",
+            "0.01",
+        ]
+    )
+    stored = json.loads((tmp_path / "metrics.json").read_text())
+    assert stored["minescan_provenance"]["params"]["tta"] is True
+    boxes = pd.read_csv(tmp_path / "boxes.csv")
+    assert len(boxes) == metrics["detections"] and (boxes["score"] >= 0.01).all()
+    assert (boxes[["px_x0", "px_y0"]] >= -1).all().all()
+    assert (boxes[["px_x1", "px_y1"]] <= 129).all().all()

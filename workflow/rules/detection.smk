@@ -313,6 +313,8 @@ rule detection_region_out:
         confidence=float(DETECTION["confidence"]),
         background=DETECTION_BACKGROUND,
         settings_dir=DETECTION_SETTINGS,
+        tta=bool(DETECTION.get("tta", False)),
+        ensemble=bool(DETECTION.get("ensemble", False)),
     log:
         f"{LOGS}/detection_region_out/{{labelled}}_band{{band}}.log",
     benchmark:
