@@ -14,17 +14,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from minescan.detection.assess import threshold_for_false_alarms
 from minescan.detection.evaluate import object_recall
-
-
-def threshold_at_rate(scores: np.ndarray, km2: float, per_100km2: float) -> float:
-    """The lowest score threshold whose boxes per 100 km² do not exceed ``per_100km2``."""
-    allowed = int(np.floor(per_100km2 * km2 / 100 + 1e-9))
-    ordered = np.sort(np.asarray(scores, dtype=float))[::-1]
-    if allowed >= len(ordered):
-        return 0.0
-    # Keep the ``allowed`` highest-scoring boxes: the threshold sits just above the next one.
-    return float(np.nextafter(ordered[allowed], np.inf))
 
 
 def _recall(regions: Mapping[str, list], boxes: Mapping[str, pd.DataFrame]) -> dict:
@@ -64,7 +55,9 @@ def compare_boxes(
         thresholds.append(
             (
                 "detector at the footprints' false-alarm rate",
-                threshold_at_rate(np.asarray(background_scores), background_km2, footprint_rate),
+                threshold_for_false_alarms(
+                    np.asarray(background_scores), background_km2, footprint_rate
+                ),
             )
         )
     for name, threshold in thresholds:

@@ -9,7 +9,8 @@ import pytest
 from rasterio.crs import CRS
 from rasterio.transform import from_origin
 
-from minescan.footprints.compare import compare_boxes, threshold_at_rate
+from minescan.detection.assess import threshold_for_false_alarms as threshold_at_rate
+from minescan.footprints.compare import compare_boxes
 from minescan.footprints.data import TilePixels
 from minescan.footprints.evaluate import Prediction, false_alarms, score
 
