@@ -19,7 +19,6 @@ ids, names or places.
 
 from __future__ import annotations
 
-import argparse
 import logging
 from pathlib import Path
 
@@ -29,9 +28,9 @@ from minescan.detection.evaluate import gallery
 from minescan.detection.folder import check_labelled_folder
 from minescan.detection.record import load_detector, read_record, record_path
 from minescan.errors import MinescanInputError
-from minescan.logs import setup_logging
 from minescan.outputs import write_csv, write_gpkg, write_json
 from minescan.provenance import provenance as make_provenance
+from minescan.scoring_cli import labelled_folder_parser, start
 
 LOG = logging.getLogger(__name__)
 BOX_COLUMNS = ["tile", "score", "px_x0", "px_y0", "px_x1", "px_y1", "crs"]
@@ -128,30 +127,19 @@ def score_folder(
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", required=True, help="weights.pt of detection_train")
-    parser.add_argument(
-        "--folder", required=True, help="labelled folder (tiles.csv, images/, masks/)"
-    )
-    parser.add_argument("--out", required=True, help="output folder")
-    parser.add_argument("--background", help="folder of real mine-free imagery (false alarms)")
+    parser = labelled_folder_parser(__doc__.split("\n\n")[0], "weights.pt of detection_train")
     parser.add_argument("--confidence", type=float, default=0.25, help="score of a detection")
     parser.add_argument("--predict-confidence", type=float, default=0.01, help="lowest box kept")
     parser.add_argument("--iou", type=float, default=0.5, help="NMS IoU")
     parser.add_argument("--overlap", type=int, default=32, help="window overlap (pixels)")
-    parser.add_argument("--min-object-pixels", type=int, default=20)
     parser.add_argument(
         "--target-false-alarms", type=float, default=2.0, help="per 100 km² of --background"
     )
     parser.add_argument(
         "--tta", action="store_true", help="also predict the 8 symmetries of each window, fused"
     )
-    parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
-    import torch
-
-    torch.set_num_threads(args.threads)
-    setup_logging(Path(args.out) / "scoring.log")
+    start(args)
     return score_folder(
         model=args.model,
         folder=args.folder,

@@ -15,7 +15,6 @@ scored, and nothing depends on the ids, names or places of the shipped tiles.
 
 from __future__ import annotations
 
-import argparse
 import logging
 from pathlib import Path
 
@@ -27,9 +26,9 @@ from minescan.footprints.assess import assess, write_assessment
 from minescan.footprints.data import labelled_tiles
 from minescan.footprints.model import load_segmenter
 from minescan.footprints.vectorise import COLUMNS, footprints
-from minescan.logs import setup_logging
 from minescan.outputs import write_gpkg
 from minescan.provenance import provenance as make_provenance
+from minescan.scoring_cli import labelled_folder_parser, start
 
 LOG = logging.getLogger(__name__)
 
@@ -108,26 +107,15 @@ def score_folder(
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", required=True, help="model.pt of footprints_train")
-    parser.add_argument(
-        "--folder", required=True, help="labelled folder (tiles.csv, images/, masks/)"
-    )
-    parser.add_argument("--out", required=True, help="output folder")
-    parser.add_argument("--background", help="folder of real mine-free imagery (false alarms)")
+    parser = labelled_folder_parser(__doc__.split("\n\n")[0], "model.pt of footprints_train")
     parser.add_argument(
         "--channels", nargs="+", help="expected channels (checked against the model)"
     )
     parser.add_argument("--window-px", type=int, default=448)
     parser.add_argument("--overlap-px", type=int, default=64)
     parser.add_argument("--min-area-m2", type=float, default=5000.0)
-    parser.add_argument("--min-object-pixels", type=int, default=20)
-    parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
-    import torch
-
-    torch.set_num_threads(args.threads)
-    setup_logging(Path(args.out) / "scoring.log")
+    start(args)
     return score_folder(
         model=args.model,
         folder=args.folder,
