@@ -138,35 +138,127 @@ def _check_chip_bands(level: Level, bands: Sequence[str]) -> None:
         )
 
 
+def level_statistic(level: Level, statistic: str) -> str:
+    """The score column a level's threshold applies to: the best box (``max_probability``) at
+    a detector level, ``pyramid.statistic`` at the others."""
+    return "max_probability" if level.screen == "detector" else statistic
+
+
+def detection_model_path(results: str, zoom: int) -> str:
+    """The detection stage's final model of ``zoom`` (rule detection_train)."""
+    return f"{results}/detection/z{int(zoom)}/train/final/weights.pt"
+
+
+def detector_level_models(
+    levels: Sequence[Level],
+    detector_model: str | None,
+    detection_zooms: Sequence[int],
+    detection_pixel_m: int,
+    results: str,
+) -> dict[int, str]:
+    """Before any job, the weights of every detector level: ``pyramid.detector_model`` (which
+    nothing in the workflow trains, so it must exist with its ``detector.json``), or, when it
+    is null, the detection stage's final model of the level's zoom, trained on tiles at
+    ``detection_pixel_m`` (``grid.pixel_size_m``). ``detection_zooms``: those the detection
+    stage trains (none when it is off)."""
+    from pathlib import Path
+
+    from minescan.detection.record import RECORD_NAME, record_path
+
+    models = {}
+    for level in levels:
+        if level.screen != "detector":
+            continue
+        if detector_model:
+            if not Path(detector_model).is_file() or not record_path(detector_model).is_file():
+                raise MinescanInputError(
+                    str(detector_model),
+                    f"pyramid.detector_model (the detector of level {level.zoom}): the weights "
+                    f"or the {RECORD_NAME} beside them do not exist, and no rule makes them",
+                    f"give a detection weights.pt with its {RECORD_NAME} beside it "
+                    "(results/detection/<dataset>/train/final/), or null for the detection "
+                    "stage's model of the level's zoom",
+                )
+            models[level.zoom] = str(detector_model)
+            continue
+        if level.zoom not in [int(z) for z in detection_zooms]:
+            raise MinescanInputError(
+                SOURCE,
+                f"pyramid.screen 'detector' at level {level.zoom}: pyramid.detector_model is "
+                f"null and the detection stage trains no model of zoom {level.zoom} "
+                f"(detection.zooms {list(detection_zooms)}, detection.enabled)",
+                f"set pyramid.detector_model to a detection weights.pt (with its {RECORD_NAME} "
+                f"beside it), or add {level.zoom} to detection.zooms with detection.enabled",
+            )
+        if level.pixel_size_m != int(detection_pixel_m):
+            raise MinescanInputError(
+                SOURCE,
+                f"pyramid.screen 'detector' at level {level.zoom}: the detection stage's "
+                f"z{level.zoom} model learns from {detection_pixel_m} m tiles "
+                f"(grid.pixel_size_m), the level's tiles are {level.pixel_size_m} m "
+                "(pyramid.pixel_size_m)",
+                f"set the level's pyramid.pixel_size_m to {detection_pixel_m}, or give "
+                "pyramid.detector_model trained at the level's pixel size",
+            )
+        models[level.zoom] = detection_model_path(results, level.zoom)
+    return models
+
+
+def _check_detector_bands(level: Level, weights: str, bands: Sequence[str]) -> None:
+    """The bands the detector's channels are made from (its record), when it exists already
+    (the detection stage makes its own from ``imagery.bands``)."""
+    import json
+
+    from minescan.detection.record import record_path
+    from minescan.pixelmodels.features import Feature
+
+    record = record_path(weights)
+    if not record.is_file():
+        return
+    features = [Feature.from_dict(f) for f in json.loads(record.read_text())["features"]]
+    needed = sorted({b for feature in features for b in feature.bands})
+    missing = [b for b in needed if b not in bands]
+    if missing:
+        raise MinescanInputError(
+            str(record),
+            f"pyramid.screen 'detector' at level {level.zoom}: the detector's channels "
+            f"{[f.name for f in features]} need bands {needed}; imagery.bands {list(bands)} "
+            f"lack {missing}",
+            "add them to imagery.bands, or give pyramid.detector_model trained on these bands",
+        )
+
+
 def check_workflow_screens(
     levels: Sequence[Level],
     bands: Sequence[str],
     cnn_model: str,
     chips_enabled: bool,
     exhaustive: bool = False,
+    detector_models: Mapping[int, str] | None = None,
 ) -> None:
     """The workflow's screens, before any job: ``chip_cnn`` needs the chip bands among
     ``imagery.bands`` and its model (trained by the chips stage, or already there);
-    ``detector`` is a tile-scoring screen (``minescan.pyramid.screens``, the false-positive
-    command), not a rule of the workflow."""
+    ``detector`` its weights (``detector_models``, from ``detector_level_models``) made from
+    bands of ``imagery.bands``; neither runs with the exhaustive scan (the pixel model's)."""
     from pathlib import Path
 
     for level in levels:
+        if level.screen in ("chip_cnn", "detector") and exhaustive:
+            raise MinescanInputError(
+                SOURCE,
+                f"pyramid.screen {level.screen!r} at level {level.zoom} with "
+                "pyramid.exhaustive: the exhaustive comparison streams the pixel model only",
+                f"set pyramid.exhaustive: false with a {level.screen} level",
+            )
         if level.screen == "detector":
-            raise MinescanInputError(
-                SOURCE,
-                f"pyramid.screen 'detector' at level {level.zoom}: the workflow runs the "
-                "detector after the finest level (pyramid.detect), not as a level's screen",
-                "use pixel or chip_cnn here; score tiles with the detector through "
-                "python -m minescan.pyramid.false_positives --screen detector=...",
-            )
-        if level.screen == "chip_cnn" and exhaustive:
-            raise MinescanInputError(
-                SOURCE,
-                f"pyramid.screen 'chip_cnn' at level {level.zoom} with pyramid.exhaustive: the "
-                "exhaustive comparison streams the pixel model only",
-                "set pyramid.exhaustive: false with a chip_cnn level",
-            )
+            weights = (detector_models or {}).get(level.zoom)
+            if weights is None:
+                raise MinescanInputError(
+                    SOURCE,
+                    f"pyramid.screen 'detector' at level {level.zoom} has no model",
+                    "set pyramid.detector_model, or add the zoom to detection.zooms",
+                )
+            _check_detector_bands(level, weights, bands)
         if level.screen == "chip_cnn" and not chips_enabled and not Path(cnn_model).is_file():
             raise MinescanInputError(
                 cnn_model,

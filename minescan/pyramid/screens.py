@@ -71,12 +71,29 @@ def chip_cnn_score(ensemble, data: np.ndarray, bands: Sequence[str], stride: int
     return float(np.nanmax(windows)) if np.isfinite(windows).any() else float("nan")
 
 
-def detector_score(detector, tile, confidence: float = 0.01, device: str = "cpu") -> float:
-    """Best box score of the detector on one tile (a ``LabelledImage``); 0 without a box."""
+def detector_boxes(
+    detector,
+    tile,
+    confidence: float = 0.01,
+    iou: float = 0.5,
+    overlap: int = 32,
+    device: str = "cpu",
+):
+    """The detector's boxes on one tile (a ``LabelledImage``), after checking its bands."""
     needed = sorted({b for feature in detector.features for b in feature.bands})
     check_bands("detector", needed, tile.bands, "tile")
-    boxes = detector.detect(detector.image(tile), confidence, 0.5, 32, device)
+    return detector.detect(detector.image(tile), confidence, iou, overlap, device)
+
+
+def best_box(boxes) -> float:
+    """The detector screen's score: the best box score, 0 without a box."""
     return float(boxes["score"].max()) if len(boxes) else 0.0
+
+
+def detector_score(detector, tile, confidence: float = 0.01, device: str = "cpu", **options):
+    """Best box score of the detector on one tile (a ``LabelledImage``); 0 without a box.
+    ``options``: ``iou`` and ``overlap`` of the windows (``detection.iou``, ``window_overlap``)."""
+    return best_box(detector_boxes(detector, tile, confidence, device=device, **options))
 
 
 @dataclass
@@ -99,8 +116,10 @@ class Screen:
         return detector_score(self.model, tile)
 
 
-def load_screen(name: str, path: str | Path, **detector_files: Any) -> Screen:
-    """The screen ``name`` from its model file, or a MinescanInputError naming the file."""
+def load_screen(name: str, path: str | Path, settings_dir: str | Path | None = None) -> Screen:
+    """The screen ``name`` from its model file, or a MinescanInputError naming the file. A
+    detector is its ``weights.pt`` with ``detector.json`` beside it; Ultralytics' settings go
+    to ``settings_dir`` (default: an ``ultralytics`` folder beside the weights)."""
     path = Path(path)
     if not path.is_file():
         raise MinescanInputError(
@@ -124,9 +143,9 @@ def load_screen(name: str, path: str | Path, **detector_files: Any) -> Screen:
             raise MinescanInputError(str(path), "holds no presence (patch) model")
         return Screen(name, models["presence"])
     if name == "detector":
-        from minescan.detection.predict import Detector
+        from minescan.detection.record import load_detector
 
-        return Screen(name, Detector.load(path, **detector_files))
+        return Screen(name, load_detector(path, settings_dir or path.parent / "ultralytics"))
     raise MinescanInputError(
         "config", f"unknown screen {name!r}", "use pixel, chip_cnn or detector"
     )

@@ -126,13 +126,17 @@ def level_cells_step(
 
 
 def _scored_levels(
-    zooms: Sequence[int], cells: Sequence[str], scores: Sequence[str], statistic: str
+    zooms: Sequence[int],
+    cells: Sequence[str],
+    scores: Sequence[str],
+    statistic: Mapping[int, str],
 ) -> dict[int, gpd.GeoDataFrame]:
+    """Each level's cells with its score (``statistic``: per zoom, from its threshold)."""
     out = {}
     for zoom, cell_path, score_path in zip(zooms, cells, scores, strict=True):
         table = gpd.read_parquet(cell_path)
         score = _read_scores([score_path])
-        keep = ["cell_id", statistic, "model_seconds", "probability_path"]
+        keep = ["cell_id", statistic[zoom], "model_seconds", "probability_path"]
         out[zoom] = table.merge(score[[c for c in keep if c in score]], on="cell_id", how="left")
     return out
 
@@ -161,7 +165,9 @@ def report_step(
     zooms = [int(lv["zoom"]) for lv in levels]
     side = {int(lv["zoom"]): int(lv["side_px"]) for lv in levels}
     records = [json.loads(Path(p).read_text()) for p in thresholds]
-    statistic = records[0]["statistic"]
+    # per level: a detector level is thresholded on its best box, the others on
+    # pyramid.statistic
+    statistic = {z: r["statistic"] for z, r in zip(zooms, records, strict=True)}
     threshold = {z: r["threshold"] for z, r in zip(zooms, records, strict=True)}
     geometry = region_geometry(region)
     truth = accounting.region_polygons(gpd.read_parquet(polygons), geometry)
@@ -169,7 +175,7 @@ def report_step(
     rows = []
     for k, zoom in enumerate(zooms):
         table = scanned[zoom]
-        score = table[statistic].to_numpy(float)
+        score = table[statistic[zoom]].to_numpy(float)
         table["kept"] = ~np.isfinite(score) | (score >= threshold[zoom])
         rows.append(_scan_row("pyramid", zoom, levels[k], table, threshold[zoom], bands, truth))
     exhaustive = None
@@ -258,10 +264,10 @@ def _scan_row(
 def _curve(zooms, side, records, scanned, region_levels, truth, exhaustive_pixels) -> pd.DataFrame:
     """Replay the scan for every recall target of the thresholds' curve. Without the exhaustive
     scores only targets whose thresholds are all at least the scan's can be replayed."""
-    statistic = records[0]["statistic"]
+    statistic = {z: r["statistic"] for z, r in zip(zooms, records, strict=True)}
     source = region_levels or scanned
     cells = {z: source[z].set_index("cell_id") for z in zooms}
-    scores = {z: cells[z][statistic].dropna().to_dict() for z in zooms}
+    scores = {z: cells[z][statistic[z]].dropna().to_dict() for z in zooms}
     region = {z: set(cells[z].index) for z in zooms}
     targets = [c["target_recall"] for c in records[0]["curve"]]
     rows = []

@@ -2,8 +2,13 @@
 # config values, wildcard constraints and get_* input and target functions.
 import re
 
+from minescan.detection.record import record_path
 from minescan.pyramid.budget import check_pyramid
-from minescan.pyramid.levels import check_workflow_screens
+from minescan.pyramid.levels import (
+    check_workflow_screens,
+    detector_level_models,
+    level_statistic,
+)
 
 
 # Detection (seed 002, 4.2-4.3): one dataset per zoom level of detection.zooms and per labelled
@@ -154,9 +159,31 @@ PYRAMID_TILES = f"{RESULTS}/tiles/{{cellset}}/{TRAINING_EPOCH}/z{{zoom}}"
 PYRAMID_SCREEN = f"{PYRAMID_DIR}/screen/{{cellset}}/z{{zoom}}"
 PYRAMID_FINEST = PYRAMID_ZOOMS[-1] if PYRAMID_ZOOMS else None
 PYRAMID_DETECT = bool(PYRAMID["enabled"] and PYRAMID["detect"])
-# The model file of each screen (pyramid.screen, per level): the rule pyramid_screen reads it.
+# The model file of each screen (pyramid.screen, per level): the rule pyramid_screen reads it;
+# a detector level's weights (pyramid.detector_model, or the detection stage's final model of
+# its zoom) are read by the rule pyramid_screen_detector.
 PYRAMID_SCREEN_MODELS = {"pixel": DEPLOYED_MODEL, "chip_cnn": f"{CHIPS_DIR}/cnn_model.pt"}
 PYRAMID_SCREEN_OF = {level.zoom: level.screen for level in PYRAMID_LEVELS}
+PYRAMID_STATISTIC_OF = {
+    level.zoom: level_statistic(level, PYRAMID["statistic"]) for level in PYRAMID_LEVELS
+}
+PYRAMID_DETECTOR_MODELS = (
+    detector_level_models(
+        PYRAMID_LEVELS,
+        PYRAMID.get("detector_model"),
+        DETECTION_ZOOMS if DETECTION["enabled"] else [],
+        PIXEL_SIZE,
+        RESULTS,
+    )
+    if PYRAMID["enabled"]
+    else {}
+)
+# Each level's shards go to one of the two screen rules.
+PYRAMID_DETECTOR_ZOOMS = "|".join(map(str, PYRAMID_DETECTOR_MODELS)) or "(?!)"
+PYRAMID_OTHER_ZOOMS = (
+    "|".join(str(z) for z, screen in PYRAMID_SCREEN_OF.items() if screen != "detector")
+    or "(?!)"
+)
 if PYRAMID["enabled"]:
     check_workflow_screens(
         PYRAMID_LEVELS,
@@ -164,6 +191,7 @@ if PYRAMID["enabled"]:
         PYRAMID_SCREEN_MODELS["chip_cnn"],
         bool(CHIPS.get("enabled", True)),
         bool(PYRAMID["exhaustive"]),
+        PYRAMID_DETECTOR_MODELS,
     )
 # Checked once, by the process that plans the DAG: cluster jobs re-read this file and need not
 # compute the region's first level again.
@@ -182,6 +210,17 @@ def get_screen_model(wildcards):
 
 def get_screen_name(wildcards):
     return PYRAMID_SCREEN_OF[int(wildcards.zoom)]
+
+
+def get_screen_detector(wildcards):
+    """A detector level's weights and the record beside them (channels, scaling, sizes)."""
+    weights = PYRAMID_DETECTOR_MODELS[int(wildcards.zoom)]
+    return {"model": weights, "record": str(record_path(weights))}
+
+
+def get_level_statistic(wildcards):
+    """The score column a level's threshold applies to (the best box at a detector level)."""
+    return PYRAMID_STATISTIC_OF[int(wildcards.zoom)]
 
 
 def get_pyramid_parent(wildcards):

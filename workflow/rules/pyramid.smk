@@ -1,10 +1,11 @@
 # Pyramid (seed 002, 4.1): the coarse-to-fine scan of a region. Level z{zoom} scores its cells
-# (cell set "pyramid") with its screen; one checkpoint per level keeps the cells above the
-# level's threshold and makes their children the next level's cells; the detector runs on the
-# cells the finest level reaches. Thresholds come from the grid's cells imaged at the level's
-# pixel size (cell set "validation"); the exhaustive scan of the region (cell set "region") is
-# the comparison. Tiles come from the imagery stage's rule `tiles`, so a changed threshold or
-# a new level fetches only cells not fetched before (the tile store).
+# (cell set "pyramid") with its screen (pyramid.screen: pixel, chip_cnn or detector); one
+# checkpoint per level keeps the cells above the level's threshold and makes their children the
+# next level's cells; the detector runs on the cells the finest level reaches. Thresholds come
+# from the grid's cells imaged at the level's pixel size (cell set "validation"); the
+# exhaustive scan of the region (cell set "region") is the comparison. Tiles come from the
+# imagery stage's rule `tiles`, so a changed threshold or a new level fetches only cells not
+# fetched before (the tile store).
 
 
 checkpoint pyramid_cells:
@@ -34,6 +35,7 @@ checkpoint pyramid_cells:
 rule pyramid_screen:
     wildcard_constraints:
         cellset="validation|pyramid",
+        zoom=PYRAMID_OTHER_ZOOMS,
     input:
         tiles=f"{PYRAMID_TILES}/{{shard}}",
         status=f"{PYRAMID_TILES}/{{shard}}.status.csv",
@@ -58,8 +60,43 @@ rule pyramid_screen:
         "../scripts/pyramid_screen.py"
 
 
+# A detector level's screen: the detection model's boxes as a box-score raster per tile (best
+# box score per pixel), summarised in the same score columns; max_probability is the best box.
+rule pyramid_screen_detector:
+    wildcard_constraints:
+        cellset="validation|pyramid",
+        zoom=PYRAMID_DETECTOR_ZOOMS,
+    input:
+        unpack(get_screen_detector),
+        tiles=f"{PYRAMID_TILES}/{{shard}}",
+        status=f"{PYRAMID_TILES}/{{shard}}.status.csv",
+    output:
+        probabilities=directory(f"{PYRAMID_SCREEN}/{{shard}}"),
+        scores=f"{PYRAMID_SCREEN}/{{shard}}.parquet",
+    params:
+        settings_dir=DETECTION_SETTINGS,
+        confidence=DETECTION_PREDICT_OPTIONS["confidence"],
+        iou=DETECTION_PREDICT_OPTIONS["iou"],
+        overlap=DETECTION_PREDICT_OPTIONS["overlap"],
+    log:
+        f"{LOGS}/pyramid_screen/{{cellset}}/z{{zoom}}/{{shard}}.log",
+    benchmark:
+        f"{BENCHMARKS}/pyramid_screen/{{cellset}}/z{{zoom}}/{{shard}}.tsv"
+    threads: DETECTION["cpus_per_gpu"]
+    resources:
+        gpu=1,
+        cpus_per_gpu=DETECTION["cpus_per_gpu"],
+        mem_mb=DETECTION["mem_mb"],
+        runtime=DETECTION["predict_runtime_min"],
+    conda:
+        "../../envs/detection.yaml"
+    script:
+        "../scripts/pyramid_screen_detector.py"
+
+
 # A shard named "scores" would otherwise make a level's scores ambiguous.
 ruleorder: pyramid_scores > pyramid_screen
+ruleorder: pyramid_scores > pyramid_screen_detector
 ruleorder: pyramid_scores > pyramid_exhaustive
 
 
@@ -94,7 +131,8 @@ rule pyramid_threshold:
             labels={"level": "z{zoom}"},
         ),
     params:
-        statistic=PYRAMID["statistic"],
+        # the best box at a detector level, pyramid.statistic at the others
+        statistic=get_level_statistic,
         target_recall=float(PYRAMID["target_recall"]),
         curve_targets=[float(t) for t in PYRAMID["curve_targets"]],
     log:
