@@ -164,6 +164,13 @@ PYRAMID_DETECT = bool(PYRAMID["enabled"] and PYRAMID["detect"])
 # its zoom) are read by the rule pyramid_screen_detector.
 PYRAMID_SCREEN_MODELS = {"pixel": DEPLOYED_MODEL, "chip_cnn": f"{CHIPS_DIR}/cnn_model.pt"}
 PYRAMID_SCREEN_OF = {level.zoom: level.screen for level in PYRAMID_LEVELS}
+# The pixel screen needs the pixel models' environment; a chip_cnn level also needs torch (the
+# chips stage's environment, the same packages and pytorch).
+PYRAMID_SCREEN_ENV = (
+    "../../envs/chips.yaml"
+    if "chip_cnn" in PYRAMID_SCREEN_OF.values()
+    else "../../envs/models.yaml"
+)
 PYRAMID_STATISTIC_OF = {
     level.zoom: level_statistic(level, PYRAMID["statistic"]) for level in PYRAMID_LEVELS
 }

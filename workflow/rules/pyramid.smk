@@ -55,7 +55,7 @@ rule pyramid_screen:
         mem_mb=2000,
         runtime=60,
     conda:
-        "../../envs/models.yaml"
+        PYRAMID_SCREEN_ENV
     script:
         "../scripts/pyramid_screen.py"
 
