@@ -183,3 +183,35 @@ def test_a_detector_level_without_a_model_stops_naming_the_key(weights, tmp_path
         check_workflow_screens(levels, BANDS, "cnn.pt", True, True, models)
     record = json.loads(weights.with_name("detector.json").read_text())
     assert sorted(f["a"] for f in record["features"]) == ["B2", "B3", "B4"]
+
+
+def test_the_detector_screen_thresholds_keep_the_target_recall_of_unseen_tiles(weights, tmp_path):
+    from minescan.pyramid.detector_screen_thresholds import main as choose
+    from minescan.pyramid.false_positives import read_thresholds
+
+    path = weights
+    table = pd.read_csv(path.parents[2] / "tiles.csv")
+    assert (table["split"] == "test").any()
+    record = choose(["--model", str(path), "--tiles", str(path.parents[2] / "tiles.csv")])
+    detector = load_detector(path, tmp_path / "ultralytics")
+    scores = np.array(
+        [
+            detector_score(detector, read_image(p, need_mine=False))
+            for p in table.loc[table["split"] == "test", "image"]
+        ]
+    )
+    assert record["tiles"] == len(scores)
+    assert np.mean(scores >= record["threshold_recall"]) >= 0.98
+    assert record["threshold_recall"] in scores  # the lowest score it must keep
+    assert read_thresholds(path) == {"recall": record["threshold_recall"], "confidence": 0.25}
+    with pytest.raises(MinescanInputError, match="no tile of split 'holdout'"):
+        choose(
+            [
+                "--model",
+                str(path),
+                "--tiles",
+                str(path.parents[2] / "tiles.csv"),
+                "--split",
+                "holdout",
+            ]
+        )
