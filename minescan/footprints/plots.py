@@ -41,6 +41,26 @@ def plot_curves(history: pd.DataFrame, path: str | Path, title: str) -> None:
     plt.close(fig)
 
 
+def plot_learning_curve(curve: pd.DataFrame, path: str | Path) -> None:
+    """Test and training-tile IoU and test object recall against training tiles."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5.5, 3.5))
+    x = curve["train_tiles"]
+    ax.plot(x, curve["test_iou"], "o-", color="tab:red", label="IoU, held-out test tiles")
+    ax.plot(x, curve["train_iou"], "s--", color="tab:blue", label="IoU, its training tiles")
+    ax.plot(x, curve["test_object_recall"], "^-", color="tab:green", label="object recall, test")
+    ax.set_xlabel("training tiles")
+    ax.set_ylabel("score")
+    ax.set_ylim(0, 1)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.suptitle("Footprints learning curve (same recipe, share of training regions)", fontsize=9)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=90, format="png")
+    plt.close(fig)
+
+
 def plot_gallery(
     predictions: Sequence,
     boxes: dict[str, pd.DataFrame] | None,

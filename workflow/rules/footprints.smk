@@ -195,3 +195,41 @@ rule footprints_region_out_summary:
         "../../envs/footprints.yaml"
     script:
         "../scripts/footprints_region_out_summary.py"
+
+
+# The segmenter retrained on shares of its training regions (footprints.learning_curve), scored
+# on the same test tiles and on its own training tiles: data or model as the lever.
+rule footprints_learning_curve:
+    input:
+        model=f"{FOOTPRINTS_MODEL}/model.pt",
+        table=f"{FOOTPRINTS_MODEL}/tiles.csv",
+    output:
+        table=f"{FOOTPRINTS_MODEL}/learning_curve.csv",
+        summary=f"{FOOTPRINTS_MODEL}/learning_curve.json",
+        plot=report(
+            f"{FOOTPRINTS_MODEL}/learning_curve.png",
+            caption="../report/footprints_learning_curve.rst",
+            category="Footprints",
+            subcategory="{source}",
+        ),
+    params:
+        shares=[float(s) for s in FOOTPRINTS.get("learning_curve") or []],
+        channels=FOOTPRINTS_CHANNELS,
+        percentiles=[float(p) for p in DETECTION["scaling_percentiles"]],
+        options=get_footprints_train_options,
+        assess_options=FOOTPRINTS_ASSESS_OPTIONS,
+        seed=int(DETECTION["seed"]),
+    log:
+        f"{LOGS}/footprints_learning_curve/{{source}}_{{arch}}.log",
+    benchmark:
+        f"{BENCHMARKS}/footprints_learning_curve/{{source}}_{{arch}}.tsv"
+    threads: FOOTPRINTS["cpus_per_gpu"]
+    resources:
+        gpu=1,
+        cpus_per_gpu=FOOTPRINTS["cpus_per_gpu"],
+        mem_mb=FOOTPRINTS["mem_mb"],
+        runtime=FOOTPRINTS["train_runtime_min"],
+    conda:
+        "../../envs/footprints.yaml"
+    script:
+        "../scripts/footprints_learning_curve.py"
