@@ -124,6 +124,19 @@ class Detector:
         """Boxes (tile pixels) of one (row, col, channel) uint8 image, windows merged."""
         height, width = pixels.shape[:2]
         size = self.window
+        if height < size or width < size:
+            # A tile smaller than the window is padded with no data to the window, so that it
+            # is shrunk to the image size as the training windows were (letterboxing would
+            # instead enlarge it, and every feature would look bigger than any it learnt).
+            padded = np.zeros(
+                (max(height, size), max(width, size), *pixels.shape[2:]), pixels.dtype
+            )
+            padded[:height, :width] = pixels
+            boxes = self.detect(padded, confidence, iou, overlap, device, batch)
+            boxes[["px_x0", "px_x1"]] = boxes[["px_x0", "px_x1"]].clip(0, width)
+            boxes[["px_y0", "px_y1"]] = boxes[["px_y0", "px_y1"]].clip(0, height)
+            inside = (boxes["px_x1"] > boxes["px_x0"]) & (boxes["px_y1"] > boxes["px_y0"])
+            return boxes[inside].reset_index(drop=True)
         spots = [
             (y, x) for y in windows(height, size, overlap) for x in windows(width, size, overlap)
         ]

@@ -198,6 +198,33 @@ def test_windows_larger_than_the_image_size_are_shrunk_to_it(trained, tmp_path):
     assert native.window == 128
 
 
+def test_a_tile_smaller_than_the_window_is_padded_to_it_not_enlarged(trained):
+    """A 128 px tile under a 256 px window reaches the model as a 256 px window (shrunk to the
+    image size as training windows were); its boxes stay inside the tile."""
+    root, _ = trained
+    detector = Detector.load(
+        root / "train" / "final" / "weights.pt",
+        root / "scaling.json",
+        128,
+        root / "ultralytics",
+        256,
+    )
+    seen = []
+    predict = detector.model.predict
+
+    def spy(crops, **kwargs):
+        seen.append([c.shape[:2] for c in crops])
+        return predict(crops, **kwargs)
+
+    detector.model.predict = spy
+    small = np.full((128, 96, 3), 120, dtype=np.uint8)
+    small[40:70, 30:60] = 250
+    boxes = detector.detect(small, 0.001, 0.5, 32, "cpu")
+    assert seen == [[(256, 256)]]
+    assert (boxes[["px_x0", "px_y0"]].to_numpy() >= 0).all()
+    assert (boxes["px_x1"] <= 96).all() and (boxes["px_y1"] <= 128).all()
+
+
 def test_zero_shot_round_on_the_validation_tiles(trained, tmp_path):
     root, _ = trained
     metrics = steps.zero_shot(
