@@ -34,3 +34,12 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def sample_polygons() -> Path:
     return SAMPLE_POLYGONS
+
+
+@pytest.fixture(scope="session")
+def tiny_detector(tmp_path_factory) -> Path:
+    """One tiny trained detector (two epochs of 20 tiles of 128 px) for every test that needs
+    a trained model rather than a good one; its labelled folder is ``<root>/tailings``."""
+    from fixtures.detection import train_tiny_detector
+
+    return train_tiny_detector(tmp_path_factory.mktemp("tiny_detector"))

@@ -12,47 +12,19 @@ import numpy as np
 import pandas as pd
 import pytest
 import rasterio
-from fixtures.detection import DATASET_OPTIONS, dataset_paths, labelled_folder
 from fixtures.imagery import SHARED, needs_sentinel2
 
-from minescan.detection import steps
 from minescan.detection.assess import threshold_for_false_alarms
-from minescan.detection.dataset import build_dataset, tile_table_from_folder
+from minescan.detection.dataset import tile_table_from_folder
 from minescan.detection.evaluate import ground_truth
 from minescan.detection.scoring import main, score_folder
 from minescan.errors import MinescanInputError
 
-TRAIN = {"epochs": 2, "image_size": 128, "batch": 8, "patience": 10, "seed": 0}
-
 
 @pytest.fixture(scope="module")
-def model(tmp_path_factory):
-    root = tmp_path_factory.mktemp("scoring")
-    folder = labelled_folder(root / "tailings", count=20)
-    build_dataset(
-        tiles=tile_table_from_folder(folder),
-        channels=["B4", "B3", "B2"],
-        provenance={},
-        **dataset_paths(root),
-        **DATASET_OPTIONS,
-    )
-    run = root / "train" / "final"
-    steps.train(
-        dataset_dir=str(root / "dataset"),
-        run="final",
-        scaling=str(root / "scaling.json"),
-        window_px=128,
-        run_dir=run / "run",
-        weights_out=run / "weights.pt",
-        summary_out=run / "summary.json",
-        curves_out=run / "curves.png",
-        start="yolo11n.yaml",
-        settings_dir=root / "ultralytics",
-        workers=0,
-        provenance={},
-        **TRAIN,
-    )
-    return root, folder, run / "weights.pt"
+def model(tiny_detector):
+    root = tiny_detector.parents[2]
+    return root, root / "tailings", tiny_detector
 
 
 def test_training_records_channels_scaling_and_sizes_beside_the_weights(model):

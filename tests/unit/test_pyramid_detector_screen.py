@@ -1,5 +1,5 @@
-"""The detector as a pyramid level's screen: a tiny detector trained on the CPU (one epoch of
-10 tiles of 128 px) scores a shard of minescan tiles through the rule's function, in the pixel
+"""The detector as a pyramid level's screen: the suite's tiny detector (two epochs
+of 20 tiles of 128 px) scores a shard of minescan tiles through the rule's function, in the pixel
 screen's columns with the best box as max_probability; the box-score raster; the detector
 level's model (pyramid.detector_model or the detection stage's own), its pixel size and bands
 checked before any job."""
@@ -14,15 +14,11 @@ import pytest
 import rasterio
 from fixtures.detection import (
     BANDS,
-    DATASET_OPTIONS,
-    dataset_paths,
-    labelled_folder,
     synthetic_scene,
     write_minescan_tile,
 )
 
-from minescan.detection import steps
-from minescan.detection.dataset import build_dataset, read_image, tile_table_from_folder
+from minescan.detection.dataset import read_image
 from minescan.detection.record import load_detector
 from minescan.errors import MinescanInputError
 from minescan.probability.steps import SCORE_COLUMNS
@@ -40,37 +36,8 @@ OPTIONS = {"confidence": 0.01, "iou": 0.5, "overlap": 32}
 
 
 @pytest.fixture(scope="module")
-def weights(tmp_path_factory):
-    root = tmp_path_factory.mktemp("detector_screen")
-    folder = labelled_folder(root / "tailings", count=10)
-    build_dataset(
-        tiles=tile_table_from_folder(folder),
-        channels=["B4", "B3", "B2"],
-        provenance={},
-        **dataset_paths(root),
-        **DATASET_OPTIONS,
-    )
-    run = root / "train" / "final"
-    steps.train(
-        dataset_dir=str(root / "dataset"),
-        run="final",
-        scaling=str(root / "scaling.json"),
-        window_px=128,
-        run_dir=run / "run",
-        weights_out=run / "weights.pt",
-        summary_out=run / "summary.json",
-        curves_out=run / "curves.png",
-        start="yolo11n.yaml",
-        settings_dir=root / "ultralytics",
-        workers=0,
-        provenance={},
-        epochs=1,
-        image_size=128,
-        batch=8,
-        patience=10,
-        seed=0,
-    )
-    return run / "weights.pt"
+def weights(tiny_detector):
+    return tiny_detector
 
 
 def shard(folder, size=160):
