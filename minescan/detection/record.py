@@ -9,6 +9,7 @@ so that a detector can be used from its weights file alone (the scoring command)
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -48,7 +49,8 @@ def write_record(
         window_px=int(window_px) if window_px else None,
         weights_id=weights_id(weights),
         members=[
-            Path(m).resolve().relative_to(Path(weights).resolve().parent).as_posix()
+            # relative to the record, so the detector's folder can move whole
+            Path(os.path.relpath(Path(m).resolve(), Path(weights).resolve().parent)).as_posix()
             for m in members
         ],
     )
