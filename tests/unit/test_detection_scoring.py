@@ -134,37 +134,24 @@ def test_false_alarms_on_real_mine_free_scenes_and_recall_at_the_target(model, t
 
 
 def _ensemble_of(weights, root):
-    """The detector's folder copied to ``root`` with a second member (the same weights) listed
-    in its record: the fusion of a model with itself."""
-    from minescan.detection.record import write_record
+    """A fold ensemble of the detector and a copy of it (the fusion of a model with itself),
+    made by ``minescan.detection.ensemble`` in ``root/ensemble``."""
+    from minescan.detection.ensemble import main as ensemble
 
-    shutil.copytree(weights.parent, root, ignore=shutil.ignore_patterns("run"))
-    (root / "member").mkdir()
-    shutil.copyfile(weights, root / "member" / "weights.pt")
-    record = json.loads((root / "detector.json").read_text())
-    scaling = root / "scaling.json"
-    scaling.write_text(json.dumps(record))
-    write_record(
-        root / "weights.pt",
-        scaling,
-        image_size=record["image_size"],
-        window_px=record["window_px"],
-        provenance={},
-        members=[root / "member" / "weights.pt"],
-    )
-    return root / "weights.pt"
+    shutil.copytree(weights.parent, root / "member", ignore=shutil.ignore_patterns("run"))
+    ensemble([str(weights), str(root / "member" / "weights.pt"), "--out", str(root / "ensemble")])
+    return root / "ensemble" / "weights.pt"
 
 
 def test_an_ensemble_of_a_model_with_itself_scores_as_the_model(model, tmp_path):
     _, folder, weights = model
-    ensemble = _ensemble_of(weights, tmp_path / "ensemble")
-    assert json.loads((tmp_path / "ensemble" / "detector.json").read_text())["members"] == [
-        "member/weights.pt"
-    ]
-    moved = shutil.move(tmp_path / "ensemble", tmp_path / "moved")  # members travel with it
+    _ensemble_of(weights, tmp_path / "run")
+    record = json.loads((tmp_path / "run" / "ensemble" / "detector.json").read_text())
+    assert record["members"] == ["../member/weights.pt"]
+    moved = shutil.move(tmp_path / "run", tmp_path / "moved")  # the folder moves whole
     options = {"folder": folder, "min_object_pixels": 4, "confidence": 0.01}
     alone = score_folder(model=weights, out=tmp_path / "a", **options)
-    fused = score_folder(model=moved / "weights.pt", out=tmp_path / "b", **options)
+    fused = score_folder(model=moved / "ensemble" / "weights.pt", out=tmp_path / "b", **options)
     assert fused["objects"] == alone["objects"]
     assert fused["map50"] == pytest.approx(alone["map50"], abs=0.02)
     assert fused["object_recall_half_area"] == pytest.approx(
@@ -174,10 +161,25 @@ def test_an_ensemble_of_a_model_with_itself_scores_as_the_model(model, tmp_path)
     assert "+" in stored["model_id"]
     (moved / "member" / "weights.pt").unlink()
     with pytest.raises(MinescanInputError, match="lists ensemble members that are not there"):
-        score_folder(
-            model=ensemble.parent.with_name("moved") / "weights.pt", out=tmp_path / "c", **options
-        )
+        score_folder(model=moved / "ensemble" / "weights.pt", out=tmp_path / "c", **options)
     assert not (tmp_path / "c" / "metrics.json").exists()
+
+
+def test_members_of_other_channels_or_scaling_are_refused(model, tmp_path):
+    from minescan.detection.ensemble import make_ensemble
+
+    _, _, weights = model
+    other = shutil.copytree(
+        weights.parent, tmp_path / "other", ignore=shutil.ignore_patterns("run")
+    )
+    record = json.loads((other / "detector.json").read_text())
+    record["low"] = [v + 1 for v in record["low"]]
+    (other / "detector.json").write_text(json.dumps(record))
+    with pytest.raises(MinescanInputError, match=r"differs from .* in \['low'\]"):
+        make_ensemble([weights, other / "weights.pt"], tmp_path / "ensemble")
+    assert not (tmp_path / "ensemble" / "weights.pt").exists()
+    with pytest.raises(MinescanInputError, match="two members or more"):
+        make_ensemble([weights], tmp_path / "ensemble")
 
 
 def test_test_time_augmentation_scores_every_view(model, tmp_path):
