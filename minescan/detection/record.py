@@ -76,6 +76,13 @@ def read_record(weights: str | Path) -> dict[str, Any]:
     return record
 
 
+def record_bands(record: dict[str, Any]) -> list[str]:
+    """The bands a detector record's channels are made from (sorted)."""
+    from minescan.pixelmodels.features import Feature
+
+    return sorted({b for f in record["features"] for b in Feature.from_dict(f).bands})
+
+
 def load_detector(weights: str | Path, settings_dir: str | Path, tta: bool = False):
     """The detector of ``weights`` with the channels, scaling and sizes recorded beside it, its
     ensemble members, and test-time augmentation if ``tta``."""

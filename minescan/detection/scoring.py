@@ -26,7 +26,7 @@ from minescan.detection.assess import assess_tiles
 from minescan.detection.dataset import tile_table_from_folder
 from minescan.detection.evaluate import gallery
 from minescan.detection.folder import check_labelled_folder
-from minescan.detection.record import load_detector, read_record, record_path
+from minescan.detection.record import load_detector, read_record, record_bands, record_path
 from minescan.errors import MinescanInputError
 from minescan.outputs import write_csv, write_gpkg, write_json
 from minescan.provenance import provenance as make_provenance
@@ -40,7 +40,7 @@ def check_bands(weights: str | Path, folder: str | Path) -> tuple[str, ...]:
     """The folder's bands, once it is known they make every channel the model takes."""
     bands = check_labelled_folder(folder)
     record = read_record(weights)
-    needed = sorted({b for f in record["features"] for b in (f.get("a"), f.get("b")) if b})
+    needed = record_bands(record)
     missing = [b for b in needed if b not in bands]
     if missing:
         raise MinescanInputError(

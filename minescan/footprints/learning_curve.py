@@ -37,7 +37,7 @@ def subsample_roles(table: pd.DataFrame, role: pd.Series, share: float, seed: in
 def curve_point(segmenter, table: pd.DataFrame, role: pd.Series, share: float, options) -> dict:
     """Test and training-tile scores of one model (no mine-free scenes: the curve is about
     what the model learns from labelled tiles)."""
-    options = {**options, "background": None}
+    options = {**options, "background": None}  # labelled tiles only
     test = assess(segmenter, table[role == "test"], **options).metrics
     train = assess(segmenter, table[role == "train"], **options).metrics
     return {

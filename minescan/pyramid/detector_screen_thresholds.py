@@ -67,8 +67,7 @@ def main(argv: list[str] | None = None) -> dict:
         "recall_at_confidence": float(np.mean(scores >= args.confidence)),
         "chosen_on": f"split {args.split!r} of {args.tiles} (best box score per tile)",
     }
-    params = {k: v for k, v in vars(args).items()}
-    write_json(record, Path(f"{args.model}.thresholds.json"), make_provenance(params))
+    write_json(record, Path(f"{args.model}.thresholds.json"), make_provenance(vars(args)))
     logging.getLogger(__name__).info("detector screen: %s", record)
     return record
 

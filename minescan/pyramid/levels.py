@@ -209,20 +209,19 @@ def _check_detector_bands(level: Level, weights: str, bands: Sequence[str]) -> N
     (the detection stage makes its own from ``imagery.bands``)."""
     import json
 
-    from minescan.detection.record import record_path
-    from minescan.pixelmodels.features import Feature
+    from minescan.detection.record import record_bands, record_path
 
     record = record_path(weights)
     if not record.is_file():
         return
-    features = [Feature.from_dict(f) for f in json.loads(record.read_text())["features"]]
-    needed = sorted({b for feature in features for b in feature.bands})
+    stored = json.loads(record.read_text())
+    needed = record_bands(stored)
     missing = [b for b in needed if b not in bands]
     if missing:
         raise MinescanInputError(
             str(record),
             f"pyramid.screen 'detector' at level {level.zoom}: the detector's channels "
-            f"{[f.name for f in features]} need bands {needed}; imagery.bands {list(bands)} "
+            f"{stored['channels']} need bands {needed}; imagery.bands {list(bands)} "
             f"lack {missing}",
             "add them to imagery.bands, or give pyramid.detector_model trained on these bands",
         )

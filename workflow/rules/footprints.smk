@@ -217,7 +217,9 @@ rule footprints_learning_curve:
         channels=FOOTPRINTS_CHANNELS,
         percentiles=[float(p) for p in DETECTION["scaling_percentiles"]],
         options=get_footprints_train_options,
-        assess_options=FOOTPRINTS_ASSESS_OPTIONS,
+        # no mine-free scenes: the curve scores labelled tiles only, so a changed
+        # footprints.background does not rerun it
+        assess_options={k: v for k, v in FOOTPRINTS_ASSESS_OPTIONS.items() if k != "background"},
         seed=int(DETECTION["seed"]),
     log:
         f"{LOGS}/footprints_learning_curve/{{source}}_{{arch}}.log",
