@@ -201,6 +201,8 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="smoke test on N chips")
     parser.add_argument("--epochs", type=int, default=None, help="override (smoke test)")
     parser.add_argument("--no-curve", action="store_true")
+    parser.add_argument("--block-recipes", nargs="*", default=None)
+    parser.add_argument("--schemes", nargs="*", default=None, help="only these (region, ...)")
     parser.add_argument("--deadline", type=float, default=None, help="seconds; then stop")
     parser.add_argument("--members", type=int, default=None, help="cap (smoke test)")
     parser.add_argument("--recipes", nargs="*", default=None, help="only these recipes")
@@ -222,6 +224,10 @@ def main() -> None:
         }
     _load(args.gallery, args.limit)
     jobs = _jobs(_CHIPS, recipes, not args.no_curve)
+    if args.schemes:
+        jobs = [j for j in jobs if j["scheme"] in args.schemes]
+    if args.block_recipes:
+        jobs = [j for j in jobs if j["scheme"] != "block" or j["recipe"] in args.block_recipes]
     LOG.info("%d jobs on %d workers (cuda: %s)", len(jobs), args.workers, torch.cuda.is_available())
     rows, runs, finals = [], [], {}
     start = time.perf_counter()
@@ -284,9 +290,10 @@ def main() -> None:
         ]
         ensemble = join_members(nets, normaliser, recipe, thresholds, info, GALLERY_BANDS)
         records[name] = ensemble.to_record()
-    torch.save(
-        {"recipes": records, "validation_rows": validation.tolist()}, out / "final_models.pt"
-    )
+    if records:
+        torch.save(
+            {"recipes": records, "validation_rows": validation.tolist()}, out / "final_models.pt"
+        )
     LOG.info("all done in %.0f s", time.perf_counter() - start)
 
 

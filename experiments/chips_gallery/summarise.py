@@ -31,7 +31,7 @@ def ensemble_scores(scores: pd.DataFrame, members: int) -> pd.DataFrame:
 
 def summarise(scores: pd.DataFrame, y: np.ndarray, places: np.ndarray, boot: int) -> pd.DataFrame:
     rows = []
-    for (scheme, recipe), part in scores.groupby(["scheme", "recipe"]):
+    for (scheme, recipe), part in scores[scores["scheme"] != "final"].groupby(["scheme", "recipe"]):
         counts = [1, int(part["member"].max()) + 1] if recipe != "baseline" else [1]
         for members in sorted(set(counts)):
             s = ensemble_scores(part, members)
