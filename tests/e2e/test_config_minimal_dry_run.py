@@ -8,7 +8,7 @@ import pytest
 import yaml
 from workflow_copy import copy_workflow, run_snakemake
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 def _required_only(schema: dict, config: dict) -> dict:
