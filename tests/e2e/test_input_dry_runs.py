@@ -1,6 +1,6 @@
-"""Every ``snakemake`` command of the README, and the everyday input mistakes, as dry runs of a
-temporary copy of the workflow: the commands plan as printed, each mistake stops before any
-job with its message, and nothing is written under ``results/``.
+"""Every ``snakemake`` command of the README and of the docs/ pages, and the everyday input
+mistakes, as dry runs of a temporary copy of the workflow: the commands plan as printed, each
+mistake stops before any job with its message, and nothing is written under ``results/``.
 
 All commands run in one Python process (``dry_runs.py``), which saves the interpreter start
 and imports of each; the whole file takes well under a minute.
@@ -37,7 +37,7 @@ NOT_DRY_RUNS = {
     "--lint": "a style check of the workflow, not a run; `snakemake --lint` is run on its own",
     "<": "a template: the <placeholders> are for the reader to fill in",
 }
-# Paths the README leaves to the reader, and what stands in for them here.
+# Paths the documentation leaves to the reader, and what stands in for them here.
 PLACEHOLDERS = {
     "my_config.yaml": "my_config.yaml",  # written into the copy: the shipped config
     "/data/s2": "s2",  # a folder of one raster with the configured bands, in the copy
@@ -45,11 +45,15 @@ PLACEHOLDERS = {
 }
 
 
+DOCUMENTS = [REPO / "README.md", *sorted((REPO / "docs").rglob("*.md"))]
+
+
 def readme_commands() -> list[str]:
-    """Each command line of the README's shell blocks that starts with ``snakemake``
-    (continuation lines joined, trailing comments dropped)."""
+    """Each command line of the shell blocks of the README and the docs/ pages that starts with
+    ``snakemake``, once (continuation lines joined, trailing comments and leading environment
+    variables such as ``OMP_NUM_THREADS=1`` dropped)."""
     commands, fence, pending = [], None, ""
-    for line in (REPO / "README.md").read_text().splitlines():
+    for line in (line for path in DOCUMENTS for line in path.read_text().splitlines()):
         if line.startswith("```"):
             fence = None if fence is not None else line[3:].strip()
             continue
@@ -60,9 +64,10 @@ def readme_commands() -> list[str]:
             pending = pending[:-1] + " "
             continue
         command, pending = re.sub(r"\s+#.*$", "", pending.strip()), ""
+        command = re.sub(r"^(\w+=\S+\s+)+", "", command)
         if command.startswith("snakemake"):
             commands.append(" ".join(command.split()))
-    return commands
+    return list(dict.fromkeys(commands))
 
 
 def _dry(command: str) -> str:

@@ -29,7 +29,7 @@ workflow.global_resources.setdefault(EE_RESOURCE, gee_budget(config["imagery"])[
 # job, so that a bad input stops with its file and line instead of failing inside a job
 # (cluster jobs re-read this file and need not open every input again).
 if workflow.is_main_process:
-    check_polygons(POLYGONS["path"], POLYGONS.get("layer"), POLYGONS.get("schema", "auto"))
+    check_polygons(POLYGONS["path"], POLYGONS["layer"], POLYGONS["schema"])
     check_imagery_inputs(config["imagery"])
     check_chips_inputs(config["chips"])
     check_detection_inputs(config["detection"])
@@ -51,7 +51,7 @@ LEVEL_PIXEL = {level.zoom: level.pixel_size_m for level in PYRAMID_LEVELS}
 # always were, so results made before dates existed do not rerun.
 POLYGON_DATES = (
     {"date_column": config["polygons"]["date_column"]}
-    if config["polygons"].get("date_column")
+    if config["polygons"]["date_column"]
     else {}
 )
 # The growth section (absent: no growth stage); its date windows in time order, checked here.
@@ -68,7 +68,7 @@ TRAINING_TILES = f"{RESULTS}/tiles/training/{TRAINING_EPOCH}/z{{zoom}}"
 PIXELS = config["pixels"]
 
 MODELS = config["models"]
-MODELS_ZOOM = int(MODELS["zoom"]) if MODELS.get("zoom") is not None else max(ZOOMS)
+MODELS_ZOOM = int(MODELS["zoom"]) if MODELS["zoom"] is not None else max(ZOOMS)
 MODELS_BANDS = list(IMAGERY["bands"])
 MODELS_DIR = f"{RESULTS}/models/z{{zoom}}"
 MODELS_UNITS = ["pixel", "patch"] if int(MODELS["patch_size"]) > 1 else ["pixel"]
@@ -97,7 +97,7 @@ CHIPS = config["chips"]
 CHIPS_DIR = f"{RESULTS}/chips"
 CHIPS_CNN = CHIPS["cnn"]
 # Other chips folders scored by the trained CNN: name -> folder.
-CHIPS_SCORED = {str(name): folder for name, folder in CHIPS.get("score", {}).items()}
+CHIPS_SCORED = {str(name): folder for name, folder in CHIPS["score"].items()}
 
 
 wildcard_constraints:
@@ -149,7 +149,7 @@ CELLSETS = {
 # The other cell sets image the configured polygons.
 for _cellset in CELLSETS.values():
     _cellset.setdefault("polygons", f"{RESULTS}/polygons/polygons.parquet")
-    _cellset.setdefault("dated", bool(config["polygons"].get("date_column")))
+    _cellset.setdefault("dated", bool(config["polygons"]["date_column"]))
 
 
 def get_cells(wildcards):
@@ -307,9 +307,9 @@ def get_chips_outputs():
         logger.warning(f"chips.path {CHIPS['path']} not found: the real-chip evaluation is skipped")
         return targets
     targets.append(f"{CHIPS_DIR}/metrics.csv")
-    if CHIPS.get("polygons") and Path(CHIPS["polygons"]).is_dir():
+    if CHIPS["polygons"] and Path(CHIPS["polygons"]).is_dir():
         targets.append(f"{CHIPS_DIR}/weak_labels/metrics.csv")
-    elif CHIPS.get("polygons"):
+    elif CHIPS["polygons"]:
         logger.warning(f"chips.polygons {CHIPS['polygons']} not found: weak labels are skipped")
     return targets
 

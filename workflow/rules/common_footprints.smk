@@ -28,7 +28,7 @@ FOOTPRINTS_SHARDS = f"{RESULTS}/footprints/{{cellset}}/{{epoch}}/z{{zoom}}"
 FOOTPRINTS_CHANNELS = FOOTPRINTS["channels"] or DETECTION["channels"]
 FOOTPRINTS_EPOCHS = [str(e) for e in (FOOTPRINTS["predict"]["epochs"] or [TRAINING_EPOCH])]
 FOOTPRINTS_BACKGROUND = FOOTPRINTS["background"] or DETECTION_BACKGROUND
-FOOTPRINTS_REGION_OUT = FOOTPRINTS.get("region_out") or {}
+FOOTPRINTS_REGION_OUT = FOOTPRINTS["region_out"]
 FOOTPRINTS_MIN_OBJECT_PIXELS = int(
     FOOTPRINTS["min_object_pixels"] or DETECTION["min_object_pixels"]
 )
@@ -61,8 +61,8 @@ FOOTPRINTS_TRAIN_OPTIONS = {
 }
 FOOTPRINTS_TRAIN_OPTIONS["seed"] = int(DETECTION["seed"])
 FOOTPRINTS_ASSESS_OPTIONS = {
-    "window_px": int(FOOTPRINTS.get("window_px", 448)),
-    "overlap_px": int(FOOTPRINTS.get("overlap_px", 64)),
+    "window_px": int(FOOTPRINTS["window_px"]),
+    "overlap_px": int(FOOTPRINTS["overlap_px"]),
     "min_area_m2": float(FOOTPRINTS["min_area_m2"]),
     "min_object_pixels": FOOTPRINTS_MIN_OBJECT_PIXELS,
     "background": FOOTPRINTS_BACKGROUND,
@@ -103,7 +103,7 @@ def get_footprints_region_out_folder(wildcards):
 
 
 def get_footprints_region_out_parts(wildcards):
-    bands = range(int(FOOTPRINTS_REGION_OUT.get("bands", 3)))
+    bands = range(int(FOOTPRINTS_REGION_OUT["bands"]))
     base = f"{RESULTS}/footprints/model/{wildcards.source}/{wildcards.arch}/region_out"
     return {
         "metrics": [f"{base}/band{band}.json" for band in bands],
@@ -116,7 +116,7 @@ def get_footprints_evaluate_inputs(wildcards):
     mine-free scenes) when the detection stage runs on the same source."""
     model = f"{RESULTS}/footprints/model/{wildcards.source}/{wildcards.arch}"
     inputs = {"model": f"{model}/model.pt", "table": f"{model}/tiles.csv"}
-    if FOOTPRINTS.get("compare_detection", True) and wildcards.source in DETECTION_DATASETS:
+    if FOOTPRINTS["compare_detection"] and wildcards.source in DETECTION_DATASETS:
         inputs["detections"] = f"{RESULTS}/detection/{wildcards.source}/detections.parquet"
         if DETECTION_BACKGROUND:
             background = f"{RESULTS}/detection/{wildcards.source}/background"
@@ -147,7 +147,7 @@ def get_footprints_outputs():
         for source in FOOTPRINTS_SOURCES
         for arch in FOOTPRINTS_ARCHS
     ]
-    if FOOTPRINTS_REGION_OUT.get("enabled", True):
+    if FOOTPRINTS_REGION_OUT["enabled"]:
         targets += [
             f"{RESULTS}/footprints/model/{source}/{arch}/region_out.csv"
             for source in FOOTPRINTS_LABELLED
