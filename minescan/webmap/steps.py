@@ -42,6 +42,7 @@ def map_page_step(
     simulated: bool,
     thumb_px: int,
     inline_max_mb: float,
+    regions: Sequence[Mapping[str, Any]] = (),
 ) -> None:
     specs, joins = layer_specs(layers)
     groups = [{**group, "folders": preview_folders[group["key"]]} for group in previews]
@@ -55,6 +56,7 @@ def map_page_step(
         simulated=simulated,
         thumb_px=thumb_px,
         inline_max_bytes=int(inline_max_mb * 1e6),
+        regions=regions,
     )
     log.info("map folder: %.1f MB", folder_bytes(Path(page).parent) / 1e6)
 
