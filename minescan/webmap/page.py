@@ -77,9 +77,7 @@ def map_regions(
     countries it lies in; then every layer together. Regions without features are left out."""
     out = []
     for region in regions:
-        chosen = [
-            e for e in entries if any(fnmatch.fnmatch(e["key"], p) for p in region["layers"])
-        ]
+        chosen = [e for e in entries if any(fnmatch.fnmatch(e["key"], p) for p in region["layers"])]
         if not any(e.get("bbox") for e in chosen):
             continue
         bounds = layer_bounds(chosen)

@@ -121,7 +121,9 @@ def page(results_map):
 
 
 def _viewport(driver) -> tuple[float, float]:
-    return tuple(driver.execute_script("const s = window.minescanMap.map.getSize(); return [s.x, s.y];"))
+    return tuple(
+        driver.execute_script("const s = window.minescanMap.map.getSize(); return [s.x, s.y];")
+    )
 
 
 def _on_screen(driver, key: str) -> list[shapely.Geometry]:
@@ -130,7 +132,9 @@ def _on_screen(driver, key: str) -> list[shapely.Geometry]:
     width, height = _viewport(driver)
     view = box(0, 0, width, height)
     boxes = driver.execute_script("return window.minescanMap.screenBoxes(arguments[0])", key)
-    rectangles = [box(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)) for x0, y0, x1, y1 in boxes]
+    rectangles = [
+        box(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)) for x0, y0, x1, y1 in boxes
+    ]
     return [r.intersection(view) for r in rectangles]
 
 
