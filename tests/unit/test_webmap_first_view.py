@@ -70,9 +70,12 @@ def _pixel_footprints(polygons: gpd.GeoDataFrame, epsg: int, pixel_m: float) -> 
 
 @pytest.fixture(scope="module")
 def results_map(tmp_path_factory) -> tuple[Path, dict]:
-    """A results folder of the demo's shape and its map (regions as workflow/rules/
-    common_webmap.smk lists them)."""
-    root = tmp_path_factory.mktemp("results")
+    return build_results_map(tmp_path_factory.mktemp("results"))
+
+
+def build_results_map(root: Path) -> tuple[Path, dict]:
+    """A results folder of the demo's shape in ``root`` and its map (regions as
+    workflow/rules/common_webmap.smk lists them): the page and its manifest."""
     kutai, peixoto = gpd.read_file(KUTAI), gpd.read_file(PEIXOTO)
     kutai["polygon_id"] = range(len(kutai))
     files = {

@@ -210,6 +210,7 @@
   };
   const basemap = {};
   const topologies = window.MINESCAN_BASEMAP || {};
+  const basemapStart = performance.now();
   if (window.topojson && topologies.countries) {
     map.createPane("basemap").style.zIndex = 150;
     const countries = topologies.countries;
@@ -233,12 +234,14 @@
     const group = L.layerGroup(Object.values(basemap)).addTo(map);
     control.addOverlay(group, "Basemap: Natural Earth 1:50m (offline)");
   }
+  const basemapMs = performance.now() - basemapStart;
 
   // The places to jump between; the first is where the page opens.
   const regions = manifest.regions || [{ name: "All results", bounds: manifest.bounds }];
   function goTo(index) {
     const [[south, west], [north, east]] = regions[index].bounds;
-    map.fitBounds([[south, west], [north, east]], { maxZoom: 16, animate: false });
+    map.fitBounds([[south, west], [north, east]],
+      { maxZoom: 16, padding: [12, 12], animate: false });
   }
   const jump = L.control({ position: "topleft" });
   jump.onAdd = function () {
@@ -290,6 +293,7 @@
     map: map,
     layers: layers,
     basemap: basemap,
+    basemapMs: basemapMs,  // decoding the basemap and adding it (drawn at the first view)
     regions: regions,
     goTo: goTo,
     ready: Promise.all(pending),
