@@ -98,6 +98,16 @@ def _countries() -> gpd.GeoDataFrame:
         return gpd.read_file(path, layer="countries")[["name", "geometry"]]
 
 
+def basemap_frames() -> dict[str, gpd.GeoDataFrame]:
+    """The basemap's layers as GeoDataFrames (lon/lat), for drawings without a browser."""
+    with resources.as_file(VENDOR / TOPOLOGIES["water"]) as water:
+        return {
+            "countries": _countries(),
+            "lakes": gpd.read_file(water, layer="lakes"),
+            "rivers": gpd.read_file(water, layer="rivers"),
+        }
+
+
 def place_name(bounds: Sequence[float], most: int = 2) -> str:
     """The countries a box ``[west, south, east, north]`` lies in, largest share first (at most
     ``most``), from the basemap's own outlines; "" at sea."""

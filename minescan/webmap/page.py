@@ -164,6 +164,12 @@ def build_map(
     return manifest
 
 
+def read_manifest(page: str | Path) -> dict[str, Any]:
+    """The manifest a built page carries (``layers/index.js`` beside it)."""
+    text = (Path(page).parent / "layers" / "index.js").read_text()
+    return json.loads(text[text.index("=") + 1 :].strip().rstrip(";"))
+
+
 def folder_bytes(folder: str | Path) -> int:
     return sum(p.stat().st_size for p in Path(folder).rglob("*") if p.is_file())
 

@@ -160,3 +160,34 @@ def test_footprints_are_simplified_by_their_own_pixel_size(tmp_path, pixel_m):
         assert n[2] > 2 * n[1]  # a 10 m tolerance leaves most of an 80 m staircase
     back = thin.to_crs(32750).geometry.iloc[0]
     assert back.hausdorff_distance(outline[0]) <= pixel_m * 1.05
+
+
+def test_without_a_browser_the_report_draws_the_first_view_over_the_basemap(tmp_path):
+    """The report's map.png where no Chromium runs: matplotlib, on the page's first view, the
+    basemap's land colour under the layers (not an empty frame around two dots)."""
+    import numpy as np
+    from PIL import Image
+
+    from minescan.webmap.layers import LayerSpec
+    from minescan.webmap.page import read_manifest
+    from minescan.webmap.steps import drawing_of_layers
+
+    cells = gpd.GeoDataFrame(
+        {"name": ["kalimantan", "tapajos"]},
+        geometry=[box(117.2, -0.4, 117.3, -0.3), box(-55.1, -10.1, -55.0, -10.0)],
+        crs=4326,
+    )
+    cells.to_parquet(tmp_path / "cells.parquet")
+    line = {"key": "grid_z15", "title": "Grid", "path": str(tmp_path / "cells.parquet"),
+            "popup": ("name",), "style": {"color": "#d32f2f"}}  # fmt: skip
+    regions = [{"name": "Scan region", "layers": ["grid_z15"]}]
+    page = tmp_path / "map" / "index.html"
+    build_map(page, [LayerSpec(**line)], regions=regions)
+    bounds = read_manifest(page)["bounds"]
+    assert bounds == [[-10.1, -55.1], [-0.3, 117.3]]  # one region with both: all of it
+    out = tmp_path / "map.png"
+    drawing_of_layers([line], out, note="test", bounds=[[-0.45, 117.15], [-0.25, 117.35]])
+    pixels = np.asarray(Image.open(out).convert("RGB")).astype(int)
+    land = (np.abs(pixels - (0xF1, 0xEE, 0xE6)) <= 6).all(axis=2).mean()
+    red = (np.abs(pixels - (0xD3, 0x2F, 0x2F)) <= 40).all(axis=2).sum()
+    assert land > 0.3 and red > 100
