@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import geopandas as gpd
+
 from minescan.outputs import write_geoparquet, write_json
 from minescan.polygons.clean import clean_polygons, read_polygons
 from minescan.provenance import provenance
@@ -28,10 +30,12 @@ def clean_polygons_step(
     write_json(cleaning.as_dict(), report, record)
 
 
-def check_polygons(polygons: str, layer: str | None = None, schema: str = "auto") -> None:
+def check_polygons(
+    polygons: str, layer: str | None = None, schema: str = "auto"
+) -> gpd.GeoDataFrame:
     """Before any job: the polygons read and leave at least one polygon after cleaning, so a
-    bad file stops the run here rather than in the grid jobs."""
-    clean_polygons(read_polygons(polygons, layer), polygons, schema)
+    bad file stops the run here rather than in the grid jobs. Returns the cleaned polygons."""
+    return clean_polygons(read_polygons(polygons, layer), polygons, schema)[0]
 
 
 __all__ = ["check_polygons", "clean_polygons_step"]

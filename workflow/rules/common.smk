@@ -7,6 +7,7 @@ import pandas as pd
 from minescan.chips.table import check_chips_inputs
 from minescan.config import canonical, check_config, zoom_cell_sizes
 from minescan.detection.check import check_detection_inputs
+from minescan.grid.budget import check_grid_size
 from minescan.growth.config import check_growth
 from minescan.imagery.bands import check_bands
 from minescan.imagery.check import check_imagery_inputs
@@ -29,7 +30,10 @@ workflow.global_resources.setdefault(EE_RESOURCE, gee_budget(config["imagery"])[
 # job, so that a bad input stops with its file and line instead of failing inside a job
 # (cluster jobs re-read this file and need not open every input again).
 if workflow.is_main_process:
-    check_polygons(POLYGONS["path"], POLYGONS.get("layer"), POLYGONS.get("schema", "auto"))
+    CHECKED_POLYGONS = check_polygons(
+        POLYGONS["path"], POLYGONS.get("layer"), POLYGONS.get("schema", "auto")
+    )
+    check_grid_size(CHECKED_POLYGONS, config["grid"], POLYGONS["path"])
     check_imagery_inputs(config["imagery"])
     check_chips_inputs(config["chips"])
     check_detection_inputs(config["detection"])
