@@ -3,11 +3,13 @@
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
 from minescan.chips.table import check_chips_inputs
 from minescan.config import canonical, check_config, zoom_cell_sizes
 from minescan.detection.check import check_detection_inputs
 from minescan.grid.budget import check_grid_size
+from minescan.grid.scope import scope_warnings
 from minescan.growth.config import check_growth
 from minescan.imagery.bands import check_bands
 from minescan.imagery.check import check_imagery_inputs
@@ -34,6 +36,9 @@ if workflow.is_main_process:
         POLYGONS["path"], POLYGONS.get("layer"), POLYGONS.get("schema", "auto")
     )
     check_grid_size(CHECKED_POLYGONS, config["grid"], POLYGONS["path"])
+    SHIPPED_CONFIG = yaml.safe_load((Path(workflow.basedir) / "config" / "config.yaml").read_text())
+    for warning in scope_warnings(config, CHECKED_POLYGONS, SHIPPED_CONFIG):
+        logger.warning(f"minescan: {warning}")
     check_imagery_inputs(config["imagery"])
     check_chips_inputs(config["chips"])
     check_detection_inputs(config["detection"])
