@@ -73,14 +73,16 @@ def _dry(command: str) -> str:
     return args if re.search(r"(^|\s)-n(\s|$)", args) else f"-n {args}"
 
 
-def _rasters(folder: Path, bands: list[str]) -> None:
+def _rasters(folder: Path, bands: list[str], origin: tuple[float, float] = (500000, 10000000)):
+    """One scene with the configured bands; by default 64 km of UTM 50S at 1 km pixels over the
+    demo's mines (the checks read only its header)."""
     folder.mkdir(parents=True)
-    profile = {"driver": "GTiff", "width": 8, "height": 8, "count": len(bands), "dtype": "uint16"}
-    transform = from_origin(500000, 9970000, 10, 10)
+    profile = {"driver": "GTiff", "width": 64, "height": 64, "count": len(bands), "dtype": "uint16"}
+    transform = from_origin(*origin, 1000, 1000)
     with rasterio.open(
         folder / "scene.tif", "w", crs="EPSG:32750", transform=transform, **profile
     ) as dst:
-        dst.write(np.ones((len(bands), 8, 8), np.uint16))
+        dst.write(np.ones((len(bands), 64, 64), np.uint16))
         dst.descriptions = tuple(bands)
 
 

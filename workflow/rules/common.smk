@@ -15,6 +15,7 @@ from minescan.imagery.bands import check_bands
 from minescan.imagery.check import check_imagery_inputs
 from minescan.imagery.remote_check import EE_RESOURCE, check_imagery, ee_requests_per_job, gee_budget
 from minescan.imagery.composite import tiles_job_mem_mb
+from minescan.imagery.local_coverage import check_local_coverage
 from minescan.imagery.request import fetch_settings, tile_request
 from minescan.polygons.steps import check_polygons
 from minescan.pyramid.levels import level_cell_sizes, pyramid_levels
@@ -40,6 +41,7 @@ if workflow.is_main_process:
     for warning in scope_warnings(config, CHECKED_POLYGONS, SHIPPED_CONFIG):
         logger.warning(f"minescan: {warning}")
     check_imagery_inputs(config["imagery"])
+    check_local_coverage(config["imagery"], CHECKED_POLYGONS)
     check_chips_inputs(config["chips"])
     check_detection_inputs(config["detection"])
 
