@@ -61,7 +61,10 @@ def test_points_are_rejected_with_their_rows(tmp_path):
         tmp_path, [SQUARE, shapely.Point(117, -0.5), shapely.LineString([(0, 0), (1, 1)])]
     )
     frame = read_polygons(path)
-    with pytest.raises(MinescanInputError, match=r"rows 1, 2 are LineString/Point, not polygons"):
+    with pytest.raises(
+        MinescanInputError,
+        match=r"rows 1, 2 \(feature order from 0; fid 2, 3\) are LineString/Point, not polygons",
+    ):
         clean_polygons(frame, path)
 
 
@@ -113,7 +116,8 @@ def test_polygons_beyond_utm_latitudes(tmp_path):
     polar = shapely.box(10.0, 84.5, 10.1, 84.6)
     path = _write(tmp_path, [SQUARE, polar], name="svalbard.gpkg")
     with pytest.raises(
-        MinescanInputError, match=r"svalbard.gpkg: rows 1 reach beyond the latitudes"
+        MinescanInputError,
+        match=r"svalbard.gpkg: row 1 \(feature order from 0; fid 2\) is beyond the latitudes",
     ):
         clean_polygons(read_polygons(path), path)
 

@@ -34,7 +34,10 @@ workflow.global_resources.setdefault(EE_RESOURCE, gee_budget(config["imagery"])[
 # (cluster jobs re-read this file and need not open every input again).
 if workflow.is_main_process:
     CHECKED_POLYGONS = check_polygons(
-        POLYGONS["path"], POLYGONS.get("layer"), POLYGONS.get("schema", "auto")
+        POLYGONS["path"],
+        POLYGONS.get("layer"),
+        POLYGONS.get("schema", "auto"),
+        POLYGONS.get("date_column"),
     )
     check_grid_size(CHECKED_POLYGONS, config["grid"], POLYGONS["path"])
     SHIPPED_CONFIG = yaml.safe_load((Path(workflow.basedir) / "config" / "config.yaml").read_text())
