@@ -174,3 +174,14 @@ def test_an_unquoted_date_window_key_replaces_the_default_window(tmp_path):
     assert all(isinstance(name, str) for name in epochs)
     assert list(epochs) == ["2019", "2021", "2023"]
     check_config(config)
+
+
+@pytest.mark.parametrize(("fractions", "ok"), [([0.6, 0.2, 0.1], False), ([0.7, 0.2, 0.1], True)])
+def test_split_fractions_must_sum_to_one_before_any_job(fractions, ok):
+    config = _config()
+    config["models"]["split"]["fractions"] = fractions
+    if ok:
+        check_config(config)
+        return
+    with pytest.raises(MinescanInputError, match=r"models.split.fractions \[0.6, 0.2, 0.1\] sum"):
+        check_config(config)
