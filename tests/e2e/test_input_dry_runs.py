@@ -28,6 +28,8 @@ from fixtures.detection import labelled_folder
 from rasterio.transform import from_origin
 from test_workflow import REPO, _copy_workflow
 
+from minescan.grid.countries import country_geometry
+
 pytestmark = pytest.mark.e2e
 
 # Commands that cannot be dry runs: the report needs a finished run, --lint is no run at all
@@ -110,6 +112,16 @@ def _mistake_files(workdir: Path) -> None:
     )
     assert unquoted != (workdir / "config" / "config.yaml").read_text()
     (workdir / "config" / "unquoted_dates.yaml").write_text(unquoted)
+    # A country outline given as the mining polygons; two mines near Carajas (Brazil).
+    gpd.GeoDataFrame(geometry=[country_geometry("BRA")], crs=4326).to_file(workdir / "bra.gpkg")
+    carajas = [shapely.box(-50.2, -6.1, -50.1, -6.0), shapely.box(-49.9, -6.3, -49.8, -6.2)]
+    gpd.GeoDataFrame(geometry=carajas, crs=4326).to_file(workdir / "carajas.gpkg")
+    # Imagery of UTM 18N (Virginia), far from the demo's mines.
+    _rasters(workdir / "s2_far", ["B2", "B3", "B4"], origin=(400000, 4200000))
+    masks = labelled_folder(workdir / "masks_255", count=3, size=32)
+    for mask in (masks / "masks").glob("*.tif"):
+        with rasterio.open(mask, "r+") as dst:
+            dst.write(dst.read() * 255)
 
 
 SMALL = "region: [117.03, -0.55, 117.53, -0.05]"
@@ -168,6 +180,39 @@ MISTAKES = {
         "detection --config detection='{labelled: {tiles: labelled}, zooms: [16]}'",
         "detection_dataset_folder",
     ),
+    "a country outline as polygons": (
+        "--config polygons='{path: bra.gpkg}'",
+        "these look like a region outline, not mining polygons",
+    ),
+    "own polygons with the demo's regions": (
+        "grid --config polygons='{path: carajas.gpkg}'",
+        "pyramid.region [117.03, -0.55, 117.53, -0.05] (the demo region) meets none",
+    ),
+    "local imagery away from the polygons": (
+        "--config imagery='{backend: local, bands: [B2, B3, B4], local: {path: s2_far}}'",
+        "cover none of the 37 polygons of polygons.path",
+    ),
+    "a missing polygons.date_column": (
+        "--config polygons='{date_column: first_year}'",
+        "has no column 'first_year' (polygons.date_column)",
+    ),
+    "split fractions not summing to 1": (
+        "--config models='{split: {fractions: [0.6, 0.2, 0.1]}}'",
+        "models.split.fractions [0.6, 0.2, 0.1] sum to 0.9, not 1",
+    ),
+    "a minimum footprint area below one pixel": (
+        "--config footprints='{min_area_m2: 50}'",
+        "footprints.min_area_m2: 50 m² is below one pixel",
+    ),
+    "masks of 0 and 255": (
+        "--config footprints='{labelled: {tiles: masks_255}}'",
+        "the masks are 0/255: write them as 0/1",
+    ),
+    "a region across the antimeridian plans": (
+        "pyramid --config pyramid='{region: [177.5, 64.5, -178.5, 65.5], exhaustive: false, "
+        "detect: false}'",
+        "region_cells",
+    ),
     "a blank latitude in a labelled folder": (
         "--config detection='{labelled: {tiles: blank_latitude}}'",
         "blank_latitude/tiles.csv: line 3: latitude '' is not a number",
@@ -219,6 +264,8 @@ PLANS = {
     "typed overrides plan",
     "a bbox override is a bbox",
     "a labelled folder with channels null",
+    "own polygons with the demo's regions",
+    "a region across the antimeridian plans",
 }
 
 
