@@ -75,15 +75,19 @@ def _dry(command: str) -> str:
     return args if re.search(r"(^|\s)-n(\s|$)", args) else f"-n {args}"
 
 
-def _rasters(folder: Path, bands: list[str], origin: tuple[float, float] = (500000, 10000000)):
+def _rasters(
+    folder: Path,
+    bands: list[str],
+    origin: tuple[float, float] = (500000, 10000000),
+    pixel: float = 1000,
+    crs: str = "EPSG:32750",
+):
     """One scene with the configured bands; by default 64 km of UTM 50S at 1 km pixels over the
     demo's mines (the checks read only its header)."""
     folder.mkdir(parents=True)
     profile = {"driver": "GTiff", "width": 64, "height": 64, "count": len(bands), "dtype": "uint16"}
-    transform = from_origin(*origin, 1000, 1000)
-    with rasterio.open(
-        folder / "scene.tif", "w", crs="EPSG:32750", transform=transform, **profile
-    ) as dst:
+    transform = from_origin(*origin, pixel, pixel)
+    with rasterio.open(folder / "scene.tif", "w", crs=crs, transform=transform, **profile) as dst:
         dst.write(np.ones((len(bands), 64, 64), np.uint16))
         dst.descriptions = tuple(bands)
 
@@ -122,6 +126,29 @@ def _mistake_files(workdir: Path) -> None:
     for mask in (masks / "masks").glob("*.tif"):
         with rasterio.open(mask, "r+") as dst:
             dst.write(dst.read() * 255)
+
+
+# The example configurations ("my polygons, my region, my imagery", one per backend) and the
+# files they name: Amazon Mining Watch polygons of their region (Itaituba, Tapajós) with the
+# year each was first mapped, and a local scene over it.
+EXAMPLES = ["local", "stac", "gee"]
+EXAMPLE_REGION = (-56.5, -6.5, -55.5, -5.5)
+AMW = REPO.parent / "shared" / "data" / "polygons" / "amazon_mining_watch"
+
+
+def _example_files(workdir: Path, bands: list[str]) -> None:
+    files = sorted(AMW.glob("mining_20??00_simplified.geojson"))
+    mines = pd.concat([gpd.read_file(f, bbox=EXAMPLE_REGION) for f in files], ignore_index=True)
+    (workdir / "data").mkdir()
+    gpd.GeoDataFrame(mines[["year", "geometry"]], crs=4326).to_file(
+        workdir / "data" / "my_mines.gpkg"
+    )
+    # 128 km of UTM 21S at 2 km pixels over the region (only the header is read).
+    _rasters(workdir / "data" / "my_s2", bands, (540000, 9400000), 2000, "EPSG:32721")
+
+
+def _example(name: str) -> str:
+    return f"-n --cores 1 --configfile config/examples/{name}.yaml"
 
 
 SMALL = "region: [117.03, -0.55, 117.53, -0.05]"
@@ -229,6 +256,9 @@ def dry_runs(tmp_path_factory) -> tuple[Path, dict[str, tuple[int, str]]]:
     commands = [_dry(c) for c in readme_commands() if not _skip_reason(c)]
     _mistake_files(workdir)
     commands += [_mistake(args) for args, _ in MISTAKES.values()]
+    if AMW.is_dir():
+        _example_files(workdir, list(config["imagery"]["bands"]))
+        commands += [_example(name) for name in EXAMPLES]
     run = subprocess.run(
         [sys.executable, str(Path(__file__).with_name("dry_runs.py")), *commands],
         cwd=workdir,
@@ -281,3 +311,18 @@ def test_each_mistake_stops_before_any_job_with_its_message(dry_runs, name):
     assert code != 0
     assert "Traceback" not in output and "Failed validating" not in output, output[-3000:]
     assert not (workdir / "results").exists()
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_each_example_config_plans_its_own_region_without_credentials(dry_runs, name):
+    """config/examples/<backend>.yaml over real polygons: a dry run plans every stage on them,
+    with no warning that a region misses its polygons, and needs no account (gee, stac)."""
+    if not AMW.is_dir():
+        pytest.skip(f"{AMW} is absent")
+    code, output = dry_runs[1][_example(name)]
+    assert code == 0, output[-3000:]
+    assert "This was a dry-run" in output
+    assert "minescan:" not in output, output[-3000:]  # no region that misses its polygons
+    for rule in ("clean_polygons", "grid_cells", "region_cells"):
+        assert rule in output
+    assert ("growth_cells" in output) == (name != "local")
