@@ -38,9 +38,7 @@ def check_footprints_inputs(
         return
     min_area = float(footprints["min_area_m2"])
     grid_pixel = from_origin(0, 0, float(pixel_size_m), float(pixel_size_m))
-    check_min_area(
-        min_area, grid_pixel, None, f"the predicted tiles ({pixel_size_m:g} m pixels)"
-    )
+    check_min_area(min_area, grid_pixel, None, f"the predicted tiles ({pixel_size_m:g} m pixels)")
     for name, folder in footprints_labelled(footprints, detection).items():
         key = f"footprints.labelled.{name}"
         table = read_tiles_table(folder)
