@@ -3,15 +3,19 @@
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
 from minescan.chips.table import check_chips_inputs
 from minescan.config import canonical, check_config, zoom_cell_sizes
 from minescan.detection.check import check_detection_inputs
+from minescan.grid.budget import check_grid_size
+from minescan.grid.scope import scope_warnings
 from minescan.growth.config import check_growth
 from minescan.imagery.bands import check_bands
 from minescan.imagery.check import check_imagery_inputs
 from minescan.imagery.remote_check import EE_RESOURCE, check_imagery, ee_requests_per_job, gee_budget
 from minescan.imagery.composite import tiles_job_mem_mb
+from minescan.imagery.local_coverage import check_local_coverage
 from minescan.imagery.request import fetch_settings, tile_request
 from minescan.polygons.steps import check_polygons
 from minescan.pyramid.levels import level_cell_sizes, pyramid_levels
@@ -29,8 +33,18 @@ workflow.global_resources.setdefault(EE_RESOURCE, gee_budget(config["imagery"])[
 # job, so that a bad input stops with its file and line instead of failing inside a job
 # (cluster jobs re-read this file and need not open every input again).
 if workflow.is_main_process:
-    check_polygons(POLYGONS["path"], POLYGONS["layer"], POLYGONS["schema"])
+    CHECKED_POLYGONS = check_polygons(
+        POLYGONS["path"],
+        POLYGONS["layer"],
+        POLYGONS["schema"],
+        POLYGONS.get("date_column"),
+    )
+    check_grid_size(CHECKED_POLYGONS, config["grid"], POLYGONS["path"])
+    SHIPPED_CONFIG = yaml.safe_load((Path(workflow.basedir) / "config" / "config.yaml").read_text())
+    for warning in scope_warnings(config, CHECKED_POLYGONS, SHIPPED_CONFIG):
+        logger.warning(f"minescan: {warning}")
     check_imagery_inputs(config["imagery"])
+    check_local_coverage(config["imagery"], CHECKED_POLYGONS)
     check_chips_inputs(config["chips"])
     check_detection_inputs(config["detection"])
 

@@ -1,5 +1,7 @@
 # Input and target functions of the footprints stage (segmentation).
 
+from minescan.footprints.check import check_footprints_inputs
+
 
 # Footprints (seeds 000, 001, 003): a segmenter per {source} (z<zoom> of footprints.zooms, or a
 # labelled folder's name) and architecture, under results/footprints/model/{source}/{arch}/;
@@ -67,6 +69,20 @@ FOOTPRINTS_ASSESS_OPTIONS = {
     "min_object_pixels": FOOTPRINTS_MIN_OBJECT_PIXELS,
     "background": FOOTPRINTS_BACKGROUND,
 }
+# The largest pixel of the tiles footprints are predicted on (min_area_m2 is at least one).
+FOOTPRINTS_PREDICTED_PIXEL = max(
+    [PIXEL_SIZE]
+    + [
+        CELLSETS[cellset]["pixel_size_m"](zoom)
+        for cellset in FOOTPRINTS["predict"]["cellsets"]
+        for zoom in FOOTPRINTS_ZOOMS
+        if cellset in ("training", "growth") or zoom in LEVEL_PIXEL
+    ]
+)
+if workflow.is_main_process:
+    check_footprints_inputs(FOOTPRINTS, DETECTION, FOOTPRINTS_PREDICTED_PIXEL)
+
+
 wildcard_constraints:
     source="|".join([r"z\d+", *map(re.escape, FOOTPRINTS_LABELLED)]),
     arch=r"unet|fpn",
