@@ -148,7 +148,7 @@ def dual_threshold(
     rows, cols = np.nonzero(above)
     if len(rows) == 0:
         return keep
-    xs, ys = transform * (cols + 0.5, rows + 0.5)
+    xs, ys = transform @ (cols + 0.5, rows + 0.5)
     points = np.column_stack([xs, ys])
     if len(points) > k:
         distance = cKDTree(points).query(points, k=k + 1)[0][:, k]
