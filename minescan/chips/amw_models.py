@@ -17,6 +17,7 @@ docs/models/amw-published-models.md. In short:
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,8 @@ import numpy as np
 from minescan.chips.keras_h5 import KerasNetwork, load_keras_h5
 from minescan.chips.screen import ChipScreen, ScaleClip, ZScore
 from minescan.errors import MinescanInputError
+from minescan.outputs import write_json
+from minescan.provenance import provenance as make_provenance
 
 MODEL_DIR = Path("..") / "shared" / "data" / "models" / "amw"
 
@@ -117,3 +120,40 @@ def load_amw_model(name: str, model_dir: str | Path = MODEL_DIR) -> ChipScreen:
         },
         network=network,
     )
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Scan one Level-1C scene folder with one of AMW's models: score GeoTIFF and figures."""
+    from minescan.chips.scene_scan import scan_scene, write_score_raster
+
+    parser = argparse.ArgumentParser(
+        prog="python -m minescan.chips.amw_models", description=main.__doc__
+    )
+    parser.add_argument("--model", required=True, choices=list(AMW_MODELS))
+    parser.add_argument("--scene", required=True, help="folder of band rasters (*_B01.jp2 ...)")
+    parser.add_argument("--out", required=True, help="output folder")
+    parser.add_argument("--stride", type=int, default=None, help="default: half the window")
+    parser.add_argument("--resampling", default="nearest", help="for the 20 m and 60 m bands")
+    parser.add_argument("--model-dir", default=str(MODEL_DIR))
+    args = parser.parse_args(argv)
+    screen = load_amw_model(args.model, args.model_dir)
+    figures = scan_scene(screen, args.scene, args.stride, args.resampling)
+    record = make_provenance(
+        vars(args), {"model": Path(args.model_dir) / AMW_MODELS[args.model]["file"]}
+    )
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = f"{args.model}_{Path(args.scene).name}"
+    write_score_raster(figures, out / f"{stem}.tif", record)
+    summary = {k: v for k, v in figures.items() if k not in ("grid", "transform", "crs")}
+    write_json(summary | {"notes": screen.notes}, out / f"{stem}.json", record)
+    for name, counts in summary["thresholds"].items():
+        print(
+            f"{args.model} {summary['scene']}: {summary['windows_scored']} windows, "
+            f"{summary['valid_km2']:.1f} km²; at {name} {counts['threshold']:g}: "
+            f"{counts['windows']} windows, {counts['sites']} sites above"
+        )
+
+
+if __name__ == "__main__":
+    main()

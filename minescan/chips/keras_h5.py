@@ -64,6 +64,13 @@ class KerasNetwork:
     member_names: list[str]
     join: str = "single"  # single | Concatenate | Average
     outputs: list[str] = field(default_factory=list)  # last activation of each member
+    device: str = "cpu"
+
+    def to(self, device: str) -> KerasNetwork:
+        """Move the members to a torch device ('cpu', 'cuda'); outputs still come back as NumPy."""
+        self.members = [m.to(device) for m in self.members]
+        self.device = device
+        return self
 
     def member_outputs(self, chips: np.ndarray, batch: int = 512) -> np.ndarray:
         """(members, n, units) outputs of (n, h, w, bands) float chips, already normalised."""
@@ -77,8 +84,8 @@ class KerasNetwork:
         with torch.no_grad():
             for i in range(0, len(chips), batch):
                 x = torch.from_numpy(np.ascontiguousarray(chips[i : i + batch], np.float32))
-                x = x.permute(0, 3, 1, 2)
-                parts.append(torch.stack([m(x) for m in self.members]).numpy())
+                x = x.permute(0, 3, 1, 2).to(self.device)
+                parts.append(torch.stack([m(x) for m in self.members]).cpu().numpy())
         if not parts:
             units = 1
             return np.empty((len(self.members), 0, units), dtype=np.float32)

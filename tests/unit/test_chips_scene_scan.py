@@ -86,3 +86,25 @@ def test_dual_threshold_keeps_isolated_windows_only_above_the_stricter_threshold
     assert kept[10:12, 10:13].all()
     assert not kept[150, 150] and kept[150, 20]
     assert kept.sum() == 7
+
+
+def test_command_writes_the_score_raster_and_figures(shared_data, tmp_path):
+    import json
+
+    from minescan.chips.amw_models import main
+    from minescan.outputs import read_provenance
+
+    scene = shared_data / "sentinel2" / "brandenburg_l1c"
+    model_dir = shared_data / "models" / "amw"
+    main(["--model", "amw-rgb-44px-v2.6", "--scene", str(scene), "--out", str(tmp_path),
+          "--model-dir", str(model_dir)])  # fmt: skip
+    with rasterio.open(tmp_path / "amw-rgb-44px-v2.6_brandenburg_l1c.tif") as src:
+        grid = src.read(1)
+        # 768 x 1536 px at a 22 px stride of 44 px windows: 33 x 68 window centres
+        assert grid.shape == (33, 68) and src.descriptions == ("mine_probability",)
+        assert src.transform.a == 220.0 and src.crs.to_epsg() == 32633
+    figures = json.loads((tmp_path / "amw-rgb-44px-v2.6_brandenburg_l1c.json").read_text())
+    above = int((np.nan_to_num(grid) >= 0.8).sum())
+    assert figures["thresholds"]["log"]["windows"] == above
+    assert figures["windows_scored"] == int(np.isfinite(grid).sum())
+    assert read_provenance(tmp_path / "amw-rgb-44px-v2.6_brandenburg_l1c.tif")["inputs"]["model"]
