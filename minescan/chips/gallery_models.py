@@ -132,3 +132,25 @@ def join_members(
         band_names,
         dict(thresholds),
     )
+
+
+def train_gallery_model(
+    chips: Chips, recipe: Recipe, seed: int = 0, share: float = 0.15
+) -> Ensemble:
+    """The recipe's ensemble on every chip but a validation share of the places (early
+    stopping and the operating thresholds)."""
+    from minescan.chips.gallery_splits import validation_places
+
+    train, validation = validation_places(chips.meta, np.arange(len(chips.meta)), share, seed)
+    nets, info, scores = [], [], []
+    for member in range(recipe.members):
+        net, normaliser, record = fit_member(
+            chips, train, validation, recipe.settings, member_seed(seed, member)
+        )
+        nets.append(net)
+        info.append(record)
+        scores.append(member_scores(net, normaliser, chips.data[validation]))
+        LOG.info("member %d of %d: %d epochs", member + 1, recipe.members, record["epochs_run"])
+    y = chips.meta["mine"].to_numpy()[validation]
+    thresholds = operating_thresholds(y, np.mean(scores, axis=0))
+    return join_members(nets, normaliser, recipe, thresholds, info, chips.bands)
