@@ -114,6 +114,11 @@ rule real_chips:
         get_chips_outputs(),
 
 
+rule chip_model:
+    input:
+        get_chip_model_outputs(),
+
+
 rule detection:
     input:
         get_detection_outputs(),

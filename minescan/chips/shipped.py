@@ -46,6 +46,7 @@ def ensemble_screen(ensemble: Ensemble, name: str) -> ChipScreen:
         normalise=np.asarray,
         predict=ensemble.probability,
         thresholds={k: float(v) for k, v in points.items()},
+        network=ensemble,
     )
 
 

@@ -112,6 +112,8 @@ CHIPS_DIR = f"{RESULTS}/chips"
 CHIPS_CNN = CHIPS["cnn"]
 # Other chips folders scored by the trained CNN: name -> folder.
 CHIPS_SCORED = {str(name): folder for name, folder in CHIPS["score"].items()}
+CHIPS_GALLERY = CHIPS["gallery"]
+CHIPS_SHIPPED = CHIPS["shipped"]
 
 
 wildcard_constraints:
@@ -317,6 +319,8 @@ def get_chips_outputs():
     """The evaluation and, with polygons, the weak labels, when the chips folder exists (it is
     not shipped with minescan); the scores of the other chips folders of chips.score."""
     targets = [f"{CHIPS_DIR}/scored/{name}/metrics.csv" for name in CHIPS_SCORED]
+    if get_mine_free_scenes():
+        targets.append(f"{CHIPS_DIR}/shipped/mine_free.csv")
     if not Path(CHIPS["path"]).is_dir():
         logger.warning(f"chips.path {CHIPS['path']} not found: the real-chip evaluation is skipped")
         return targets
@@ -325,6 +329,24 @@ def get_chips_outputs():
         targets.append(f"{CHIPS_DIR}/weak_labels/metrics.csv")
     elif CHIPS["polygons"]:
         logger.warning(f"chips.polygons {CHIPS['polygons']} not found: weak labels are skipped")
+    return targets
+
+
+def get_mine_free_scenes():
+    """The real mine-free scenes the shipped chip model is scanned over (those present)."""
+    present = [s for s in CHIPS_SHIPPED["mine_free_scenes"] if Path(s).is_dir()]
+    for scene in set(CHIPS_SHIPPED["mine_free_scenes"]) - set(present):
+        logger.warning(f"chips.shipped.mine_free_scenes: {scene} not found, skipped")
+    return present
+
+
+def get_chip_model_outputs():
+    """The gallery model (and its evaluation with chips.gallery.evaluate)."""
+    if not CHIPS_GALLERY["path"] or not Path(CHIPS_GALLERY["path"]).is_dir():
+        return []  # chip_model then has nothing to do; the docs say where the gallery lies
+    targets = [f"{CHIPS_DIR}/gallery/model.pt"]
+    if CHIPS_GALLERY["evaluate"]:
+        targets.append(f"{CHIPS_DIR}/gallery/evaluation/summary.csv")
     return targets
 
 

@@ -162,7 +162,11 @@ PYRAMID_DETECT = bool(PYRAMID["enabled"] and PYRAMID["detect"])
 # The model file of each screen (pyramid.screen, per level): the rule pyramid_screen reads it;
 # a detector level's weights (pyramid.detector_model, or the detection stage's final model of
 # its zoom) are read by the rule pyramid_screen_detector.
-PYRAMID_SCREEN_MODELS = {"pixel": DEPLOYED_MODEL, "chip_cnn": f"{CHIPS_DIR}/cnn_model.pt"}
+PYRAMID_CHIP_MODEL = {
+    "shipped": CHIPS_SHIPPED["model"],
+    "trained": f"{CHIPS_DIR}/cnn_model.pt",
+}.get(PYRAMID["chip_model"], PYRAMID["chip_model"])
+PYRAMID_SCREEN_MODELS = {"pixel": DEPLOYED_MODEL, "chip_cnn": PYRAMID_CHIP_MODEL}
 PYRAMID_SCREEN_OF = {level.zoom: level.screen for level in PYRAMID_LEVELS}
 # The pixel screen needs the pixel models' environment; a chip_cnn level also needs torch (the
 # chips stage's environment, the same packages and pytorch).
@@ -196,7 +200,7 @@ if PYRAMID["enabled"]:
         PYRAMID_LEVELS,
         IMAGERY["bands"],
         PYRAMID_SCREEN_MODELS["chip_cnn"],
-        bool(CHIPS.get("enabled", True)),
+        PYRAMID_CHIP_MODEL == f"{CHIPS_DIR}/cnn_model.pt" and Path(CHIPS["path"]).is_dir(),
         bool(PYRAMID["exhaustive"]),
         PYRAMID_DETECTOR_MODELS,
     )
