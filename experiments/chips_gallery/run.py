@@ -19,7 +19,7 @@ from __future__ import annotations
 import argparse
 import logging
 import time
-from dataclasses import asdict, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -29,22 +29,8 @@ import torch.multiprocessing as mp
 
 from minescan.chips.cnn import TrainSettings
 from minescan.chips.gallery import GALLERY_BANDS, load_gallery
-from minescan.chips.gallery_models import (
-    Recipe,
-    fit_baseline,
-    fit_member,
-    join_members,
-    member_scores,
-    member_seed,
-    operating_thresholds,
-    percentile_features,
-)
-from minescan.chips.gallery_splits import (
-    block_roles,
-    gallery_block_folds,
-    gallery_region_folds,
-    region_roles,
-)
+from minescan.chips.gallery_eval import Plan, jobs, run_job, score_rows
+from minescan.chips.gallery_models import Recipe, join_members, operating_thresholds
 
 LOG = logging.getLogger("chips_gallery")
 AUG = ("gain", "haze", "blur")
@@ -73,13 +59,14 @@ CURVE_RECIPE, CURVE_MEMBERS, CURVE_SHARES = "amw32", 3, (0.25, 0.5)
 REGIONS, BUFFER_DEG, BLOCK_FOLDS, VALIDATION_SHARE, SEED = 4, 0.5, 5, 0.15, 0
 
 _CHIPS = None
+PLAN = Plan(REGIONS, BUFFER_DEG, BLOCK_FOLDS, 1.0, VALIDATION_SHARE, SEED)
 
 
 def _load(gallery: str, limit: int | None) -> None:
     global _CHIPS
     torch.set_num_threads(1)
     chips = load_gallery(gallery)
-    if limit:  # a smoke test: a seeded sample of whole places
+    if limit:  # a smoke test on a seeded sample of chips
         rng = np.random.default_rng(0)
         keep = np.sort(rng.choice(len(chips.data), limit, replace=False))
         meta = chips.meta.iloc[keep].reset_index(drop=True)
@@ -88,107 +75,29 @@ def _load(gallery: str, limit: int | None) -> None:
 
 
 def _run(job: dict) -> dict:
-    chips = _CHIPS
-    start = time.perf_counter()
-    if job["recipe"] == "baseline":
-        y = chips.meta["mine"].to_numpy()
-        model = fit_baseline(chips.data[job["train"]], y[job["train"]], SEED)
-        scores = {
-            part: model.predict_proba(percentile_features(chips.data[job[part]]))[:, 1]
-            for part in ("validation", "test")
-        }
-        return {**_key(job), "scores": scores, "seconds": time.perf_counter() - start}
-    settings = TrainSettings(**job["settings"])
-    net, normaliser, info = fit_member(
-        chips, job["train"], job["validation"], settings, job["seed"]
-    )
-    net = net.to("cuda" if torch.cuda.is_available() else "cpu")
-    scores = {
-        part: member_scores(net, normaliser, chips.data[job[part]])
-        for part in ("validation", "test")
-        if len(job[part])
-    }
-    out = {**_key(job), "scores": scores, "seconds": time.perf_counter() - start, **info}
-    if job["scheme"] == "final":
-        out["state"] = {k: v.cpu() for k, v in net.state_dict().items()}
-        out["normaliser"] = normaliser.to_record()
-    return out
-
-
-def _key(job: dict) -> dict:
-    keys = ("scheme", "fold", "recipe", "member", "validation", "test")
-    return {k: job[k] for k in keys}
+    return run_job(_CHIPS, job)
 
 
 def _jobs(chips, recipes: dict[str, Recipe], curve: bool) -> list[dict]:
     meta = chips.meta
-    region, _ = gallery_region_folds(meta, REGIONS, SEED)
-    block = gallery_block_folds(meta, BLOCK_FOLDS, 1.0, SEED)
-    splits = [
-        ("region", f, region_roles(meta, region, f, BUFFER_DEG, VALIDATION_SHARE, SEED))
-        for f in range(REGIONS)
-    ]
-    splits += [
-        ("block", f, block_roles(meta, block, f, VALIDATION_SHARE, SEED))
-        for f in range(BLOCK_FOLDS)
-    ]
-    everything = np.arange(len(meta))
-    from minescan.chips.gallery_splits import validation_places
-
-    train, validation = validation_places(meta, everything, VALIDATION_SHARE, SEED)
-    splits.append(("final", 0, {"train": train, "validation": validation, "test": everything[:0]}))
-    jobs = []
-    for scheme, fold, roles in splits:
-        if scheme != "final":
-            jobs.append(
-                {
-                    "scheme": scheme,
-                    "fold": fold,
-                    "recipe": "baseline",
-                    "member": 0,
-                    "seed": 0,
-                    **roles,
-                }
-            )
-        for name, recipe in recipes.items():
-            if scheme == "block" and name not in BLOCK_RECIPES:
-                continue
-            for m in range(recipe.members):
-                jobs.append(
-                    {
-                        "scheme": scheme,
-                        "fold": fold,
-                        "recipe": name,
-                        "member": m,
-                        "seed": member_seed(SEED + fold, m),
-                        "settings": asdict(recipe.settings),
-                        **roles,
-                    }
-                )
-        if scheme == "region" and curve and CURVE_RECIPE in recipes:
-            rng = np.random.default_rng(SEED + fold)
-            places = meta["place"].to_numpy()
-            names = np.unique(places[roles["train"]])
+    todo = jobs(meta, PLAN, recipes, ("region", "final"))
+    block = {k: r for k, r in recipes.items() if k in BLOCK_RECIPES}
+    todo += jobs(meta, PLAN, block, ("block",))
+    if curve and CURVE_RECIPE in recipes:
+        # the learning curve: shares of the training places of each held-out region
+        places = meta["place"].to_numpy()
+        recipe = replace(recipes[CURVE_RECIPE], members=CURVE_MEMBERS)
+        for job in jobs(meta, PLAN, {CURVE_RECIPE: recipe}, ("region",), baseline=False):
+            rng = np.random.default_rng(SEED + job["fold"])
+            names = np.unique(places[job["train"]])
             for share in CURVE_SHARES:
                 chosen = rng.choice(names, max(2, round(share * len(names))), replace=False)
-                part = roles["train"][np.isin(places[roles["train"]], chosen)]
-                for m in range(CURVE_MEMBERS):
-                    jobs.append(
-                        {
-                            "scheme": f"curve{share:g}",
-                            "fold": fold,
-                            "recipe": CURVE_RECIPE,
-                            "member": m,
-                            "seed": member_seed(SEED + fold, m),
-                            "settings": asdict(recipes[CURVE_RECIPE].settings),
-                            **roles,
-                            "train": part,
-                        }
-                    )
+                train = job["train"][np.isin(places[job["train"]], chosen)]
+                todo.append({**job, "scheme": f"curve{share:g}", "train": train})
     # what the tables need most first, should a deadline cut the run short
     order = {"region": 0, "final": 1, "block": 3}
     return sorted(
-        jobs,
+        todo,
         key=lambda j: order.get(j["scheme"], 4) + (j["recipe"] == "baseline") * 1.5,
     )
 
@@ -223,29 +132,19 @@ def main() -> None:
             for k, r in recipes.items()
         }
     _load(args.gallery, args.limit)
-    jobs = _jobs(_CHIPS, recipes, not args.no_curve)
+    todo = _jobs(_CHIPS, recipes, not args.no_curve)
     if args.schemes:
-        jobs = [j for j in jobs if j["scheme"] in args.schemes]
+        todo = [j for j in todo if j["scheme"] in args.schemes]
     if args.block_recipes:
-        jobs = [j for j in jobs if j["scheme"] != "block" or j["recipe"] in args.block_recipes]
-    LOG.info("%d jobs on %d workers (cuda: %s)", len(jobs), args.workers, torch.cuda.is_available())
+        todo = [j for j in todo if j["scheme"] != "block" or j["recipe"] in args.block_recipes]
+    LOG.info("%d jobs on %d workers (cuda: %s)", len(todo), args.workers, torch.cuda.is_available())
     rows, runs, finals = [], [], {}
     start = time.perf_counter()
     ctx = mp.get_context("spawn")
     with ctx.Pool(args.workers, initializer=_load, initargs=(args.gallery, args.limit)) as pool:
-        for done, result in enumerate(pool.imap_unordered(_run, jobs), 1):
+        for done, result in enumerate(pool.imap_unordered(_run, todo), 1):
             key = {k: result[k] for k in ("scheme", "fold", "recipe", "member")}
-            for part, score in result["scores"].items():
-                rows.append(
-                    pd.DataFrame(
-                        {
-                            **key,
-                            "part": part,
-                            "row": result[part],
-                            "score": np.asarray(score, dtype=np.float32),
-                        }
-                    )
-                )
+            rows.append(score_rows(result))
             runs.append(
                 {
                     **key,
@@ -258,11 +157,11 @@ def main() -> None:
             if "state" in result:
                 finals.setdefault(result["recipe"], []).append(result)
             if args.deadline and time.perf_counter() - start > args.deadline:
-                LOG.warning("deadline: stopping after %d of %d jobs", done, len(jobs))
+                LOG.warning("deadline: stopping after %d of %d jobs", done, len(todo))
                 pool.terminate()
                 break
-            if done % 10 == 0 or done == len(jobs):
-                LOG.info("%d of %d jobs done, %.0f s", done, len(jobs), time.perf_counter() - start)
+            if done % 10 == 0 or done == len(todo):
+                LOG.info("%d of %d jobs done, %.0f s", done, len(todo), time.perf_counter() - start)
     pd.concat(rows, ignore_index=True).to_parquet(out / "scores.parquet")
     pd.DataFrame(runs).to_csv(out / "jobs.csv", index=False)
     y = _CHIPS.meta["mine"].to_numpy()

@@ -16,45 +16,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from minescan.chips.gallery import place_ids, read_gallery_table
-from minescan.chips.metrics import metrics_row, specificity_threshold
-
-
-def ensemble_scores(scores: pd.DataFrame, members: int) -> pd.DataFrame:
-    part = scores[scores["member"] < members]
-    keys = ["scheme", "recipe", "fold", "part", "row"]
-    return part.groupby(keys, as_index=False)["score"].mean()
-
-
-def summarise(scores: pd.DataFrame, y: np.ndarray, places: np.ndarray, boot: int) -> pd.DataFrame:
-    rows = []
-    for (scheme, recipe), part in scores[scores["scheme"] != "final"].groupby(["scheme", "recipe"]):
-        counts = [1, int(part["member"].max()) + 1] if recipe != "baseline" else [1]
-        for members in sorted(set(counts)):
-            s = ensemble_scores(part, members)
-            decided = []
-            for _, fold in s.groupby("fold"):
-                val = fold[fold["part"] == "validation"]
-                test = fold[fold["part"] == "test"]
-                t = specificity_threshold(y[val["row"]], val["score"].to_numpy(), 0.99)
-                decided.append(test.assign(decision=test["score"] >= t))
-            test = pd.concat(decided)
-            yt, st, dt = y[test["row"]], test["score"].to_numpy(), test["decision"].to_numpy()
-            row = metrics_row(yt, st, dt, places[test["row"]], boot, 0)
-            rows.append(
-                {
-                    "scheme": scheme,
-                    "recipe": recipe,
-                    "members": members,
-                    **row,
-                    "sensitivity_at_validation_threshold_0.99": float(dt[yt > 0.5].mean()),
-                    "specificity_at_validation_threshold_0.99": float((~dt[yt < 0.5]).mean()),
-                }
-            )
-    return pd.DataFrame(rows)
+from minescan.chips.gallery_eval import summarise_scores
 
 
 def main() -> None:
@@ -68,7 +33,7 @@ def main() -> None:
     y = table["label"].to_numpy()
     places = place_ids(table).to_numpy()
     scores = pd.read_parquet(args.scores)
-    out = summarise(scores, y, places, args.bootstrap)
+    out = summarise_scores(scores, y, places, args.bootstrap)
     Path(args.out).mkdir(parents=True, exist_ok=True)
     out.to_csv(Path(args.out) / "summary.csv", index=False)
     shown = [

@@ -36,7 +36,11 @@ PAIRS = DATA / "chips" / "amazon_s2_change"
 TAILINGS = DATA / "tiles" / "brazil_tailings"
 SCENES = {
     "virginia": DATA / "sentinel2" / "virginia_l1c" / "s2_{band}.tif",
-    "brandenburg": DATA / "sentinel2" / "brandenburg_l1c" / "IMG_DATA" / "T33UUU_20170216T102101_{band}.jp2",
+    "brandenburg": DATA
+    / "sentinel2"
+    / "brandenburg_l1c"
+    / "IMG_DATA"
+    / "T33UUU_20170216T102101_{band}.jp2",
 }
 RGB = ("B04", "B03", "B02")
 SHARED_KM, DARK_PERCENTILE, NEGATIVES_PER_SCENE, SEED = 0.5, 1.0, 300, 0
@@ -65,7 +69,9 @@ def pairs_folder(out: Path, offsets: dict[str, float] | None) -> Path:
                 array = np.clip(np.round(array), 0, 32767).astype(np.int16)
             np.save(folder / relative, array)
     kept.to_csv(folder / "chips.csv", index=False)
-    print(f"{folder.name}: {len(kept)} of {len(table)} pairs (no gallery chip within {SHARED_KM} km)")
+    print(
+        f"{folder.name}: {len(kept)} of {len(table)} pairs (no gallery chip within {SHARED_KM} km)"
+    )
     return folder
 
 
@@ -109,8 +115,15 @@ def tailings_folder(out: Path) -> Path:
         r = min(max(r - 24, 0), image.shape[0] - 48)
         c = min(max(c - 24, 0), image.shape[1] - 48)
         positives.append(image[r : r + 48, c : c + 48].astype(np.float32))
-        rows.append({"chip_id": tile.tile, "label": 1, "source": "tailings_facility",
-                     "longitude": tile.longitude, "latitude": tile.latitude})
+        rows.append(
+            {
+                "chip_id": tile.tile,
+                "label": 1,
+                "source": "tailings_facility",
+                "longitude": tile.longitude,
+                "latitude": tile.latitude,
+            }
+        )
     negatives = []
     for scene, pattern in SCENES.items():
         bands = []
@@ -126,8 +139,15 @@ def tailings_folder(out: Path) -> Path:
             if (window > 0).all(axis=-1).mean() < 1.0:
                 continue
             negatives.append(window)
-            rows.append({"chip_id": f"{scene}_{taken:03d}", "label": 0,
-                         "source": f"mine_free_{scene}", "longitude": "", "latitude": ""})
+            rows.append(
+                {
+                    "chip_id": f"{scene}_{taken:03d}",
+                    "label": 0,
+                    "source": f"mine_free_{scene}",
+                    "longitude": "",
+                    "latitude": "",
+                }
+            )
             taken += 1
     folder = out / "tailings_vs_mine_free"
     (folder / "images").mkdir(parents=True, exist_ok=True)
@@ -159,9 +179,17 @@ def main() -> None:
         tables.append(metrics.assign(folder=folder.name))
     table = pd.concat(tables, ignore_index=True)
     table.to_csv(out / "transfer.csv", index=False)
-    shown = ["folder", "n", "positives", "chance_pr_auc", "pr_auc", "roc_auc",
-             "sensitivity_at_specificity_0.99", "sensitivity_at_validation_threshold_0.99",
-             "specificity_at_validation_threshold_0.99"]
+    shown = [
+        "folder",
+        "n",
+        "positives",
+        "chance_pr_auc",
+        "pr_auc",
+        "roc_auc",
+        "sensitivity_at_specificity_0.99",
+        "sensitivity_at_validation_threshold_0.99",
+        "specificity_at_validation_threshold_0.99",
+    ]
     print(table[[c for c in shown if c in table]].round(3).to_string(index=False))
 
 
