@@ -16,6 +16,7 @@ written. ``ee`` is imported lazily so the rest of minescan works without it.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import threading
 from collections.abc import Mapping
@@ -85,12 +86,58 @@ def pixel_grid(cell: Cell, window: Window | None = None) -> dict[str, Any]:
     }
 
 
-def build_requests(ee: Any, cell: Cell, **composite: Any) -> list[tuple[Window, dict[str, Any]]]:
+COMPOSITE_PIXEL_M = 10  # Cloud Score+ and the 10 m bands' own pixel: the composite's grid
+
+
+def cell_region(ee: Any, cell: Cell) -> Any:
+    """The cell as a rectangle in its own UTM CRS: planar there, so that a cell across the
+    antimeridian is the cell, not the rest of its latitude band (a lon/lat ``Rectangle`` with
+    west > east)."""
+    return ee.Geometry.Rectangle(
+        [cell.xmin, cell.ymin, cell.xmax, cell.ymax], f"EPSG:{cell.epsg}", False
+    )
+
+
+def aggregate_clear(ee: Any, composite: Any, cell: Cell, min_clear_share: float) -> Any:
+    """The 10 m composite averaged to the cell's coarser pixels over its clear 10 m pixels only,
+    no data where fewer than ``min_clear_share`` of them are clear (as the STAC backend does).
+
+    Left to itself Earth Engine would mask clouds on its own pyramid, where Cloud Score+ is a
+    mean of finer pixels: a block a fifth cloudy passes and the cloud is averaged in. Here the
+    composite is pinned to the cell's 10 m grid (``setDefaultProjection``) and reduced with
+    ``reduceResolution``, whose mean is weighted by the mask (masked pixels weigh nothing).
+    """
+    crs = f"EPSG:{cell.epsg}"
+    fine = [COMPOSITE_PIXEL_M, 0, cell.xmin, 0, -COMPOSITE_PIXEL_M, cell.ymax]
+    factor = cell.pixel_size / COMPOSITE_PIXEL_M
+    max_pixels = max(64, (math.ceil(factor) + 1) ** 2)  # every 10 m pixel of a coarse one
+    at_10m = composite.setDefaultProjection(crs=crs, crsTransform=fine)
+    clear = (
+        at_10m.mask()
+        .reduce(ee.Reducer.min())  # clear in every band, as a tile's valid pixels are
+        .setDefaultProjection(crs=crs, crsTransform=fine)
+        .reduceResolution(reducer=ee.Reducer.mean(), maxPixels=max_pixels)
+    )
+    mean = at_10m.reduceResolution(reducer=ee.Reducer.mean(), maxPixels=max_pixels)
+    return mean.updateMask(clear.gte(min_clear_share))
+
+
+def to_request_image(image: Any) -> Any:
+    """Reflectance rounded half up (as ``to_uint16_reflectance`` rounds the other backends'),
+    valid pixels at least 1 and masked ones 0: a real median of 0 (dark water in B8A-B12 since
+    the 2022 baseline) stays a valid pixel instead of reading as no data."""
+    return image.round().max(1).unmask(NODATA).toUint16()
+
+
+def build_requests(
+    ee: Any, cell: Cell, min_clear_share: float = 0.5, **composite: Any
+) -> list[tuple[Window, dict[str, Any]]]:
     """The ``ee.data.computePixels`` requests of one cell (GeoTIFFs of the composite), one per
     window within computePixels' limits."""
-    west, south, east, north = cell.lonlat_bounds()
-    region = ee.Geometry.Rectangle([west, south, east, north], None, False)
-    image = build_composite(ee, region, **composite).unmask(NODATA).toUint16()
+    image = build_composite(ee, cell_region(ee, cell), **composite)
+    if cell.pixel_size > COMPOSITE_PIXEL_M:
+        image = aggregate_clear(ee, image, cell, min_clear_share)
+    image = to_request_image(image)
     bands = list(composite["bands"])
     return [
         (
@@ -165,6 +212,7 @@ class GeeBackend:
     clear_threshold: float = 0.6
     max_cloud_cover: float = 60.0
     min_valid_fraction: float = 0.01
+    min_clear_share: float = 0.5
     retries: int = 6
     backoff_s: float = 2.0
     concurrency: int = 8
@@ -199,6 +247,7 @@ class GeeBackend:
             clear_threshold=float(options.get("clear_threshold", 0.6)),
             max_cloud_cover=float(imagery.get("max_cloud_cover", 60)),
             min_valid_fraction=float(imagery.get("min_valid_fraction", 0.01)),
+            min_clear_share=float(options.get("min_clear_share", 0.5)),
             retries=int(options.get("retries", 6)),
             backoff_s=float(options.get("backoff_s", 2.0)),
             # Never more in flight in one job than the run-wide budget allows.
@@ -243,6 +292,7 @@ class GeeBackend:
             cloud_score_collection=self.cloud_score_collection,
             clear_threshold=self.clear_threshold,
             max_cloud_cover=self.max_cloud_cover,
+            min_clear_share=self.min_clear_share,
         )
 
     def request(self, cell: Cell) -> dict[str, Any]:
@@ -303,6 +353,11 @@ class GeeBackend:
                 f"{fraction:.1%} clear pixels in the {self.dates[0]}/{self.dates[1]} composite",
             )
         tags = self.describe()
+        if cell.pixel_size > COMPOSITE_PIXEL_M:
+            tags["coarse_pixels"] = (
+                f"masked and composited at {COMPOSITE_PIXEL_M} m, clear pixels averaged to "
+                f"{cell.pixel_size:g} m where at least {self.min_clear_share:.0%} are clear"
+            )
         if len(requests) > 1:
             tags["requests"] = f"{len(requests)} computePixels windows, mosaicked"
         return CellImage(self.bands, to_uint16_reflectance(data, valid), tags)
