@@ -106,7 +106,7 @@ def test_reflectance_after_offsets_and_masking_equals_the_scene(kind, tmp_path):
     offsets = dict(pair.split("=") for pair in image.tags["offsets"].split(","))
     assert offsets == {old["id"]: str(old_dn), new["id"]: str(new_dn)}
     assert image.tags["offset"].split(":")[0] == (
-        "applied" if kind == "earth-search" else "baseline"
+        "earth-search" if kind == "earth-search" else "baseline"
     )
     if kind == "planetary-computer":
         assert signer.signed > 0 and server.forbidden == []

@@ -23,12 +23,15 @@ import numpy as np
 from minescan.cells import Cell
 from minescan.errors import MinescanInputError
 from minescan.imagery.backends.stac_providers import (
+    BASELINE_OFFSET,
     EARTH_SEARCH_ASSETS,
+    NO_OFFSET_BANDS,
     OFFSET_RULES,
     PLANETARY_COMPUTER_ASSETS,
     PROVIDERS,
     baseline_offset,
     needs_signing,
+    UNDECIDED,
     offset_rule,
 )
 from minescan.imagery.bands import DEFAULT_BANDS, check_bands
@@ -276,10 +279,15 @@ class StacBackend:
                 f"no {self.collection} item with < {self.max_cloud_cover:g}% cloud over the cell "
                 f"between {self.dates[0]} and {self.dates[1]} at {self.url}",
             )
+        geobox, factor, method = self._grid(cell)
+        offsets = {i.id: baseline_offset(i.properties, self.offset) for i in items}
+        decided = {}
+        for item in items:
+            if offsets[item.id] == UNDECIDED:
+                offsets[item.id], decided[item.id] = self._probe_offset(item, geobox)
         groups: dict[int, list] = {}
         for item in items:
-            groups.setdefault(baseline_offset(item.properties, self.offset), []).append(item)
-        geobox, factor, method = self._grid(cell)
+            groups.setdefault(offsets[item.id], []).append(item)
         fine_h, fine_w = geobox.shape
         rows = series_rows(fine_w, fine_h, len(items), self.block_mb)
         rows = max(factor, rows - rows % factor)  # whole cell pixels in every block
@@ -303,13 +311,14 @@ class StacBackend:
                 f"{fraction:.1%} clear pixels in {len(items)} item(s) "
                 f"({observed.mean():.1%} observed) from {self.url}",
             )
-        offsets = {i.id: baseline_offset(i.properties, self.offset) for i in items[:50]}
         tags = {
             **self.describe(),
             "n_items": str(len(items)),
             "items": ",".join(i.id for i in items[:50]),
-            "offsets": ",".join(f"{k}={v}" for k, v in offsets.items()),
+            "offsets": ",".join(f"{i.id}={offsets[i.id]}" for i in items[:50]),
         }
+        if decided:
+            tags["offsets_from_pixels"] = ",".join(f"{k}: {v}" for k, v in decided.items())
         if factor > 1:
             tags["coarse_pixels"] = (
                 f"masked and composited at {cell.pixel_size / factor:g} m, clear pixels "
@@ -317,6 +326,27 @@ class StacBackend:
                 "are clear"
             )
         return CellImage(self.bands, to_uint16_reflectance(data, valid), tags)
+
+    def _probe_offset(self, item, geobox) -> tuple[int, str]:
+        """Whether ``item`` still carries the baseline 04.00 offset, from its own pixels over the
+        cell: with it, reflectance 0 reads 1000 and even the darkest clear pixels of a visible
+        band (vegetation, water: reflectance 0.02-0.08) are >= 1000; without it they are not.
+        Returns the offset and the evidence, recorded in the tile's tags."""
+        visible = [b for b in ("B4", "B3", "B2") if b in self.bands and b in self.assets]
+        spectral = [b for b in self.bands if b not in NO_OFFSET_BANDS]
+        band = (visible or spectral or [None])[0]
+        if band is None:
+            return 0, "no spectral band to tell"
+        scl = self._load([item], self.assets["SCL"], geobox, "nearest")[0]
+        values = self._load([item], self.assets[band], geobox, "nearest")[0]
+        masked_classes = np.zeros(256, dtype=bool)
+        masked_classes[list(self.masked_scl)] = True
+        clear = values[~masked_classes[scl] & (values > 0)]
+        if clear.size == 0:
+            return 0, f"no clear pixel of {band}: 0"
+        dark = float(np.percentile(clear, 1))
+        offset = BASELINE_OFFSET if dark >= BASELINE_OFFSET else 0
+        return offset, f"{band} 1st percentile {dark:.0f}: {offset}"
 
     def _composite_block(
         self, groups: dict[int, list], block, method: str, factor: int, out: np.ndarray
@@ -352,7 +382,8 @@ class StacBackend:
                 raw = np.clip(raw, 0, 65535).astype(np.uint16)
             bad = raw == 0
             bad |= masked[offset]
-            if offset:  # reflectance below the offset is 0; it stays a valid (dark) pixel
+            if offset and band not in NO_OFFSET_BANDS:
+                # Reflectance below the offset is 0; it stays a valid (dark) pixel.
                 np.maximum(raw, offset + 1, out=raw)
                 raw -= np.uint16(offset)
             raw[bad] = 0
