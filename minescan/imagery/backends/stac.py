@@ -29,9 +29,9 @@ from minescan.imagery.backends.stac_providers import (
     OFFSET_RULES,
     PLANETARY_COMPUTER_ASSETS,
     PROVIDERS,
+    UNDECIDED,
     baseline_offset,
     needs_signing,
-    UNDECIDED,
     offset_rule,
 )
 from minescan.imagery.bands import DEFAULT_BANDS, check_bands
