@@ -1,6 +1,7 @@
-"""The processing-baseline 04.00 offset decided per item on the loopback STAC server: Earth
-Search items of February 2022 that still carry it (and those that do not, with the same
-flag), recorded per tile; AOT, which has no offset, left as it is."""
+"""Per-item decisions on the loopback STAC server: the processing-baseline 04.00 offset of
+Earth Search items of February 2022 that still carry it (and those that do not, with the same
+flag), recorded per tile; AOT left without offset; a cell across 180 degrees searched as two
+boxes."""
 
 from __future__ import annotations
 
@@ -91,3 +92,32 @@ def test_aot_keeps_its_values_when_the_reflectance_loses_the_offset(tmp_path):
         image = fetch(server, "planetary-computer", bands=("B2", "AOT"))
     assert np.array_equal(image.data[0], real("B2", SMALL))
     assert np.array_equal(image.data[1], aot)  # before: 90 - 1000, clipped to 1
+
+
+def test_a_cell_across_the_antimeridian_is_searched_as_two_boxes(tmp_path):
+    # Taveuni, Fiji (UTM 1 South): the cell straddles 180 degrees, west > east in lon/lat.
+    cell = cell_from_row(cell_row(32701, 178000, 8132000, 5120))
+
+    def item(ident: str, west: float, east: float) -> dict:
+        box = [west, -17.5, east, -16.5]
+        ring = [[west, -17.5], [east, -17.5], [east, -16.5], [west, -16.5], [west, -17.5]]
+        return {
+            "type": "Feature", "stac_version": "1.0.0", "id": ident, "bbox": box,
+            "geometry": {"type": "Polygon", "coordinates": [ring]},
+            "properties": {"datetime": "2021-06-01T00:00:00Z", "eo:cloud_cover": 5.0},
+            "assets": {}, "links": [], "collection": "sentinel-2-l2a",
+        }  # fmt: skip
+
+    with StacServer(tmp_path) as server:
+        server.items = [
+            item("west_of_180", 179.5, 180.0),
+            item("east_of_180", -180.0, -179.5),
+            item("africa", 10.0, 11.0),  # in the latitude band, far from the cell
+        ]
+        imagery = {"backend": "stac", "bands": ["B2"], "dates": ["2021-01-01", "2022-01-01"]}
+        imagery["stac"] = {"url": server.url, "retries": 1}
+        found = StacBackend.from_config(imagery).search(cell)
+        boxes = [s["bbox"] for s in server.searches]
+    assert sorted(i.id for i in found) == ["east_of_180", "west_of_180"]
+    assert len(boxes) == 2 and boxes[0][2] == 180.0 and boxes[1][0] == -180.0
+    assert boxes[0][0] > 179.9 and boxes[1][2] < -179.9

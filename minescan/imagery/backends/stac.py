@@ -96,6 +96,16 @@ def is_transient(error: BaseException) -> bool:
     return any(marker in text for marker in ("Max retries exceeded", "Connection refused"))
 
 
+def search_boxes(bounds: Sequence[float]) -> list[tuple[float, float, float, float]]:
+    """The search bbox of a cell, split in two at 180 degrees when it crosses it (west > east):
+    STAC servers read such a bbox differently (RFC 7946 allows it, many APIs refuse it or take
+    the rest of the latitude band)."""
+    west, south, east, north = bounds
+    if west <= east:
+        return [(west, south, east, north)]
+    return [(west, south, 180.0, north), (-180.0, south, east, north)]
+
+
 @dataclass
 class StacBackend:
     url: str
@@ -201,22 +211,26 @@ class StacBackend:
         return self._client
 
     def search(self, cell: Cell) -> list:
-        def run() -> list:
+        def run(bbox) -> list:
             search = self.client().search(
                 collections=[self.collection],
-                bbox=cell.lonlat_bounds(),
+                bbox=bbox,
                 datetime=f"{self.dates[0]}/{self.dates[1]}",
                 query={"eo:cloud_cover": {"lt": self.max_cloud_cover}},
             )
             return list(search.items())
 
-        items = with_retries(
-            run,
-            what=f"cell {cell.cell_id}: STAC search at {self.url}",
-            is_transient=is_transient,
-            attempts=self.retries,
-            backoff_s=self.backoff_s,
-        )
+        found: dict[str, Any] = {}
+        for bbox in search_boxes(cell.lonlat_bounds()):
+            for item in with_retries(
+                lambda bbox=bbox: run(bbox),
+                what=f"cell {cell.cell_id}: STAC search at {self.url}",
+                is_transient=is_transient,
+                attempts=self.retries,
+                backoff_s=self.backoff_s,
+            ):
+                found.setdefault(item.id, item)  # an item across 180 degrees is found twice
+        items = list(found.values())
         # The dates are an end-exclusive interval; STAC datetime ranges include the end.
         items = [i for i in items if str(i.properties.get("datetime", ""))[:10] < self.dates[1]]
         items.sort(key=lambda i: (i.properties.get("eo:cloud_cover", 100), i.id))
