@@ -50,6 +50,8 @@ def tile_request(
     own = {k: v for k, v in (imagery.get(backend) or {}).items() if k not in FETCH_KEYS}
     request = {key: values[key] for key in SHARED_KEYS[backend] if key in values}
     request.update({"backend": backend, backend: own})
+    if str(imagery.get("level") or "l2a") != "l2a":  # absent at l2a: no rerun of older tiles
+        request["level"] = str(imagery["level"])
     request["compress"] = compress or (imagery.get("cog") or {}).get("compress", "zstd")
     if dated_polygons:
         request[MAPPED_BEFORE] = str(dates[1])

@@ -29,14 +29,44 @@ from minescan.cells import Cell
 from minescan.errors import MinescanInputError
 from minescan.imagery.backends.gee_errors import is_transient
 from minescan.imagery.backends.gee_limits import Window, split_windows
-from minescan.imagery.bands import BANDS, DEFAULT_BANDS, NODATA, check_bands
+from minescan.imagery.bands import DEFAULT_BANDS, LEVELS, NODATA, check_bands, check_level
 from minescan.imagery.errors import CellSkipped
 from minescan.imagery.retry import with_retries
 from minescan.imagery.tile import CellImage, to_uint16_reflectance
 
 log = logging.getLogger(__name__)
 SR_COLLECTION = "COPERNICUS/S2_SR_HARMONIZED"
+TOA_COLLECTION = "COPERNICUS/S2_HARMONIZED"
 CLOUD_SCORE_PLUS = "GOOGLE/CLOUD_SCORE_PLUS/V1/S2_HARMONIZED"
+# The harmonized collections per imagery.level: their images of processing baseline 04.00 and
+# later are shifted back by the +1000 offset; the older COPERNICUS/S2 and S2_SR are not.
+COLLECTIONS = {"l2a": SR_COLLECTION, "l1c": TOA_COLLECTION}
+NOT_HARMONIZED = {"COPERNICUS/S2": TOA_COLLECTION, "COPERNICUS/S2_SR": SR_COLLECTION}
+
+
+def check_collection(collection: str | None, level: str) -> str:
+    """The Earth Engine collection of ``imagery.level``: harmonized, of that level."""
+    wanted = COLLECTIONS[level]
+    if not collection:
+        return wanted
+    if collection in NOT_HARMONIZED:
+        raise MinescanInputError(
+            "config",
+            f"imagery.gee.collection {collection} is not harmonized: its images from 25 January "
+            "2022 on (processing baseline 04.00) carry +1000 on every band, 0.1 too bright",
+            f"use {NOT_HARMONIZED[collection]}, or leave imagery.gee.collection null",
+        )
+    if collection != wanted:
+        other = [lv for lv, c in COLLECTIONS.items() if c == collection]
+        raise MinescanInputError(
+            "config",
+            f"imagery.gee.collection {collection} is "
+            + (f"the {other[0]} collection" if other else "not a collection minescan composites")
+            + f", and imagery.level is {level}",
+            f"leave imagery.gee.collection null (imagery.level {level} reads {wanted})"
+            + (f", or set imagery.level: {other[0]}" if other else ""),
+        )
+    return collection
 
 
 def build_composite(
@@ -213,6 +243,7 @@ class GeeBackend:
     max_cloud_cover: float = 60.0
     min_valid_fraction: float = 0.01
     min_clear_share: float = 0.5
+    level: str = "l2a"
     retries: int = 6
     backoff_s: float = 2.0
     concurrency: int = 8
@@ -228,14 +259,8 @@ class GeeBackend:
     def from_config(cls, imagery: Mapping[str, Any], threads: int = 1) -> GeeBackend:
         options = imagery.get("gee") or {}
         bands = check_bands(imagery.get("bands", DEFAULT_BANDS))
-        collection = str(options.get("collection", SR_COLLECTION))
-        toa = [b for b in bands if BANDS[b].toa_only]
-        if toa and "_SR" in collection:
-            raise MinescanInputError(
-                "config",
-                f"imagery.bands {toa} exist only in top-of-atmosphere data, not in {collection}",
-                "drop them, or set imagery.gee.collection to COPERNICUS/S2_HARMONIZED",
-            )
+        level = check_level(imagery.get("level"), bands)
+        collection = check_collection(options.get("collection"), level)
         dates = imagery.get("dates") or ["2019-01-01", "2020-01-01"]
         concurrency = int(options.get("max_concurrency", 8))
         return cls(
@@ -243,6 +268,7 @@ class GeeBackend:
             bands=bands,
             dates=(str(dates[0]), str(dates[1])),
             collection=collection,
+            level=level,
             cloud_score_collection=str(options.get("cloud_score_collection", CLOUD_SCORE_PLUS)),
             clear_threshold=float(options.get("clear_threshold", 0.6)),
             max_cloud_cover=float(imagery.get("max_cloud_cover", 60)),
@@ -261,6 +287,7 @@ class GeeBackend:
             "backend": "gee",
             "simulated": "false",
             "source": f"Earth Engine {self.collection}",
+            "level": f"{self.level}: {LEVELS[self.level]} x 10000",
             "dates": f"{self.dates[0]}/{self.dates[1]} (end exclusive), median",
             "cloud_mask": f"Cloud Score+ cs_cdf >= {self.clear_threshold:g}",
         }

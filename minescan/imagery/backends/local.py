@@ -29,6 +29,7 @@ from minescan.imagery.bands import (
     DEFAULT_BANDS,
     MINE_BAND,
     check_bands,
+    check_level,
     normalise_band_name,
 )
 from minescan.imagery.errors import CellSkipped
@@ -179,6 +180,12 @@ def read_aligned(
     return True
 
 
+def _bands_of_level(imagery: Mapping[str, Any]) -> tuple[str, ...]:
+    bands = check_bands(imagery.get("bands", DEFAULT_BANDS))
+    check_level(imagery.get("level"), bands)
+    return bands
+
+
 @dataclass
 class LocalBackend:
     path: Path
@@ -205,7 +212,7 @@ class LocalBackend:
             )
         return cls(
             path=Path(options["path"]),
-            bands=check_bands(imagery.get("bands", DEFAULT_BANDS)),
+            bands=_bands_of_level(imagery),
             patterns=tuple(options.get("patterns") or DEFAULT_PATTERNS),
             band_order=tuple(options["band_order"]) if options.get("band_order") else None,
             scale=float(options.get("scale", 1.0)),

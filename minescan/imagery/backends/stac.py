@@ -34,7 +34,7 @@ from minescan.imagery.backends.stac_providers import (
     needs_signing,
     offset_rule,
 )
-from minescan.imagery.bands import DEFAULT_BANDS, check_bands
+from minescan.imagery.bands import DEFAULT_BANDS, check_bands, check_level
 from minescan.imagery.composite import SCL_PIXEL_M, block_mean, masked_median, series_rows
 from minescan.imagery.errors import CellSkipped, ImageryServiceError
 from minescan.imagery.retry import forget_remote_reads, with_retries
@@ -136,6 +136,15 @@ class StacBackend:
         preset = PROVIDERS.get(provider, {})
         assets = {**preset.get("assets", EARTH_SEARCH_ASSETS), **(options.get("assets") or {})}
         bands = check_bands(imagery.get("bands", DEFAULT_BANDS))
+        if check_level(imagery.get("level"), bands) != "l2a":
+            raise MinescanInputError(
+                "config",
+                "imagery.level is l1c, and the stac backend composites Level-2A only: its cloud "
+                "mask is the scene classification (SCL), a Level-2A product that no Level-1C "
+                "collection carries, and Planetary Computer serves no Level-1C collection",
+                "use imagery.backend gee (COPERNICUS/S2_HARMONIZED with Cloud Score+) or local "
+                "(Level-1C SAFE folders), or set imagery.level: l2a",
+            )
         missing = [b for b in (*bands, "SCL") if b not in assets]
         if missing:
             raise MinescanInputError(
