@@ -22,6 +22,7 @@ def check_raster_folder(
     bands: Sequence[str],
     patterns: Sequence[str] | None = None,
     band_order: Sequence[str] | None = None,
+    level: str | None = None,
 ) -> None:
     """``folder`` (named by config ``key``) exists, holds rasters, and one scene has ``bands``."""
     if not folder:
@@ -39,6 +40,14 @@ def check_raster_folder(
         scenes = index_folder(root, patterns, band_order)
     except MinescanInputError as error:
         raise MinescanInputError(error.source, f"{error.problem} ({key})", error.remedy) from None
+    other = [s for s in scenes if level and s.level and s.level != level]
+    if other:
+        raise MinescanInputError(
+            other[0].key,
+            f"a {other[0].level.upper()} SAFE product in {key}, and imagery.level is {level} "
+            f"({len(other)} such granule(s))",
+            f"set imagery.level: {other[0].level}, or remove the products of the other level",
+        )
     complete = [s for s in scenes if all(b in s.bands for b in bands)]
     if not complete:
         found = sorted({b for s in scenes for b in s.bands})
@@ -62,6 +71,7 @@ def check_imagery_inputs(imagery: Mapping[str, Any]) -> None:
         list(imagery["bands"]),
         local.get("patterns"),
         local.get("band_order"),
+        str(imagery.get("level") or "l2a"),
     )
 
 
