@@ -30,6 +30,8 @@ FETCH_KEYS = (
     "high_volume",
     "metadata_server",
     "block_mb",
+    "timeout_s",
+    "read_threads",
 )
 # Dated polygons (``first_mapped``) make the mine band and the synthetic mine surfaces of a date
 # window: those first mapped before the window's end. Undated polygons add nothing to a request.

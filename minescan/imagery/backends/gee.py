@@ -27,10 +27,10 @@ import numpy as np
 
 from minescan.cells import Cell
 from minescan.errors import MinescanInputError
-from minescan.imagery.backends.gee_errors import is_transient
+from minescan.imagery.backends.gee_errors import is_too_large, is_transient
 from minescan.imagery.backends.gee_limits import Window, split_windows
 from minescan.imagery.bands import DEFAULT_BANDS, LEVELS, NODATA, check_bands, check_level
-from minescan.imagery.errors import CellSkipped
+from minescan.imagery.errors import CellSkipped, ImageryServiceError
 from minescan.imagery.retry import with_retries
 from minescan.imagery.tile import CellImage, to_uint16_reflectance
 
@@ -96,6 +96,16 @@ def build_composite(
         .select(list(bands))
         .median()
     )
+
+
+def quarters(window: Window) -> list[Window]:
+    """The four quarters of a window (the right and bottom ones take the odd pixel)."""
+    h, w = window.height // 2, window.width // 2
+    return [
+        Window(window.row + r, window.col + c, hh, ww)
+        for r, hh in ((0, h), (h, window.height - h))
+        for c, ww in ((0, w), (w, window.width - w))
+    ]
 
 
 def pixel_grid(cell: Cell, window: Window | None = None) -> dict[str, Any]:
@@ -191,7 +201,18 @@ def build_request(ee: Any, cell: Cell, **composite: Any) -> dict[str, Any]:
     return requests[0][1]
 
 
-def initialize(project: str | None, high_volume: bool = True, metadata_server: bool = True) -> Any:
+MIN_WINDOW_PX = 32  # windows are split on memory and time-out errors down to this side
+DEADLINE_S = 330  # a stalled request ends here; interactive computations stop at 5 minutes
+
+
+def initialize(
+    project: str | None,
+    high_volume: bool = True,
+    metadata_server: bool = True,
+    retries: int = 6,
+    backoff_s: float = 2.0,
+    deadline_s: float = DEADLINE_S,
+) -> Any:
     """Import and initialize ``ee`` with the user's own credentials (never logged).
 
     ``metadata_server`` false sets ``NO_GCE_CHECK``, so that google-auth does not probe the
@@ -218,7 +239,16 @@ def initialize(project: str | None, high_volume: bool = True, metadata_server: b
                 key, scopes=["https://www.googleapis.com/auth/earthengine"]
             )
         url = ee.data.HIGH_VOLUME_API_BASE_URL if high_volume else None
-        ee.Initialize(credentials=credentials, project=project, opt_url=url)
+        # A network blip or a 503 while initialising is retried like any request; a missing
+        # project or credentials fail at once below.
+        with_retries(
+            lambda: ee.Initialize(credentials=credentials, project=project, opt_url=url),
+            what="Earth Engine initialisation",
+            is_transient=is_transient,
+            attempts=retries,
+            backoff_s=backoff_s,
+        )
+        ee.data.setDeadline(int(deadline_s * 1000))
     except Exception as error:
         # Earth Engine's own reason (no project, API not enabled, no credentials) is what the
         # user needs; it never holds the credentials themselves.
@@ -249,6 +279,7 @@ class GeeBackend:
     concurrency: int = 8
     high_volume: bool = True
     metadata_server: bool = True
+    timeout_s: float = DEADLINE_S
     name: str = "gee"
     simulated: bool = False
     _ee: Any = field(default=None, repr=False)
@@ -280,6 +311,7 @@ class GeeBackend:
             concurrency=min(concurrency, int(options.get("max_requests", concurrency))),
             high_volume=bool(options.get("high_volume", True)),
             metadata_server=bool(options.get("metadata_server", True)),
+            timeout_s=float(options.get("timeout_s", DEADLINE_S)),
         )
 
     def describe(self) -> dict[str, str]:
@@ -299,7 +331,14 @@ class GeeBackend:
         with self._lock:
             if self._ee is None and self._init_error is None:
                 try:
-                    self._ee = initialize(self.project, self.high_volume, self.metadata_server)
+                    self._ee = initialize(
+                        self.project,
+                        self.high_volume,
+                        self.metadata_server,
+                        self.retries,
+                        self.backoff_s,
+                        self.timeout_s,
+                    )
                 except MinescanInputError as error:
                     self._init_error = error
             if self._init_error is not None:
@@ -364,14 +403,40 @@ class GeeBackend:
             )
         return data
 
+    def _compute_or_split(
+        self, cell: Cell, window: Window, request: dict[str, Any], data: np.ndarray
+    ) -> int:
+        """Fill ``data`` over ``window``; when Earth Engine runs out of memory or time on it,
+        ask for its four quarters instead, down to ``MIN_WINDOW_PX`` a side. Returns the
+        number of requests that answered."""
+        try:
+            part = self._compute(cell, window, request)
+        except Exception as error:
+            if not is_too_large(error):
+                raise
+            if min(window.height, window.width) < 2 * MIN_WINDOW_PX:
+                raise ImageryServiceError(
+                    f"cell {cell.cell_id}: Earth Engine: {error} even for a window of "
+                    f"{window.height} x {window.width} px; try fewer bands or a shorter "
+                    "imagery date window"
+                ) from error
+            log.info("cell %s: %s; asking for four smaller windows", cell.cell_id, error)
+            answered = 0
+            for sub in quarters(window):
+                sub_request = {**request, "grid": pixel_grid(cell, sub)}
+                answered += self._compute_or_split(cell, sub, sub_request, data)
+            return answered
+        rows = slice(window.row, window.row + window.height)
+        cols = slice(window.col, window.col + window.width)
+        data[:, rows, cols] = part
+        return 1
+
     def fetch(self, cell: Cell, mine: np.ndarray) -> CellImage:
         requests = self.requests(cell)
         data = np.zeros((len(self.bands), cell.height, cell.width), dtype=np.uint16)
+        answered = 0
         for window, request in requests:  # in turn: the job's concurrency stays per cell
-            part = self._compute(cell, window, request)
-            rows = slice(window.row, window.row + window.height)
-            cols = slice(window.col, window.col + window.width)
-            data[:, rows, cols] = part
+            answered += self._compute_or_split(cell, window, request, data)
         valid = np.all(data != NODATA, axis=0)
         fraction = float(valid.mean())
         if fraction < self.min_valid_fraction:
@@ -384,6 +449,10 @@ class GeeBackend:
             tags["coarse_pixels"] = (
                 f"masked and composited at {COMPOSITE_PIXEL_M} m, clear pixels averaged to "
                 f"{cell.pixel_size:g} m where at least {self.min_clear_share:.0%} are clear"
+            )
+        if answered > len(requests):
+            tags["split"] = (
+                f"{answered} computePixels windows after Earth Engine ran out of memory or time"
             )
         if len(requests) > 1:
             tags["requests"] = f"{len(requests)} computePixels windows, mosaicked"
