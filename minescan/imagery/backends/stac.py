@@ -73,12 +73,32 @@ def is_forbidden(error: BaseException) -> bool:
     return False
 
 
+def is_missing(error: BaseException) -> bool:
+    """HTTP 404 on an asset (GDAL's wording), anywhere in the chain of causes."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if "HTTP response code: 404" in str(cause) or _status(cause) == 404:
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
+class AssetReadError(RuntimeError):
+    """An asset of some item could not be read, after the retries its error deserved."""
+
+    def __init__(self, asset: str, items: Sequence, error: BaseException) -> None:
+        super().__init__(f"reading {asset}: {type(error).__name__}: {error}")
+        self.asset, self.items, self.error = asset, list(items), error
+
+
 def is_transient(error: BaseException) -> bool:
     """Network trouble, HTTP 429 or 5xx, and GDAL read failures are worth another try."""
     import requests
     from rasterio.errors import RasterioIOError
 
     if is_forbidden(error):  # another try gets another 403: the URL must be signed
+        return False
+    if is_missing(error):  # a 404 stays a 404: the item is dropped instead
         return False
     network = (requests.exceptions.ConnectionError, requests.exceptions.Timeout)
     cause: BaseException | None = error
@@ -94,6 +114,17 @@ def is_transient(error: BaseException) -> bool:
     if HTTP_STATUS.search(text):
         return True
     return any(marker in text for marker in ("Max retries exceeded", "Connection refused"))
+
+
+def gdal_settings(timeout_s: float) -> dict[str, str]:
+    """GDAL's HTTP settings for remote reads: time-outs, and range-level retries (GDAL doubles
+    the delay at each: 1 + 2 + 4 s at most)."""
+    return {
+        "GDAL_HTTP_TIMEOUT": str(max(1, round(timeout_s))),
+        "GDAL_HTTP_CONNECTTIMEOUT": str(max(1, min(10, round(timeout_s)))),
+        "GDAL_HTTP_MAX_RETRY": "3",
+        "GDAL_HTTP_RETRY_DELAY": "1",
+    }
 
 
 def search_boxes(bounds: Sequence[float]) -> list[tuple[float, float, float, float]]:
@@ -119,11 +150,14 @@ class StacBackend:
     resampling: str = "nearest"
     min_valid_fraction: float = 0.01
     min_clear_share: float = 0.5
+    min_items: int = 1
     offset: str = "flag"
     block_mb: float = 128.0
     retries: int = 5
     backoff_s: float = 2.0
     sign_planetary_computer: bool = False
+    timeout_s: float = 60.0
+    read_threads: int = 1
     concurrency: int = 1
     name: str = "stac"
     simulated: bool = False
@@ -169,11 +203,14 @@ class StacBackend:
             resampling=str(imagery.get("resampling", "nearest")),
             min_valid_fraction=float(imagery.get("min_valid_fraction", 0.01)),
             min_clear_share=float(options.get("min_clear_share", 0.5)),
+            min_items=int(options.get("min_items", 1)),
             offset=offset_rule(provider, url, collection, str(options.get("offset", "auto"))),
             block_mb=float(options.get("block_mb", 128)),
             retries=int(options.get("retries", 5)),
             backoff_s=float(options.get("backoff_s", 2.0)),
             sign_planetary_computer=needs_signing(provider, url),
+            timeout_s=float(options.get("timeout_s", 60)),
+            read_threads=max(1, int(options.get("read_threads", 1))),
             concurrency=max(1, int(options.get("max_concurrency", threads))),
         )
 
@@ -191,6 +228,15 @@ class StacBackend:
         """Before the first cell: the URL signer Planetary Computer needs."""
         self._signer()
 
+    def _signed(self, items: Sequence) -> list:
+        """``items`` with their asset URLs signed now, just before they are read: a SAS token
+        signed at search time can expire while a large cell is read. The SDK caches tokens
+        and fetches a new one when the cached one is about to expire."""
+        signer = self._signer()
+        if signer is None:
+            return list(items)
+        return [signer(item) for item in items]
+
     def _signer(self):
         if not self.sign_planetary_computer:
             return None
@@ -203,15 +249,16 @@ class StacBackend:
                 "and the package planetary-computer that signs them is not installed",
                 "pip install 'minescan[imagery]' (or planetary-computer), or use earth-search",
             ) from error
-        return planetary_computer.sign_inplace
+        return planetary_computer.sign
 
     def client(self):
         if self._client is None:
             from pystac_client import Client
 
-            modifier = self._signer()  # signs every item each search returns
+            # Items are signed when read (``_signed``), not here: a token signed at search
+            # time may have expired by then. Every request ends within ``timeout_s``.
             self._client = with_retries(
-                lambda: Client.open(self.url, modifier=modifier),
+                lambda: Client.open(self.url, timeout=self.timeout_s),
                 what=f"STAC API {self.url}",
                 is_transient=is_transient,
                 attempts=self.retries,
@@ -250,15 +297,20 @@ class StacBackend:
         import odc.stac
 
         what = f"reading {asset} of {len(items)} item(s) from {self.url}"
+        # GDAL's settings for odc-stac's reads: cloud defaults, a time-out on every request
+        # (a stalled connection fails and is retried instead of hanging the job), and GDAL's
+        # own retries of the one range that failed with 429/5xx.
+        odc.stac.configure_rio(cloud_defaults=True, **gdal_settings(self.timeout_s))
         try:
             loaded = with_retries(
                 lambda: odc.stac.load(
-                    items,
+                    self._signed(items),
                     bands=[asset],
                     geobox=geobox,
                     groupby="solar_day",
                     resampling=resampling,
                     fail_on_error=True,
+                    pool=self.read_threads if self.read_threads > 1 else None,
                 ),
                 what=what,
                 is_transient=is_transient,
@@ -273,8 +325,26 @@ class StacBackend:
                     "must be signed: use imagery.stac.provider planetary-computer with the "
                     "planetary-computer package installed; elsewhere check the bucket is public"
                 ) from error
-            raise
+            raise AssetReadError(asset, items, error) from error
         return loaded[asset].values
+
+    def _unreadable(self, failure: AssetReadError) -> dict[str, str]:
+        """The items of a failed read whose asset cannot be opened at all (a 404, a corrupt
+        COG), each with its reason: opened one by one, the failure path only."""
+        import rasterio
+
+        bad = {}
+        settings = {"GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR", **gdal_settings(self.timeout_s)}
+        for item in self._signed(failure.items):
+            href = item.assets[failure.asset].href
+            try:
+                with rasterio.Env(**settings), rasterio.open(href) as src:
+                    src.read(1, window=((0, 1), (0, 1)))
+            except Exception as error:  # noqa: BLE001 - any failure to read drops the item
+                if is_forbidden(error):
+                    raise
+                bad[item.id] = f"{failure.asset}: {str(error)[:120]}"
+        return bad
 
     def _grid(self, cell: Cell) -> tuple[Any, int, str]:
         """The grid the items are read on, how many of its pixels make a cell pixel, and the
@@ -308,6 +378,53 @@ class StacBackend:
         for item in items:
             if offsets[item.id] == UNDECIDED:
                 offsets[item.id], decided[item.id] = self._probe_offset(item, geobox)
+        dropped: dict[str, str] = {}
+        while True:
+            try:
+                data, observed = self._composite(cell, items, offsets, geobox, factor, method)
+                break
+            except AssetReadError as failure:
+                bad = self._unreadable(failure)
+                if not bad:  # every asset opens now: the service, not an item, failed
+                    raise failure.error from None
+                dropped.update(bad)
+                items = [i for i in items if i.id not in bad]
+                log.warning("cell %s: items dropped: %s", cell.cell_id, bad)
+                if len(items) < self.min_items:
+                    raise ImageryServiceError(
+                        f"{len(items)} readable item(s) left (< imagery.stac.min_items "
+                        f"{self.min_items}) after dropping {dropped}"
+                    ) from None
+        valid = np.all(np.isfinite(data), axis=0)
+        fraction = float(valid.mean())
+        if fraction < self.min_valid_fraction:
+            status = "cloudy" if observed.mean() >= self.min_valid_fraction else "no_data"
+            raise CellSkipped(
+                status,
+                f"{fraction:.1%} clear pixels in {len(items)} item(s) "
+                f"({observed.mean():.1%} observed) from {self.url}",
+            )
+        tags = {
+            **self.describe(),
+            "n_items": str(len(items)),
+            "items": ",".join(i.id for i in items[:50]),
+            "offsets": ",".join(f"{i.id}={offsets[i.id]}" for i in items[:50]),
+        }
+        if dropped:
+            tags["dropped_items"] = "; ".join(f"{k} ({v})" for k, v in dropped.items())
+        if decided:
+            tags["offsets_from_pixels"] = ",".join(f"{k}: {v}" for k, v in decided.items())
+        if factor > 1:
+            tags["coarse_pixels"] = (
+                f"masked and composited at {cell.pixel_size / factor:g} m, clear pixels "
+                f"averaged to {cell.pixel_size:g} m where at least {self.min_clear_share:.0%} "
+                "are clear"
+            )
+        return CellImage(self.bands, to_uint16_reflectance(data, valid), tags)
+
+    def _composite(self, cell: Cell, items: list, offsets: dict, geobox, factor: int, method):
+        """The composite of ``items`` at the cell's pixels (NaN where none is clear) and where
+        any item observed the cell, in row blocks of at most ``block_mb``."""
         groups: dict[int, list] = {}
         for item in items:
             groups.setdefault(offsets[item.id], []).append(item)
@@ -325,30 +442,7 @@ class StacBackend:
                 if factor == 1
                 else block_mean(np.where(seen, 1.0, np.nan).astype(np.float32), factor, 1e-9) > 0
             )
-        valid = np.all(np.isfinite(data), axis=0)
-        fraction = float(valid.mean())
-        if fraction < self.min_valid_fraction:
-            status = "cloudy" if observed.mean() >= self.min_valid_fraction else "no_data"
-            raise CellSkipped(
-                status,
-                f"{fraction:.1%} clear pixels in {len(items)} item(s) "
-                f"({observed.mean():.1%} observed) from {self.url}",
-            )
-        tags = {
-            **self.describe(),
-            "n_items": str(len(items)),
-            "items": ",".join(i.id for i in items[:50]),
-            "offsets": ",".join(f"{i.id}={offsets[i.id]}" for i in items[:50]),
-        }
-        if decided:
-            tags["offsets_from_pixels"] = ",".join(f"{k}: {v}" for k, v in decided.items())
-        if factor > 1:
-            tags["coarse_pixels"] = (
-                f"masked and composited at {cell.pixel_size / factor:g} m, clear pixels "
-                f"averaged to {cell.pixel_size:g} m where at least {self.min_clear_share:.0%} "
-                "are clear"
-            )
-        return CellImage(self.bands, to_uint16_reflectance(data, valid), tags)
+        return data, observed
 
     def _probe_offset(self, item, geobox) -> tuple[int, str]:
         """Whether ``item`` still carries the baseline 04.00 offset, from its own pixels over the
