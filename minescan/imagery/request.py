@@ -32,6 +32,7 @@ FETCH_KEYS = (
     "block_mb",
     "timeout_s",
     "read_threads",
+    "workload_tag",
 )
 # Dated polygons (``first_mapped``) make the mine band and the synthetic mine surfaces of a date
 # window: those first mapped before the window's end. Undated polygons add nothing to a request.

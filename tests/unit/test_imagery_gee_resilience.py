@@ -66,6 +66,15 @@ def test_a_transient_error_while_initialising_is_retried(monkeypatch):
     backend(None, timeout_s=120).prepare()
     assert len(fake.initialized) == 2
     assert fake.deadline_ms == 120_000  # every later request ends within its deadline
+    assert fake.workload_tag == "minescan-l2a"  # the run's EECU, by tag, in the Cloud console
+
+
+def test_an_invalid_workload_tag_is_named_before_any_job():
+    from minescan.imagery.remote_check import check_imagery
+
+    config = {"backend": "gee", "bands": ["B2"], "gee": {"project": "p", "workload_tag": "-x"}}
+    with pytest.raises(MinescanInputError, match="imagery.gee.workload_tag '-x'"):
+        check_imagery(config)
 
 
 def test_a_permanent_error_while_initialising_is_not_retried(monkeypatch):

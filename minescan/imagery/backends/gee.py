@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -42,6 +43,21 @@ CLOUD_SCORE_PLUS = "GOOGLE/CLOUD_SCORE_PLUS/V1/S2_HARMONIZED"
 # later are shifted back by the +1000 offset; the older COPERNICUS/S2 and S2_SR are not.
 COLLECTIONS = {"l2a": SR_COLLECTION, "l1c": TOA_COLLECTION}
 NOT_HARMONIZED = {"COPERNICUS/S2": TOA_COLLECTION, "COPERNICUS/S2_SR": SR_COLLECTION}
+
+
+WORKLOAD_TAG = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$")
+
+
+def check_workload_tag(tag: str) -> str:
+    """Earth Engine's rule for workload tags (``ee.data.setDefaultWorkloadTag``)."""
+    if not WORKLOAD_TAG.match(str(tag)):
+        raise MinescanInputError(
+            "config",
+            f"imagery.gee.workload_tag {tag!r} is not a valid Earth Engine workload tag",
+            "use 1-63 letters, digits, dashes, underscores or dots, starting and ending with a "
+            "letter or digit",
+        )
+    return str(tag)
 
 
 def check_collection(collection: str | None, level: str) -> str:
@@ -212,6 +228,7 @@ def initialize(
     retries: int = 6,
     backoff_s: float = 2.0,
     deadline_s: float = DEADLINE_S,
+    workload_tag: str | None = None,
 ) -> Any:
     """Import and initialize ``ee`` with the user's own credentials (never logged).
 
@@ -249,6 +266,8 @@ def initialize(
             backoff_s=backoff_s,
         )
         ee.data.setDeadline(int(deadline_s * 1000))
+        if workload_tag:  # the run's EECU show under this tag in the Cloud console
+            ee.data.setDefaultWorkloadTag(workload_tag)
     except Exception as error:
         # Earth Engine's own reason (no project, API not enabled, no credentials) is what the
         # user needs; it never holds the credentials themselves.
@@ -280,6 +299,7 @@ class GeeBackend:
     high_volume: bool = True
     metadata_server: bool = True
     timeout_s: float = DEADLINE_S
+    workload_tag: str = "minescan-l2a"
     name: str = "gee"
     simulated: bool = False
     _ee: Any = field(default=None, repr=False)
@@ -312,6 +332,7 @@ class GeeBackend:
             high_volume=bool(options.get("high_volume", True)),
             metadata_server=bool(options.get("metadata_server", True)),
             timeout_s=float(options.get("timeout_s", DEADLINE_S)),
+            workload_tag=check_workload_tag(options.get("workload_tag") or f"minescan-{level}"),
         )
 
     def describe(self) -> dict[str, str]:
@@ -338,6 +359,7 @@ class GeeBackend:
                         self.retries,
                         self.backoff_s,
                         self.timeout_s,
+                        self.workload_tag,
                     )
                 except MinescanInputError as error:
                     self._init_error = error
