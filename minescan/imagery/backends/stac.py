@@ -1,20 +1,15 @@
 """A STAC API (Earth Search, Planetary Computer, or any other): no account needed.
 
-Items over the cell and dates are searched with pystac-client and read with odc-stac straight
-onto the cell's grid (GDAL range reads of the COGs), one band at a time and in row blocks of at
-most ``block_mb``, as uint16. Pixels whose scene classification (SCL) is cloud, shadow, cirrus,
-saturated or no data are masked, the processing-baseline 04.00 offset is removed where the
-provider's COGs still carry it (``stac_providers``; the decision is recorded per tile), and the
-per-pixel median of what is left is the composite (``composite.masked_median``). Cells coarser
-than 20 m (pyramid levels) are masked and composited at SCL's own 20 m and then averaged over
-their clear pixels only, so that clouds inside a coarse pixel never reach it.
+Items found by ``stac_search`` are read with odc-stac onto the cell's grid (GDAL range reads),
+band by band in row blocks of at most ``block_mb``, as uint16; SCL cloud classes are masked, the
+baseline 04.00 offset removed where the COGs carry it (``stac_providers``, recorded per tile),
+and the per-pixel median is the composite. Cells coarser than 20 m are composited at SCL's 20 m
+and averaged over their clear pixels only. Unreadable items are dropped (``stac_errors``).
 """
 
 from __future__ import annotations
 
 import logging
-import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,8 +18,13 @@ import numpy as np
 
 from minescan.cells import Cell
 from minescan.errors import MinescanInputError
+from minescan.imagery.backends.stac_errors import (
+    AssetReadError,
+    gdal_settings,
+    is_forbidden,
+    is_transient,
+)
 from minescan.imagery.backends.stac_providers import (
-    BASELINE_OFFSET,
     EARTH_SEARCH_ASSETS,
     NO_OFFSET_BANDS,
     OFFSET_RULES,
@@ -33,8 +33,10 @@ from minescan.imagery.backends.stac_providers import (
     UNDECIDED,
     baseline_offset,
     needs_signing,
+    offset_from_pixels,
     offset_rule,
 )
+from minescan.imagery.backends.stac_search import StacSearch
 from minescan.imagery.bands import DEFAULT_BANDS, check_bands, check_level
 from minescan.imagery.composite import SCL_PIXEL_M, block_mean, masked_median, series_rows
 from minescan.imagery.errors import CellSkipped, ImageryServiceError
@@ -50,97 +52,12 @@ __all__ = [
     "baseline_offset",
     "is_transient",
 ]
-PAGE_SIZE = 100  # items per page of a search: fewer round trips than servers' default of 10
 # SCL classes masked by default: no data, saturated, cloud shadow, cloud medium/high, cirrus.
 DEFAULT_MASKED_SCL = (0, 1, 3, 8, 9, 10)
-FORBIDDEN = "HTTP response code: 403"  # GDAL's wording for a refused range read
-# A status named as one (GDAL, requests, pystac-client's APIError starting with it).
-HTTP_STATUS = re.compile(r"(HTTP response code|status code|HTTP Error|^)\W{0,3}(429|5\d\d)\b")
-
-
-def _status(error: BaseException) -> int | None:
-    status = getattr(error, "status_code", None) or getattr(
-        getattr(error, "response", None), "status_code", None
-    )
-    return int(status) if status is not None else None
-
-
-def is_forbidden(error: BaseException) -> bool:
-    """HTTP 403: unsigned or expired URLs (Planetary Computer), or a private bucket."""
-    cause: BaseException | None = error
-    while cause is not None:
-        if _status(cause) == 403 or FORBIDDEN in str(cause) or "403 Forbidden" in str(cause):
-            return True
-        cause = cause.__cause__ or cause.__context__
-    return False
-
-
-def is_missing(error: BaseException) -> bool:
-    """HTTP 404 on an asset (GDAL's wording), anywhere in the chain of causes."""
-    cause: BaseException | None = error
-    while cause is not None:
-        if "HTTP response code: 404" in str(cause) or _status(cause) == 404:
-            return True
-        cause = cause.__cause__ or cause.__context__
-    return False
-
-
-class AssetReadError(RuntimeError):
-    """An asset of some item could not be read, after the retries its error deserved."""
-
-    def __init__(self, asset: str, items: Sequence, error: BaseException) -> None:
-        super().__init__(f"reading {asset}: {type(error).__name__}: {error}")
-        self.asset, self.items, self.error = asset, list(items), error
-
-
-def is_transient(error: BaseException) -> bool:
-    """Network trouble, HTTP 429 or 5xx, and GDAL read failures are worth another try."""
-    import requests
-    from rasterio.errors import RasterioIOError
-
-    if is_forbidden(error):  # another try gets another 403: the URL must be signed
-        return False
-    if is_missing(error):  # a 404 stays a 404: the item is dropped instead
-        return False
-    network = (requests.exceptions.ConnectionError, requests.exceptions.Timeout)
-    cause: BaseException | None = error
-    while cause is not None:  # pystac-client wraps network errors in its APIError
-        if isinstance(cause, network + (RasterioIOError, ConnectionError, TimeoutError)):
-            return True
-        cause = cause.__cause__ or cause.__context__
-    status = _status(error)
-    if status is not None:
-        return status == 429 or status >= 500
-    # A status in the words of the message, never digits that happen to be in it.
-    text = str(error)
-    if HTTP_STATUS.search(text):
-        return True
-    return any(marker in text for marker in ("Max retries exceeded", "Connection refused"))
-
-
-def gdal_settings(timeout_s: float) -> dict[str, str]:
-    """GDAL's HTTP settings for remote reads: time-outs, and range-level retries (GDAL doubles
-    the delay at each: 1 + 2 + 4 s at most)."""
-    return {
-        "GDAL_HTTP_TIMEOUT": str(max(1, round(timeout_s))),
-        "GDAL_HTTP_CONNECTTIMEOUT": str(max(1, min(10, round(timeout_s)))),
-        "GDAL_HTTP_MAX_RETRY": "3",
-        "GDAL_HTTP_RETRY_DELAY": "1",
-    }
-
-
-def search_boxes(bounds: Sequence[float]) -> list[tuple[float, float, float, float]]:
-    """The search bbox of a cell, split in two at 180 degrees when it crosses it (west > east):
-    STAC servers read such a bbox differently (RFC 7946 allows it, many APIs refuse it or take
-    the rest of the latitude band)."""
-    west, south, east, north = bounds
-    if west <= east:
-        return [(west, south, east, north)]
-    return [(west, south, 180.0, north), (-180.0, south, east, north)]
 
 
 @dataclass
-class StacBackend:
+class StacBackend(StacSearch):
     url: str
     collection: str
     assets: Mapping[str, str]
@@ -268,92 +185,6 @@ class StacBackend:
                 backoff_s=self.backoff_s,
             )
         return self._client
-
-    def _search_bbox(self, bounds: Sequence[float], what: str) -> list:
-        """Every item over ``bounds`` (lon/lat, split at 180 degrees) in the dates, under the
-        cloud cover, once each."""
-
-        def run(bbox) -> list:
-            search = self.client().search(
-                collections=[self.collection],
-                bbox=bbox,
-                datetime=f"{self.dates[0]}/{self.dates[1]}",
-                query={"eo:cloud_cover": {"lt": self.max_cloud_cover}},
-                limit=PAGE_SIZE,
-            )
-            return list(search.items())
-
-        found: dict[str, Any] = {}
-        for bbox in search_boxes(bounds):
-            for item in with_retries(
-                lambda bbox=bbox: run(bbox),
-                what=f"{what}: STAC search at {self.url}",
-                is_transient=is_transient,
-                attempts=self.retries,
-                backoff_s=self.backoff_s,
-            ):
-                found.setdefault(item.id, item)  # an item across 180 degrees is found twice
-        return list(found.values())
-
-    def _select(self, items: Sequence, bounds: Sequence[float]) -> list:
-        """The items whose footprint meets a cell's lon/lat ``bounds``, in the dates, least
-        cloudy first, at most ``max_items``."""
-        import shapely.geometry
-
-        boxes = [shapely.geometry.box(*b) for b in search_boxes(bounds)]
-        chosen = []
-        for item in items:
-            # The dates are an end-exclusive interval; STAC datetime ranges include the end.
-            if str(item.properties.get("datetime", ""))[:10] >= self.dates[1]:
-                continue
-            footprint = shapely.geometry.shape(item.geometry) if item.geometry else None
-            if footprint is None or any(footprint.intersects(b) for b in boxes):
-                chosen.append(item)
-        chosen.sort(key=lambda i: (i.properties.get("eo:cloud_cover", 100), i.id))
-        return chosen[: self.max_items]
-
-    def plan(self, cells: Sequence[Cell]) -> None:
-        """Search once per 1-degree box of a shard's cells instead of once per cell, and give
-        each cell its items (``search``): a shard of 100 neighbouring cells is one or a few
-        searches, not 100 that each page through the same items. A failed search here leaves
-        the cells to search for themselves."""
-        groups: dict[tuple, list] = {}
-        for cell in cells:
-            bounds = cell.lonlat_bounds()
-            crosses = bounds[0] > bounds[2]
-            key = ("180",) if crosses else (math.floor(bounds[0]), math.floor(bounds[1]))
-            groups.setdefault(key, []).append((cell, bounds))
-        planned: dict[str, list] = {}
-        try:
-            for key, members in groups.items():
-                union = (
-                    min(b[0] for _, b in members),
-                    min(b[1] for _, b in members),
-                    max(b[2] for _, b in members),
-                    max(b[3] for _, b in members),
-                )
-                if key == ("180",):  # west > east for each: the union is the widest such box
-                    union = (
-                        min(b[0] for _, b in members),
-                        union[1],
-                        max(b[2] for _, b in members),
-                        union[3],
-                    )
-                found = self._search_bbox(union, f"{len(members)} cell(s) near {key}")
-                for cell, bounds in members:
-                    planned[cell.cell_id] = self._select(found, bounds)
-        except Exception as error:  # noqa: BLE001 - each cell searches for itself instead
-            log.warning("one search per shard failed (%s); searching per cell", error)
-            return
-        self._planned = planned
-        log.info("%d cell(s) searched in %d search(es)", len(cells), len(groups))
-
-    def search(self, cell: Cell) -> list:
-        """The cell's items: from the shard's search (``plan``), else its own search."""
-        if self._planned is not None and cell.cell_id in self._planned:
-            return self._planned[cell.cell_id]
-        bounds = cell.lonlat_bounds()
-        return self._select(self._search_bbox(bounds, f"cell {cell.cell_id}"), bounds)
 
     def _load(self, items: Sequence, asset: str, geobox, resampling: str) -> np.ndarray:
         """One asset of ``items`` on ``geobox``: (dates, rows, cols) in the asset's own type."""
@@ -508,10 +339,8 @@ class StacBackend:
         return data, observed
 
     def _probe_offset(self, item, geobox) -> tuple[int, str]:
-        """Whether ``item`` still carries the baseline 04.00 offset, from its own pixels over the
-        cell: with it, reflectance 0 reads 1000 and even the darkest clear pixels of a visible
-        band (vegetation, water: reflectance 0.02-0.08) are >= 1000; without it they are not.
-        Returns the offset and the evidence, recorded in the tile's tags."""
+        """Whether ``item`` still carries the baseline 04.00 offset, from its clear pixels of a
+        visible band over the cell (``offset_from_pixels``), and the evidence for the tags."""
         visible = [b for b in ("B4", "B3", "B2") if b in self.bands and b in self.assets]
         spectral = [b for b in self.bands if b not in NO_OFFSET_BANDS]
         band = (visible or spectral or [None])[0]
@@ -519,14 +348,7 @@ class StacBackend:
             return 0, "no spectral band to tell"
         scl = self._load([item], self.assets["SCL"], geobox, "nearest")[0]
         values = self._load([item], self.assets[band], geobox, "nearest")[0]
-        masked_classes = np.zeros(256, dtype=bool)
-        masked_classes[list(self.masked_scl)] = True
-        clear = values[~masked_classes[scl] & (values > 0)]
-        if clear.size == 0:
-            return 0, f"no clear pixel of {band}: 0"
-        dark = float(np.percentile(clear, 1))
-        offset = BASELINE_OFFSET if dark >= BASELINE_OFFSET else 0
-        return offset, f"{band} 1st percentile {dark:.0f}: {offset}"
+        return offset_from_pixels(scl, values, self.masked_scl, band)
 
     def _composite_block(
         self, groups: dict[int, list], block, method: str, factor: int, out: np.ndarray

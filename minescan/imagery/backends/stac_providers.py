@@ -26,8 +26,10 @@ product, baseline 05.xx, whatever its sensing date) ESA's digital numbers are re
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
+
+import numpy as np
 
 EARTH_SEARCH_URL = "https://earth-search.aws.element84.com/v1"
 PLANETARY_COMPUTER_URL = "https://planetarycomputer.microsoft.com/api/stac/v1"
@@ -124,3 +126,19 @@ def baseline_offset(properties: Mapping[str, Any], rule: str = "flag") -> int:
 def needs_signing(provider: str, url: str) -> bool:
     """Planetary Computer's asset URLs need a SAS token; unsigned they answer 403."""
     return provider == "planetary-computer" or "planetarycomputer.microsoft.com" in url
+
+
+def offset_from_pixels(
+    scl: np.ndarray, values: np.ndarray, masked_scl: Sequence[int], band: str
+) -> tuple[int, str]:
+    """Whether an item's ``values`` of a visible ``band`` still carry the offset: with it,
+    reflectance 0 reads 1000 and even the darkest clear pixels (vegetation, water: reflectance
+    0.02-0.08) are >= 1000; without it they are not. The offset and the evidence."""
+    masked = np.zeros(256, dtype=bool)
+    masked[list(masked_scl)] = True
+    clear = values[~masked[scl] & (values > 0)]
+    if clear.size == 0:
+        return 0, f"no clear pixel of {band}: 0"
+    dark = float(np.percentile(clear, 1))
+    offset = BASELINE_OFFSET if dark >= BASELINE_OFFSET else 0
+    return offset, f"{band} 1st percentile {dark:.0f}: {offset}"
