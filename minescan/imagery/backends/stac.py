@@ -210,7 +210,9 @@ class StacBackend(StacSearch):
                 is_transient=is_transient,
                 attempts=self.retries,
                 backoff_s=self.backoff_s,
-                before_retry=forget_remote_reads,
+                before_retry=lambda: forget_remote_reads(
+                    [i.assets[asset].href for i in items if asset in i.assets]
+                ),
             )
         except Exception as error:
             if is_forbidden(error):
