@@ -12,6 +12,7 @@ from typing import Any
 
 from minescan.errors import MinescanInputError
 from minescan.imagery.backends.local import DEFAULT_PATTERNS, index_folder
+from minescan.imagery.bands import check_bands, check_level
 
 SOURCE = "config"
 
@@ -64,6 +65,7 @@ def check_imagery_inputs(imagery: Mapping[str, Any]) -> None:
     """The local backend's folder, when it is the configured backend."""
     if imagery.get("backend") != "local":
         return
+    check_level(imagery.get("level"), check_bands(imagery["bands"]))
     local = imagery.get("local") or {}
     check_raster_folder(
         local.get("path"),

@@ -61,9 +61,9 @@ def test_level_2a_only_bands_are_refused_with_level_1c(backend, band):
         if backend == "gee":
             check_imagery(config)
         else:
-            from minescan.imagery.backends.local import LocalBackend
+            from minescan.imagery.check import check_imagery_inputs
 
-            LocalBackend.from_config(config)
+            check_imagery_inputs(config)  # before any job, before the folder is read
 
 
 def test_stac_says_plainly_it_has_no_level_1c_source():
