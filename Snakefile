@@ -6,6 +6,7 @@ from pathlib import Path
 from snakemake.utils import min_version, validate
 
 from minescan.schema import prepare_config
+from minescan.messages import done_message
 
 min_version("9.0")
 
@@ -113,6 +114,11 @@ rule real_chips:
         get_chips_outputs(),
 
 
+rule chip_model:
+    input:
+        get_chip_model_outputs(),
+
+
 rule detection:
     input:
         get_detection_outputs(),
@@ -139,9 +145,4 @@ rule map:
 
 
 onsuccess:
-    print(
-        f"minescan: done. Results are in {RESULTS}/ (logs: {LOGS}/).\n"
-        f"  The map (opens offline): {Path(MAP_DIR).resolve()}/index.html\n"
-        f"  The report: snakemake --report {RESULTS}/report.html, then open "
-        f"{Path(RESULTS).resolve()}/report.html"
-    )
+    print(done_message(RESULTS, LOGS, MAP_DIR))

@@ -76,6 +76,15 @@ def check_config(config: Mapping[str, Any]) -> None:
             f"models.zoom {models_zoom} is not one of grid.zoom_levels {zooms}",
             "pick a configured zoom level, or null for the finest",
         )
+    fractions = ((config.get("models") or {}).get("split") or {}).get("fractions")
+    if fractions is not None and abs(sum(float(f) for f in fractions) - 1) > 1e-6:
+        raise MinescanInputError(
+            SOURCE,
+            f"models.split.fractions {list(fractions)} sum to {sum(float(f) for f in fractions):g}"
+            ", not 1",
+            "give the shares of training, validation and test cells summing to 1, "
+            "e.g. [0.6, 0.2, 0.2]",
+        )
     detection = config.get("detection") or {}
     unknown = sorted(set(detection.get("zooms") or []) - set(zooms))
     if unknown:

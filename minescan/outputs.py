@@ -11,14 +11,16 @@ import json
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from minescan.atomic import atomic_path
+
+if TYPE_CHECKING:  # only the annotations: reading chips and models needs no geopandas
+    import geopandas as gpd
 
 PROVENANCE_KEY = "minescan_provenance"
 SIMULATED_KEY = "simulated"

@@ -107,6 +107,27 @@ def coerce_overrides(
             config[key] = _coerce(config[key], node)
 
 
+def name_keys(config: MutableMapping[str, Any], schema: Mapping[str, Any]) -> None:
+    """Make the user-named keys of ``config`` (mappings whose schema constrains their names,
+    such as imagery.epochs) strings, in place.
+
+    YAML reads ``2019:`` as an integer; merged over the default's ``"2019"`` both keys would
+    stand and the default's window would be used. A key that was not a string can only come
+    from the user's file (the shipped ones quote them), so it wins over its string twin.
+    """
+    for key, value in list(config.items()):
+        node = _child(schema, str(key))
+        if not isinstance(value, MutableMapping):
+            continue
+        named = any("propertyNames" in branch for branch in _branches(node, "object"))
+        if named and any(not isinstance(k, str) for k in value):
+            typed = {str(k): v for k, v in value.items() if not isinstance(k, str)}
+            renamed = {k: v for k, v in value.items() if isinstance(k, str)} | typed
+            value.clear()
+            value.update(renamed)
+        name_keys(value, node)
+
+
 def _key(path: Any) -> str:
     text = ""
     for part in path:
@@ -158,10 +179,11 @@ def check_schema(config: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
 def prepare_config(
     config: MutableMapping[str, Any], overrides: Mapping[str, Any], schema_path: str | Path
 ) -> None:
-    """Coerce the command line's values and check the whole config against the schema."""
+    """Name keys as strings, type the command line's values, check the config against the schema."""
     schema = load_schema(schema_path)
+    name_keys(config, schema)
     coerce_overrides(config, overrides, schema)
     check_schema(config, schema)
 
 
-__all__ = ["check_schema", "coerce_overrides", "load_schema", "prepare_config"]
+__all__ = ["check_schema", "coerce_overrides", "load_schema", "name_keys", "prepare_config"]

@@ -39,13 +39,16 @@ def read_table(path: str | Path, required: Sequence[str], layout: str) -> pd.Dat
     if not path.is_file():
         raise MinescanInputError(path, "not found", f"give a folder in the {layout} layout")
     try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+        table = pd.read_csv(
+            path, dtype=str, keep_default_na=False, skipinitialspace=True, skip_blank_lines=False
+        )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
         raise MinescanInputError(
             path,
             f"cannot be read as CSV ({str(error).strip().splitlines()[-1]})",
             "save it as comma-separated text, UTF-8, with a header line",
         ) from None
+    table = _without_blank_lines(table, path)
     table.columns = [str(c).strip() for c in table.columns]
     missing = [c for c in required if c not in table.columns]
     if missing:
@@ -57,6 +60,16 @@ def read_table(path: str | Path, required: Sequence[str], layout: str) -> pd.Dat
     if table.empty:
         raise MinescanInputError(path, "has no rows", "list one row per item under the header")
     return table
+
+
+def _without_blank_lines(table: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """The table without the rows of blank lines, each row keeping the index of its line
+    (``editor_line``), so that a blank line does not shift the line of every later row."""
+    text = path.read_text(encoding="utf-8", errors="replace").splitlines()[1:]
+    if len(text) != len(table):  # a quoted field spans lines: rows are not lines
+        return table[~(table == "").all(axis=1)].reset_index(drop=True)
+    blank = [k for k, line in enumerate(text[: len(table)]) if not line.strip()]
+    return table.drop(index=blank)
 
 
 def numbers(

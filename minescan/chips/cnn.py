@@ -29,14 +29,13 @@ import torch
 from torch import nn
 
 from minescan.chips.inputs import Normaliser, dihedral, dihedral_views, radiometric
+from minescan.chips.networks import PAIR_KINDS, make_network
 from minescan.errors import MinescanInputError
 from minescan.outputs import write_torch
 
 __all__ = ["Ensemble", "Normaliser", "TrainSettings", "dihedral", "fit_ensemble"]
 
 LOG = logging.getLogger(__name__)
-KINDS = ("patch", "siamese", "fused")
-PAIR_KINDS = ("siamese", "fused")
 FORMAT_VERSION = 2
 
 
@@ -53,78 +52,11 @@ class TrainSettings:
     indices: bool = False
     augment: tuple[str, ...] = ()  # radiometric: any of "gain", "haze", "blur"
     tta: bool = False
+    arch: str = "minescan"  # or "amw" (minescan.chips.networks)
 
 
 def device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
-def _block(c_in: int, c_out: int, depth: int = 2) -> nn.Sequential:
-    layers: list[nn.Module] = []
-    for k in range(depth):
-        layers += [
-            nn.Conv2d(c_in if k == 0 else c_out, c_out, 3, padding=1, bias=False),
-            nn.BatchNorm2d(c_out),
-            nn.ReLU(inplace=True),
-        ]
-    return nn.Sequential(*layers, nn.MaxPool2d(2))
-
-
-class Encoder(nn.Sequential):
-    """Three conv blocks (48 -> 24 -> 12 -> 6 px) and global average pooling: 4 * width."""
-
-    def __init__(self, bands: int, width: int, depth: int = 2) -> None:
-        super().__init__(
-            _block(bands, width, depth),
-            _block(width, 2 * width, depth),
-            _block(2 * width, 4 * width, depth),
-            nn.AdaptiveAvgPool2d(1),
-            nn.Flatten(),
-        )
-
-
-class PatchCNN(nn.Module):
-    def __init__(self, bands: int = 6, width: int = 16, depth: int = 2) -> None:
-        super().__init__()
-        self.encoder = Encoder(bands, width, depth)
-        self.head = nn.Sequential(nn.Dropout(0.2), nn.Linear(4 * width, 1))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (n, bands, h, w) -> (n,)
-        return self.head(self.encoder(x)).squeeze(1)
-
-
-class SiameseCNN(nn.Module):
-    def __init__(self, bands: int = 6, width: int = 16, depth: int = 2) -> None:
-        super().__init__()
-        self.encoder = Encoder(bands, width, depth)
-        self.head = nn.Sequential(
-            nn.Dropout(0.2), nn.Linear(8 * width, 2 * width), nn.ReLU(), nn.Linear(2 * width, 1)
-        )
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (n, 2, bands, h, w) -> (n,)
-        n = x.shape[0]
-        features = self.encoder(x.flatten(0, 1)).view(n, 2, -1)
-        before, after = features[:, 0], features[:, 1]
-        return self.head(torch.cat([after, after - before], dim=1)).squeeze(1)
-
-
-class FusedCNN(nn.Module):
-    """A pair stacked as t0, t1 and t1 - t0 channels through one patch network."""
-
-    def __init__(self, bands: int = 6, width: int = 16, depth: int = 2) -> None:
-        super().__init__()
-        self.patch = PatchCNN(3 * bands, width, depth)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (n, 2, bands, h, w) -> (n,)
-        before, after = x[:, 0], x[:, 1]
-        return self.patch(torch.cat([before, after, after - before], dim=1))
-
-
-def make_network(kind: str, bands: int, width: int, depth: int = 2) -> nn.Module:
-    networks = {"patch": PatchCNN, "siamese": SiameseCNN, "fused": FusedCNN}
-    if kind not in networks:
-        raise ValueError(f"unknown network kind {kind!r}; one of {KINDS}")
-    return networks[kind](bands, width, depth)
 
 
 def _loss(
@@ -156,6 +88,7 @@ def train_member(
     seed: int,
     raw: np.ndarray | None = None,
     normaliser: Normaliser | None = None,
+    band_names: tuple[str, ...] | None = None,
 ) -> tuple[nn.Module, dict]:
     """One network, early-stopped on the validation loss; returns it (on the CPU) and its
     training history. With radiometric augmentation each batch is drawn from the ``raw``
@@ -167,7 +100,8 @@ def train_member(
     rng = np.random.default_rng(seed)
     augment = bool(settings.augment) and raw is not None and normaliser is not None
     dev = device()
-    net = make_network(kind, x_val.shape[-3], settings.width, settings.depth).to(dev)
+    net = make_network(kind, x_val.shape[-3], settings.width, settings.depth, settings.arch)
+    net = net.to(dev)
     optimiser = torch.optim.AdamW(
         net.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay
     )
@@ -186,7 +120,8 @@ def train_member(
             if len(rows) < 2:  # batch norm needs two samples
                 continue
             if augment:
-                xb = normaliser(radiometric(raw[rows.numpy()], settings.augment, rng))
+                changed = radiometric(raw[rows.numpy()], settings.augment, rng, band_names)
+                xb = normaliser(changed)
             else:
                 xb = x_train[rows]
             xb = dihedral(xb, generator).to(dev)
@@ -228,6 +163,9 @@ class Ensemble:
     depth: int = 2
     tta: bool = False
     threshold_specificity: float | None = None  # for specificity 0.99 on validation chips
+    arch: str = "minescan"
+    band_names: tuple[str, ...] | None = None  # the input bands, in order (None: CHIP_BANDS)
+    operating_points: dict | None = None  # named thresholds chosen on validation chips
 
     def member_probabilities(self, chips: np.ndarray, batch: int = 256) -> np.ndarray:
         """(members, n) probabilities of (n, h, w, bands) chips, or (n, 2, h, w, bands) pairs
@@ -264,15 +202,21 @@ class Ensemble:
             "threshold": float(self.threshold),
             "threshold_specificity": self.threshold_specificity,
             "info": self.info,
+            "arch": self.arch,
+            "band_names": list(self.band_names) if self.band_names else None,
+            "operating_points": self.operating_points,
         }
 
     @classmethod
     def from_record(cls, record: dict) -> Ensemble:
         # "bands" is the network's input channels; version-1 files have no depth or tta
         depth = int(record.get("depth", 2))
+        arch = str(record.get("arch", "minescan"))
         members = []
         for state in record["members"]:
-            net = make_network(record["kind"], int(record["bands"]), int(record["width"]), depth)
+            net = make_network(
+                record["kind"], int(record["bands"]), int(record["width"]), depth, arch
+            )
             net.load_state_dict(state)
             members.append(net.eval())
         return cls(
@@ -285,6 +229,9 @@ class Ensemble:
             depth,
             bool(record.get("tta", False)),
             record.get("threshold_specificity"),
+            arch,
+            tuple(record["band_names"]) if record.get("band_names") else None,
+            record.get("operating_points"),
         )
 
 
@@ -296,6 +243,7 @@ def fit_ensemble(
     y_val: np.ndarray,
     settings: TrainSettings,
     seeds: list[int],
+    band_names: tuple[str, ...] | None = None,
 ) -> Ensemble:
     """Members trained on the same chips with different seeds (``train``/``val`` as for
     ``Ensemble.member_probabilities``)."""
@@ -304,7 +252,7 @@ def fit_ensemble(
     members, info = [], []
     for seed in seeds:
         net, record = train_member(
-            kind, x_train, y_train, x_val, y_val, settings, seed, train, normaliser
+            kind, x_train, y_train, x_val, y_val, settings, seed, train, normaliser, band_names
         )
         members.append(net)
         info.append(record)
@@ -318,7 +266,16 @@ def fit_ensemble(
             record["device"],
         )
     return Ensemble(
-        kind, settings.width, normaliser, members, 0.5, info, settings.depth, settings.tta
+        kind,
+        settings.width,
+        normaliser,
+        members,
+        0.5,
+        info,
+        settings.depth,
+        settings.tta,
+        arch=settings.arch,
+        band_names=band_names,
     )
 
 

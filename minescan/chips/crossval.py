@@ -120,7 +120,10 @@ def summarise(
     for key, part in predictions.groupby(keys, sort=False):
         names = dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True))
         labelled = part[part["y"].notna()]
-        blocks = spatial_blocks(labelled["longitude"], labelled["latitude"], block_deg)
+        if "place" in labelled:
+            blocks = labelled["place"].to_numpy()
+        else:
+            blocks = spatial_blocks(labelled["longitude"], labelled["latitude"], block_deg)
         row = metrics_row(
             labelled["y"].to_numpy(),
             labelled["score"].to_numpy(),
@@ -137,6 +140,9 @@ def summarise(
                     TARGET_SPECIFICITY,
                 )
             )
+        if "decision_specificity_0.998" in labelled:
+            y, decided = labelled["y"].to_numpy(), labelled["decision_specificity_0.998"]
+            row.update(operating_point(y, decided.to_numpy(), 0.998))
         metrics.append({"task": task, **names, "threshold": part["threshold"].mean(), **row})
         negatives = part[part["y"] == 0].assign(group=lambda t: "negative: " + t["category"])
         groups = [negatives]

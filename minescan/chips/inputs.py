@@ -30,14 +30,17 @@ import torch
 from minescan.errors import MinescanInputError
 
 BANDS = ("B2", "B3", "B4", "B8", "B11", "B12")
-STANDARDISATIONS = ("band", "chip")
+STANDARDISATIONS = ("band", "chip", "gallery")
+# The AMW gallery's radiometry: digital numbers shown as clip(DN / 3000, 0, 1)
+GALLERY_SATURATION = 3000.0
 AUGMENTATIONS = ("gain", "haze", "blur")
 # Normalised differences of band pairs (positions in BANDS): NDVI (B8, B4), NDWI (B3, B8),
 # MNDWI (B3, B11), NDMI (B8, B11), NBR (B8, B12) and a redness index (B4, B3) for the
 # sediment-laden ponds and bare laterite of alluvial mines.
 INDICES = ((3, 2), (1, 3), (1, 4), (3, 4), (3, 5), (2, 1))
-# Relative haze per band: scattering falls with wavelength (B2 ... B12).
-HAZE_SHAPE = np.array([1.0, 0.8, 0.6, 0.3, 0.1, 0.05])
+# Relative haze per band: scattering falls with wavelength.
+HAZE = {"B1": 1.1, "B2": 1.0, "B3": 0.8, "B4": 0.6, "B5": 0.5, "B6": 0.4, "B7": 0.35}
+HAZE.update({"B8": 0.3, "B8A": 0.28, "B9": 0.25, "B10": 0.2, "B11": 0.1, "B12": 0.05})
 
 
 def _channels(
@@ -45,7 +48,11 @@ def _channels(
 ) -> np.ndarray:
     """(..., h, w, bands) reflectance -> (..., h, w, channels), before the global
     standardisation; ``precise`` takes the logarithm in float64 (fitting the statistics),
-    otherwise in the chips' own precision (as the first models did: same figures)."""
+    otherwise in the chips' own precision (as the first models did: same figures). The
+    ``gallery`` standardisation reads what the AMW gallery's PNGs show: reflectance clipped at
+    0.3 and scaled to 0..1."""
+    if standardise == "gallery":
+        return np.clip(chips / GALLERY_SATURATION, 0.0, 1.0)
     reflectance = np.clip(chips, 0, None)
     logs = np.log1p(reflectance.astype(np.float64) if precise else reflectance)
     reflectance = reflectance.astype(np.float64)
@@ -151,9 +158,15 @@ def _blur(chips: np.ndarray) -> np.ndarray:
     return out
 
 
-def radiometric(chips: np.ndarray, kinds: tuple[str, ...], rng: np.random.Generator) -> np.ndarray:
-    """Randomly changed copies of (n, [2,] h, w, bands) reflectance x 10000; each chip (and each
-    date of a pair: two dates have two atmospheres) draws its own change."""
+def radiometric(
+    chips: np.ndarray,
+    kinds: tuple[str, ...],
+    rng: np.random.Generator,
+    band_names: tuple[str, ...] | None = None,
+) -> np.ndarray:
+    """Randomly changed copies of (n, [2,] h, w, bands) reflectance x 10000 (bands named by
+    ``band_names``, default ``BANDS``); each chip (and each date of a pair: two dates have two
+    atmospheres) draws its own change."""
     if not kinds:
         return chips
     unknown = sorted(set(kinds) - set(AUGMENTATIONS))
@@ -172,7 +185,8 @@ def radiometric(chips: np.ndarray, kinds: tuple[str, ...], rng: np.random.Genera
     if "haze" in kinds:
         # half of the chips get up to 6 % reflectance of haze in blue, less at longer waves
         strength = rng.uniform(0, 600, per_chip) * (rng.random(per_chip) < 0.5)
-        x = x + (strength * HAZE_SHAPE[:bands]).astype(np.float32)
+        shape = np.array([HAZE[b] for b in (band_names or BANDS)[:bands]])
+        x = x + (strength * shape).astype(np.float32)
     if "blur" in kinds:
         chosen = rng.random(lead) < 0.3
         if chosen.any():

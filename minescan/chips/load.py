@@ -33,8 +33,9 @@ class Chips:
     # one row per chip image: chip_id, sample_id, time, category, label (of the pair),
     # longitude, latitude, valid, mine (t1 of a positive pair), window_end (or None)
     meta: pd.DataFrame
-    data: np.ndarray  # (n, 48, 48, 6) float32 reflectance x 10000, clipped at 0
+    data: np.ndarray  # (n, 48, 48, bands) float32 reflectance x 10000, clipped at 0
     folder: Path
+    bands: tuple[str, ...] = CHIP_BANDS  # the last axis of ``data``
 
     def index_of(self, time: str) -> pd.Series:
         """Row of each pair's chip at ``time``, indexed by sample_id."""
@@ -103,7 +104,8 @@ def sample_pairs(chips: Chips, max_pairs: int | None, seed: int) -> Chips:
     chosen = pairs.groupby("label", group_keys=False).sample(frac=share, random_state=seed)
     keep = np.flatnonzero(chips.meta["sample_id"].isin(chosen["sample_id"]).to_numpy())
     LOG.info("using %d of %d pairs (chips.max_pairs)", len(chosen), len(pairs))
-    return Chips(chips.meta.iloc[keep].reset_index(drop=True), chips.data[keep], chips.folder)
+    meta = chips.meta.iloc[keep].reset_index(drop=True)
+    return Chips(meta, chips.data[keep], chips.folder, chips.bands)
 
 
 def geographic_split(

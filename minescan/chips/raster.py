@@ -1,4 +1,4 @@
-"""The patch CNN as a scanner: 48 px windows of any image with the six chip bands, at a
+"""The patch CNN as a scanner: 48 px windows of any image with the model's bands, at a
 configurable stride (Amazon Mining Watch scans at half the patch, 24 px), into a probability
 raster.
 
@@ -69,20 +69,21 @@ def score_tile(
     models = load_models(model_path)
     if "presence" not in models:
         raise MinescanInputError(str(model_path), "holds no presence (patch) model")
+    bands = list(models["presence"].band_names or CHIP_BANDS)
     try:
-        tile = read_tile(tile_path, CHIP_BANDS)
+        tile = read_tile(tile_path, bands)
         data, transform, crs = tile.data, tile.transform, tile.crs
     except (KeyError, ValueError):
         with rasterio.open(tile_path) as src:
             names = list(src.descriptions)
-            missing = [b for b in CHIP_BANDS if b not in names]
+            missing = [b for b in bands if b not in names]
             if missing:
                 raise MinescanInputError(
                     str(tile_path),
                     f"bands {missing} are missing (has {names})",
-                    "the CNN needs B2, B3, B4, B8, B11, B12 named in the band descriptions",
+                    f"the chip model needs {', '.join(bands)} named in the band descriptions",
                 ) from None
-            data = src.read([names.index(b) + 1 for b in CHIP_BANDS])
+            data = src.read([names.index(b) + 1 for b in bands])
             transform, crs = src.transform, src.crs
     image = np.moveaxis(data.astype(np.float32), 0, -1)
     probability = score_windows(models["presence"], image, stride)

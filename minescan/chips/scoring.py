@@ -1,7 +1,9 @@
-"""Score any folder in the chips layout (``chips.csv`` + ``images/``) with a trained chip CNN.
+"""Score any chips folder, in the pair layout (``chips.csv`` naming ``.npy`` pairs) or the
+gallery layout (``chips.csv`` + PNG grids of single-date chips), with a chip CNN: minescan's
+shipped RGB model or one trained by ``real_chips``. The model reads its own bands by name.
 
-    python -m minescan.chips.scoring --model results/chips/cnn_model.pt \\
-        --chips /data/my_chips --out results/my_chips
+    python -m minescan.chips.scoring --model resources/models/chip_rgb/model.pt \\
+        --chips ../shared/data/chips/amw_gallery --out results/scored/gallery
 
 Writes, for every task the model holds (presence, emergence): ``metrics.csv`` (the columns of
 the evaluation, with block-bootstrap intervals), ``rates.csv`` (share flagged per category),
@@ -19,14 +21,18 @@ import argparse
 import logging
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import torch
 
 from minescan.chips.cnn import Ensemble, load_models
 from minescan.chips.evaluate import summarise
+from minescan.chips.gallery import is_gallery, load_gallery
 from minescan.chips.load import Chips, load_chips
 from minescan.chips.plots import plot_gallery, plot_task_curves, worst_errors
+from minescan.chips.table import CHIP_BANDS
 from minescan.chips.tasks import emergence_task, presence_task
+from minescan.errors import MinescanInputError
 from minescan.logs import setup_logging
 from minescan.outputs import write_csv, write_parquet
 from minescan.provenance import provenance as make_provenance
@@ -35,13 +41,41 @@ LOG = logging.getLogger(__name__)
 MODEL_NAMES = {"presence": "cnn_ensemble", "emergence": "siamese_cnn_ensemble"}
 
 
+def read_any(folder: str | Path) -> Chips:
+    """A chips folder in either layout."""
+    return load_gallery(folder) if is_gallery(folder) else load_chips(folder)
+
+
+def model_view(chips: Chips, ensemble: Ensemble, chip_px: int = 48) -> np.ndarray:
+    """The chips' pixels in the model's bands and order; refused (naming the first chip) when
+    the folder lacks a band or its chips are not the model's size."""
+    wanted = tuple(ensemble.band_names or CHIP_BANDS)
+    missing = [b for b in wanted if b not in chips.bands]
+    first = chips.meta["chip_id"].iat[0]
+    if missing:
+        raise MinescanInputError(
+            str(chips.folder),
+            f"chip {first!r} has the bands {list(chips.bands)}; the model needs {list(wanted)}",
+            "score it with a model trained on these bands",
+        )
+    size = chips.data.shape[1:3]
+    if ensemble.arch == "amw" and size != (chip_px, chip_px):
+        raise MinescanInputError(
+            str(chips.folder),
+            f"chip {first!r} is {size[0]} x {size[1]} px; the model takes {chip_px} x {chip_px}",
+            f"cut {chip_px} px chips",
+        )
+    return chips.data[..., [chips.bands.index(b) for b in wanted]]
+
+
 def task_predictions(chips: Chips, task: str, ensemble: Ensemble) -> pd.DataFrame:
+    data = model_view(chips, ensemble)
     if task == "presence":
         frame = presence_task(chips)
-        images = chips.data[frame["chip"].to_numpy()]
+        images = data[frame["chip"].to_numpy()]
     else:
         frame = emergence_task(chips)
-        images = chips.data[frame[["t0", "t1"]].to_numpy()]
+        images = data[frame[["t0", "t1"]].to_numpy()]
     score = ensemble.probability(images)
     out = frame.drop(columns=["chip", "t0", "t1"], errors="ignore")
     out.insert(0, "model", MODEL_NAMES.get(task, task))
@@ -55,6 +89,9 @@ def task_predictions(chips: Chips, task: str, ensemble: Ensemble) -> pd.DataFram
             threshold_specificity=ensemble.threshold_specificity,
             decision_specificity=score >= ensemble.threshold_specificity,
         )
+    points = ensemble.operating_points or {}
+    if "specificity_0.998" in points:
+        out = out.assign(**{"decision_specificity_0.998": score >= points["specificity_0.998"]})
     return out
 
 
@@ -63,8 +100,11 @@ def write_gallery(
 ) -> None:
     """RGB of t0 and t1 of the worst false positives and negatives of one model."""
     errors = worst_errors(predictions[predictions["task"] == task], model, count)
-    before = chips.data[chips.index_of("t0").loc[errors["sample_id"]].to_numpy()]
     after = chips.data[chips.index_of("t1").loc[errors["sample_id"]].to_numpy()]
+    if "t0" not in set(chips.meta["time"]):  # single-date chips: each shown once
+        plot_gallery(errors, after, after, path, f"{task}, {model}: worst errors")
+        return
+    before = chips.data[chips.index_of("t0").loc[errors["sample_id"]].to_numpy()]
     plot_gallery(errors, before, after, path, f"{task}, {model}: worst errors (t0 | t1)")
 
 
@@ -83,9 +123,11 @@ def score_folder(
     torch.set_num_threads(max(1, int(threads)))
     out = Path(out)
     models = load_models(model)
-    chips = load_chips(folder)
+    chips = read_any(folder)
+    single_date = "t0" not in set(chips.meta["time"])
+    tasks = {t: e for t, e in models.items() if not (single_date and t == "emergence")}
     predictions = pd.concat(
-        [task_predictions(chips, task, ensemble) for task, ensemble in models.items()],
+        [task_predictions(chips, task, ensemble) for task, ensemble in tasks.items()],
         ignore_index=True,
     )
     metrics, rates = [], []
@@ -113,8 +155,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m minescan.chips.scoring", description=__doc__.split("\n\n")[0]
     )
-    parser.add_argument("--model", required=True, help="cnn_model.pt of the real_chips target")
-    parser.add_argument("--chips", required=True, help="folder with chips.csv and images/")
+    parser.add_argument("--model", required=True, help="a chip model (shipped, or real_chips')")
+    parser.add_argument("--chips", required=True, help="chips.csv folder (pair or gallery)")
     parser.add_argument("--out", required=True, help="output folder")
     parser.add_argument("--block-deg", type=float, default=1.0, help="bootstrap block side")
     parser.add_argument("--bootstrap", type=int, default=1000, help="resamples (0: none)")

@@ -42,6 +42,8 @@ def presence_task(chips: Chips) -> pd.DataFrame:
             "role": role,
         }
     )
+    if "place" in meta:  # single-date gallery chips: bootstrap and splits go by place
+        frame["place"] = meta["place"].to_numpy()
     frame["y"] = frame["role"].map({"positive": 1.0, "negative": 0.0, "before": np.nan})
     dropped = frame[~meta["valid"].to_numpy()]
     frame = frame[meta["valid"].to_numpy()].reset_index(drop=True)

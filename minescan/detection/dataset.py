@@ -146,7 +146,7 @@ def tile_table_from_folder(folder: str | Path) -> pd.DataFrame:
             "cell_id": table["tile"],
             "zoom": None,
         }
-    )
+    ).reset_index(drop=True)  # the table's index numbers its lines, blank ones skipped
 
 
 def pixel_area_km2(image: LabelledImage) -> float:

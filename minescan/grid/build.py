@@ -3,7 +3,9 @@
 Cells live on the UTM zone of the polygons they cover: cell (i, j) of side s spans
 [i*s, (i+1)*s) x [j*s, (j+1)*s) in that zone's metres, so edges fall on the 10 m pixel grid and
 cell (i, j) at zoom z+1 lies in cell (i >> 1, j >> 1) at zoom z: four children per parent.
-A polygon belongs to the zone of its centroid; polygons of neighbouring zones within reach are
+A cell's zone comes from the cell: polygons are cut along the zone boundaries and the equator,
+and each part makes the cells of its own zone (a polygon across three zones makes cells in all
+three, each square and on its zone's 10 m grid). Parts of neighbouring zones within reach are
 projected too, so that overlap fractions and the no-touch rule of negatives see them.
 The nesting is used: areas are computed once, on the finest grid, and summed up the levels.
 """
@@ -63,11 +65,39 @@ class ZoneCoverage:
     neighbours: CellCoverage
 
 
-def _neighbour_mask(
-    polygons: gpd.GeoDataFrame, epsg: int, own: np.ndarray, reach_m: float
-) -> np.ndarray:
+_DENSIFY_DEG = 0.05  # edges of cut polygons are densified so that they stay true in UTM
+
+
+def zone_parts(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Polygons cut along UTM zone boundaries and the equator: the parts and their EPSG codes.
+
+    Most polygons lie in one zone and hemisphere and are kept whole. Longitudes unwrapped past
+    180 degrees (antimeridian polygons) fall in zones 1, 2... as their wrapped values do.
+    """
+    bounds = shapely.bounds(geoms)
+    west = np.floor((bounds[:, 0] + 180.0) / 6.0).astype(np.int64)
+    east = np.floor((np.nextafter(bounds[:, 2], -np.inf) + 180.0) / 6.0).astype(np.int64)
+    east = np.maximum(east, west)
+    south, north = bounds[:, 1] < 0, bounds[:, 3] > 0
+    whole = (west == east) & ~(south & north)
+    base = np.where(south, 32700, 32600)
+    parts, codes = [geoms[whole]], [base[whole] + west[whole] % 60 + 1]
+    for k in np.flatnonzero(~whole):
+        for strip in range(int(west[k]), int(east[k]) + 1):
+            lon0 = -180.0 + 6.0 * strip
+            for hemisphere, lat0, lat1 in ((32600, 0.0, 90.0), (32700, -90.0, 0.0)):
+                part = shapely.intersection(geoms[k], shapely.box(lon0, lat0, lon0 + 6.0, lat1))
+                if part.is_empty or part.area <= 0:
+                    continue
+                pieces = shapely.get_parts(part)
+                pieces = pieces[(shapely.get_type_id(pieces) == 3) & (shapely.area(pieces) > 0)]
+                parts.append(shapely.segmentize(pieces, _DENSIFY_DEG))
+                codes.append(np.full(len(pieces), hemisphere + strip % 60 + 1))
+    return np.concatenate(parts), np.concatenate(codes).astype(np.int64)
+
+
+def _neighbour_mask(bounds: np.ndarray, epsg: int, own: np.ndarray, reach_m: float) -> np.ndarray:
     """Polygons of other zones close enough to this zone's polygons to matter."""
-    bounds = polygons.geometry.bounds.to_numpy()
     own_bounds = bounds[own]
     max_abs_lat = min(np.abs(own_bounds[:, [1, 3]]).max() + 1.0, 89.0)
     reach_deg = reach_m / (111_320.0 * np.cos(np.radians(max_abs_lat)))
@@ -86,14 +116,15 @@ def zone_coverages(
 ) -> list[ZoneCoverage]:
     """Exact coverage of the finest grid in every UTM zone that holds polygons."""
     zones = []
-    for epsg in np.unique(polygons["utm_epsg"].to_numpy()):
-        own = polygons["utm_epsg"].to_numpy() == epsg
-        near = _neighbour_mask(polygons, int(epsg), own, reach_m)
-        geoms = polygons.geometry.to_numpy()
+    geoms, codes = zone_parts(polygons.geometry.to_numpy())
+    bounds = shapely.bounds(geoms)
+    for epsg in np.unique(codes):
+        own = codes == epsg
+        near = _neighbour_mask(bounds, int(epsg), own, reach_m)
         own_cov = cell_coverage(to_utm(geoms[own], int(epsg)), finest_size)
         near_cov = cell_coverage(to_utm(geoms[near], int(epsg)), finest_size)
         log.info(
-            "UTM %s: %d polygons (+%d from neighbouring zones), %d touched cells of %g m",
+            "UTM %s: %d polygon parts (+%d from neighbouring zones), %d touched cells of %g m",
             zone_label(int(epsg)),
             int(own.sum()),
             int(near.sum()),

@@ -40,7 +40,8 @@ _ISO3_LIST = re.compile(r"^\s*[A-Za-z]{3}(\s*,\s*[A-Za-z]{3})*\s*$")
 def region_geometry(region: str | Path | Sequence[float] | Sequence[str]) -> shapely.Geometry:
     """The region as one lon/lat geometry.
 
-    ``region`` is a polygon file, a bounding box ``[west, south, east, north]`` in degrees, ISO
+    ``region`` is a polygon file, a bounding box ``[west, south, east, north]`` in degrees
+    (west beyond east for a box across the antimeridian), ISO
     3166-1 alpha-3 country codes (``"BRA"``, ``"BRA,PER"`` or ``["BRA", "PER"]``, resolved
     offline by ``minescan.grid.countries``) or ``"world"``: every longitude from 80 S to 84 N
     (the UTM domain), whose land cells the grid's land mask then picks.
@@ -60,12 +61,26 @@ def region_geometry(region: str | Path | Sequence[float] | Sequence[str]) -> sha
         west, south, east, north = (float(v) for v in values)
     except (TypeError, ValueError):
         west = south = east = north = float("nan")
-    if not (-180 <= west < east <= 180 and MIN_LAT <= south < north <= MAX_LAT):
+    # West beyond east crosses the antimeridian (Fiji: [177, -19, -178, -16]); wider than half
+    # the world that way, it is more likely west and east swapped.
+    crossing = west > east and (east + 360.0 - west) <= 180.0
+    if not (
+        -180 <= west <= 180
+        and -180 <= east <= 180
+        and (west < east or crossing)
+        and MIN_LAT <= south < north <= MAX_LAT
+    ):
         raise MinescanInputError(
             "config",
             f"region {values} is not a bounding box [west, south, east, north] "
-            f"with -180 <= west < east <= 180 and {MIN_LAT:g} <= south < north <= {MAX_LAT:g}",
+            f"with -180 <= west, east <= 180 and {MIN_LAT:g} <= south < north <= {MAX_LAT:g} "
+            "(west > east crosses the antimeridian, up to 180 degrees wide)",
             "fix it (pyramid.region, --region), or give a polygon file, ISO3 codes or 'world'",
+        )
+    if crossing:
+        # Two boxes, one each side of 180 degrees: each is cut into its own UTM zones.
+        return shapely.union(
+            shapely.box(west, south, 180.0, north), shapely.box(-180.0, south, east, north)
         )
     return shapely.box(west, south, east, north)
 

@@ -79,7 +79,9 @@ def check_growth(growth: Mapping[str, Any], imagery: Mapping[str, Any], zooms: S
             f"growth.zoom {growth['zoom']} is not a zoom level of the grid {sorted(zooms)}",
             "pick one of grid.zoom_levels (or of pyramid.levels)",
         )
-    check_date_column(growth["polygons"], growth.get("date_column"), growth.get("layer"))
+    check_date_column(
+        growth["polygons"], growth.get("date_column"), growth.get("layer"), "growth.date_column"
+    )
     return windows
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from minescan.errors import MinescanInputError
-from minescan.imagery.backends.local import DEFAULT_PATTERNS, index_folder
+from minescan.imagery.backends.local import BAND_TOKEN, DEFAULT_PATTERNS, index_folder
 from minescan.imagery.bands import check_bands, check_level
 
 SOURCE = "config"
@@ -40,7 +40,8 @@ def check_raster_folder(
     try:
         scenes = index_folder(root, patterns, band_order)
     except MinescanInputError as error:
-        raise MinescanInputError(error.source, f"{error.problem} ({key})", error.remedy) from None
+        remedy = _beside_band_files(Path(error.source), patterns) or error.remedy
+        raise MinescanInputError(error.source, f"{error.problem} ({key})", remedy) from None
     other = [s for s in scenes if level and s.level and s.level != level]
     if other:
         raise MinescanInputError(
@@ -59,6 +60,23 @@ def check_raster_folder(
             + (f"(missing everywhere: {missing})" if missing else f"(bands found: {found})"),
             "add the band files, or list only the bands you have in imagery.bands",
         )
+
+
+def _beside_band_files(path: Path, patterns: Sequence[str]) -> str | None:
+    """The remedy when an unnamed raster (an RGB ``preview.tif``, a Sentinel-2 ``TCI``
+    true-colour image) sits beside band files: leave it out with imagery.local.patterns."""
+    if not path.is_file() or BAND_TOKEN.search(path.stem):
+        return None
+    bands = [p for p in path.parent.iterdir() if p.is_file() and BAND_TOKEN.search(p.stem)]
+    if not bands:
+        return None
+    suffix = bands[0].suffix
+    what = "a true-colour image (TCI), not a band" if "TCI" in path.stem.upper() else "no band"
+    return (
+        f"{path.name} is {what}, beside band files such as {bands[0].name}: leave it out with "
+        f"imagery.local.patterns, e.g. ['*_B??{suffix}'] (band_order is for multi-band files "
+        "whose bands have no names)"
+    )
 
 
 def check_imagery_inputs(imagery: Mapping[str, Any]) -> None:

@@ -10,8 +10,11 @@ a failed shard fetches only the cells the store lacks, with the same result.
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Mapping
+import signal
+import threading
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -190,16 +193,44 @@ def _fetch(
     compress = str(imagery.get("compress") or (imagery.get("cog") or {}).get("compress", "zstd"))
     log.info("backend %s, %d cells at a time", backend.name, backend.concurrency)
     rows = {}
-    with ThreadPoolExecutor(max_workers=backend.concurrency) as pool:
-        futures = [
-            pool.submit(make_tile, cell, backend, index, store, record, compress) for cell in cells
-        ]
-        for done, future in enumerate(futures, start=1):
-            row = future.result()
-            rows[row["cell_id"]] = row
-            if done % 10 == 0 or done == len(futures):
-                log.info("shard %s: %d/%d cells fetched", shard, done, len(futures))
+    pool = ThreadPoolExecutor(max_workers=backend.concurrency)
+    try:
+        with _terminate_as_interrupt():
+            futures = [
+                pool.submit(make_tile, cell, backend, index, store, record, compress)
+                for cell in cells
+            ]
+            for done, future in enumerate(futures, start=1):
+                row = future.result()
+                rows[row["cell_id"]] = row
+                if done % 10 == 0 or done == len(futures):
+                    log.info("shard %s: %d/%d cells fetched", shard, done, len(futures))
+    except BaseException:
+        # Ctrl-C, a kill or a crash: queued cells never start; the cells in flight finish their
+        # tile (written atomically), so the store holds only complete tiles for the rerun.
+        pool.shutdown(wait=False, cancel_futures=True)
+        log.warning("shard %s: stopped after %d of %d cells", shard, len(rows), len(cells))
+        raise
+    pool.shutdown()
     return rows
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (scancel, a cluster's time limit, Snakemake stopping a job) stops the shard as
+    Ctrl-C does, instead of ending the process without a word."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def summarise_status(status_files: list[str | Path], out: str | Path) -> pd.DataFrame:

@@ -62,12 +62,26 @@ class CleaningReport:
         return asdict(self)
 
 
-def _rows(mask: np.ndarray) -> str:
-    """'row 3 is' / 'rows 1, 2 are': the offending rows (0-based feature order) for messages."""
-    rows = np.flatnonzero(mask)
+def _rows(rows: np.ndarray, fids: np.ndarray | None = None, verb: bool = True) -> str:
+    """'row 3 (...) is' / 'rows 1, 2 (...) are': the offending rows for messages, counted in
+    feature order from 0, with their feature ids (a GeoPackage's fid, from 1) where the file
+    has ids of its own."""
+    rows = np.asarray(rows, np.int64)
     shown = ", ".join(str(r) for r in rows[:_SHOWN_ROWS])
     more = f" and {len(rows) - _SHOWN_ROWS} more" if len(rows) > _SHOWN_ROWS else ""
-    return f"row {shown} is" if len(rows) == 1 else f"rows {shown}{more} are"
+    note = "feature order from 0"
+    if fids is not None and not np.array_equal(fids[rows], rows):
+        ids = ", ".join(str(f) for f in fids[rows][:_SHOWN_ROWS])
+        note += f"; fid {ids}"
+    single = len(rows) == 1
+    text = f"row {shown} ({note})" if single else f"rows {shown}{more} ({note})"
+    return f"{text} {'is' if single else 'are'}" if verb else text
+
+
+def _feature_ids(frame: gpd.GeoDataFrame) -> np.ndarray | None:
+    """The file's own feature ids (read as the index by ``read_polygons``), if numbers."""
+    index = frame.index
+    return index.to_numpy(np.int64) if pd.api.types.is_integer_dtype(index) else None
 
 
 def read_polygons(
@@ -82,7 +96,8 @@ def read_polygons(
         if path.suffix.lower() in {".parquet", ".geoparquet"}:
             frame = gpd.read_parquet(path)
         else:
-            frame = pyogrio.read_dataframe(path, layer=layer)
+            # Feature ids as the index: messages give a GeoPackage's fid beside the row.
+            frame = pyogrio.read_dataframe(path, layer=layer, fid_as_index=True)
     except pyogrio.errors.DataLayerError as error:
         raise MinescanInputError(
             path, f"has no layer {layer!r}", f"set polygons.layer to one of {_layers(path)}"
@@ -140,14 +155,17 @@ def _country_codes(frame: gpd.GeoDataFrame, schema: str) -> np.ndarray:
     return np.where(valid, codes.to_numpy(dtype=object), None)
 
 
-def _unwrap_antimeridian(geoms: np.ndarray, report: CleaningReport) -> np.ndarray:
+def _unwrap_antimeridian(
+    geoms: np.ndarray, report: CleaningReport, rows: np.ndarray, fids: np.ndarray | None
+) -> np.ndarray:
     """Polygons stored as spanning almost 360 degrees really cross the antimeridian."""
     bounds = shapely.bounds(geoms)
     wrapped = (bounds[:, 2] - bounds[:, 0]) > 180.0
     if wrapped.any():
         report.antimeridian_unwrapped = int(wrapped.sum())
         report.warn(
-            f"{_rows(wrapped)} crossing the antimeridian; longitudes unwrapped past 180 degrees"
+            f"{_rows(rows[wrapped], fids)} crossing the antimeridian; longitudes unwrapped "
+            "past 180 degrees"
         )
         geoms = geoms.copy()
         geoms[wrapped] = shapely.transform(
@@ -157,6 +175,33 @@ def _unwrap_antimeridian(geoms: np.ndarray, report: CleaningReport) -> np.ndarra
             ),
         )
     return geoms
+
+
+def _check_latitudes(
+    geoms: np.ndarray, rows: np.ndarray, fids: np.ndarray | None, source: str
+) -> None:
+    """Latitudes beyond 90 degrees are longitudes: the file has its axes swapped."""
+    bounds = shapely.bounds(geoms)
+    beyond = (np.abs(bounds[:, 1]) > 90) | (np.abs(bounds[:, 3]) > 90)
+    if not beyond.any():
+        return
+    swapped = beyond & (np.abs(bounds[:, 0]) <= 90) & (np.abs(bounds[:, 2]) <= 90)
+    example = geoms[np.flatnonzero(beyond)[0]].representative_point()
+    problem = (
+        f"{_rows(rows[beyond], fids)} at latitudes beyond 90 degrees "
+        f"(e.g. x {example.x:.3f}, y {example.y:.3f})"
+    )
+    if swapped.all():
+        raise MinescanInputError(
+            source,
+            f"{problem}: latitude and longitude look swapped (y holds the longitude)",
+            "write x as the longitude and y as the latitude (QGIS: Swap X and Y coordinates; "
+            "geopandas: frame.geometry = shapely.transform(frame.geometry.to_numpy(), "
+            "lambda xy: xy[:, ::-1]))",
+        )
+    raise MinescanInputError(
+        source, problem, "check the coordinates and the file's coordinate reference system"
+    )
 
 
 def _polygon_parts(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -263,8 +308,15 @@ def clean_polygons(
     source = str(source)
     columns = [c for c in frame.columns if c != frame.geometry.name]
     schema = detect_schema(columns) if schema == "auto" else schema
-    required = [*REQUIRED_COLUMNS[schema], *([date_column] if date_column else [])]
-    missing = [c for c in required if c not in columns]
+    if date_column and date_column not in columns:
+        raise MinescanInputError(
+            source,
+            f"has no column {date_column!r} (the date column) with the year or date each "
+            f"polygon was first mapped (columns: {columns})",
+            "set polygons.date_column (or growth.date_column) to one of them, or to null for "
+            "polygons without dates",
+        )
+    missing = [c for c in REQUIRED_COLUMNS[schema] if c not in columns]
     if missing:
         raise MinescanInputError(
             source,
@@ -275,39 +327,42 @@ def clean_polygons(
     if frame.crs.to_epsg() != 4326:
         frame = frame.to_crs(4326)
     geoms = frame.geometry.to_numpy()
+    fids = _feature_ids(frame)
 
     empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     if empty.all():
         raise MinescanInputError(source, "all geometries are empty", "check the file")
     if empty.any():
         report.empty_dropped = int(empty.sum())
-        report.warn(f"{_rows(empty)} empty and dropped")
+        report.warn(f"{_rows(np.flatnonzero(empty), fids)} empty and dropped")
     kinds = frame.geometry.geom_type.to_numpy(dtype=object)
     wrong = ~empty & ~np.isin(kinds, list(POLYGONAL))
     if wrong.any():
         found = sorted(set(kinds[wrong]))
         raise MinescanInputError(
             source,
-            f"{_rows(wrong)} {'/'.join(found)}, not polygons",
+            f"{_rows(np.flatnonzero(wrong), fids)} {'/'.join(found)}, not polygons",
             "mining areas must be Polygon or MultiPolygon features; remove or buffer the others",
         )
     keep = ~empty
     geoms, country = geoms[keep], _country_codes(frame, schema)[keep]
+    row_numbers = np.flatnonzero(keep)
     dates = None
     if date_column:
         dates = first_mapped_dates(frame[date_column][keep], source, date_column)
         order = np.argsort(dates, kind="stable")  # duplicates keep their first date
         geoms, country, dates = geoms[order], country[order], dates[order]
-    row_numbers = np.flatnonzero(keep)
+        row_numbers = row_numbers[order]
 
-    geoms = _unwrap_antimeridian(geoms, report)
+    _check_latitudes(geoms, row_numbers, fids, source)
+    geoms = _unwrap_antimeridian(geoms, report, row_numbers, fids)
     bounds = shapely.bounds(geoms)
     polar = (bounds[:, 1] < MIN_LAT) | (bounds[:, 3] > MAX_LAT)
     if polar.any():
         raise MinescanInputError(
             source,
-            f"rows {', '.join(map(str, row_numbers[polar][:_SHOWN_ROWS]))} reach beyond the "
-            f"latitudes {MIN_LAT:g} to {MAX_LAT:g} that the UTM grid covers",
+            f"{_rows(row_numbers[polar], fids)} beyond the latitudes {MIN_LAT:g} to "
+            f"{MAX_LAT:g} that the UTM grid covers",
             "remove polar polygons (Sentinel-2 uses polar grids there, which minescan lacks)",
         )
 
@@ -317,7 +372,7 @@ def clean_polygons(
         reasons = shapely.is_valid_reason(geoms[invalid][:_SHOWN_ROWS])
         report.warn(
             f"{int(invalid.sum())} invalid polygons were repaired with make_valid, e.g. "
-            f"row {row_numbers[invalid][0]}: {reasons[0]}"
+            f"{_rows(row_numbers[invalid][:1], fids, verb=False)}: {reasons[0]}"
         )
         geoms = geoms.copy()
         geoms[invalid] = shapely.make_valid(geoms[invalid])

@@ -47,8 +47,13 @@ def first_mapped_dates(values: pd.Series, source: str | Path, column: str) -> np
     return dates.dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
 
 
-def check_date_column(path: str | Path, column: str | None, layer: str | None = None) -> None:
-    """Before any job: the polygon file has the configured date column."""
+def check_date_column(
+    path: str | Path,
+    column: str | None,
+    layer: str | None = None,
+    key: str = "polygons.date_column",
+) -> None:
+    """Before any job: the polygon file has the date column that config ``key`` names."""
     if column is None or not Path(path).exists():
         return  # no dates, or the file's own check reports it
     if Path(path).suffix.lower() in {".parquet", ".geoparquet"}:
@@ -58,9 +63,9 @@ def check_date_column(path: str | Path, column: str | None, layer: str | None = 
     if column not in columns:
         raise MinescanInputError(
             path,
-            f"has no column {column!r} with the year or date each polygon was first mapped "
-            f"(columns: {columns})",
-            "set the date column to one of them, or to null for polygons without dates",
+            f"has no column {column!r} ({key}) with the year or date each polygon was first "
+            f"mapped (columns: {columns})",
+            f"set {key} to one of them, or to null for polygons without dates",
         )
 
 

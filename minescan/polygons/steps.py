@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import geopandas as gpd
+
 from minescan.outputs import write_geoparquet, write_json
 from minescan.polygons.clean import clean_polygons, read_polygons
+from minescan.polygons.dated import check_date_column
 from minescan.provenance import provenance
 
 
@@ -28,10 +31,14 @@ def clean_polygons_step(
     write_json(cleaning.as_dict(), report, record)
 
 
-def check_polygons(polygons: str, layer: str | None = None, schema: str = "auto") -> None:
-    """Before any job: the polygons read and leave at least one polygon after cleaning, so a
-    bad file stops the run here rather than in the grid jobs."""
-    clean_polygons(read_polygons(polygons, layer), polygons, schema)
+def check_polygons(
+    polygons: str, layer: str | None = None, schema: str = "auto", date_column: str | None = None
+) -> gpd.GeoDataFrame:
+    """Before any job: the polygons read (with their date column, when configured, and its
+    dates) and leave at least one polygon after cleaning, so a bad file stops the run here
+    rather than in the grid jobs. Returns the cleaned polygons."""
+    check_date_column(polygons, date_column, layer, "polygons.date_column")
+    return clean_polygons(read_polygons(polygons, layer), polygons, schema, date_column)[0]
 
 
 __all__ = ["check_polygons", "clean_polygons_step"]

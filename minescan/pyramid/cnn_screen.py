@@ -38,16 +38,17 @@ def cnn_screen_shard(
     if "presence" not in models:
         raise MinescanInputError(model, "holds no presence (patch) model", "give cnn_model.pt")
     threshold = float(models["presence"].threshold)
+    bands = list(models["presence"].band_names or CHIP_BANDS)
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     rows = []
     for name in ok["tile"]:
         path = Path(tiles_dir) / name
         try:
-            tile = read_tile(path, CHIP_BANDS)
+            tile = read_tile(path, bands)
         except KeyError as error:
             raise MinescanInputError(
                 str(path),
-                f"the chip_cnn screen needs bands {list(CHIP_BANDS)} ({error})",
+                f"the chip_cnn screen needs bands {bands} ({error})",
                 "add them to imagery.bands, or use pyramid.screen: pixel for this level",
             ) from None
         start = time.perf_counter()

@@ -122,18 +122,30 @@ def check_screen_inputs(
                 f"train it first ({SCREEN_MODELS[level.screen]}) or use pyramid.screen: pixel",
             )
         if level.screen == "chip_cnn":
-            _check_chip_bands(level, bands)
+            _check_chip_bands(level, bands, chip_model_bands(path))
 
 
-def _check_chip_bands(level: Level, bands: Sequence[str]) -> None:
+def chip_model_bands(path: str) -> tuple[str, ...]:
+    """The bands a chip model reads: its own record's, or the six of a model not yet trained."""
+    from pathlib import Path
+
     from minescan.chips.load import CHIP_BANDS
 
-    missing = [b for b in CHIP_BANDS if b not in bands]
+    if not Path(path).is_file():
+        return CHIP_BANDS
+    from minescan.chips.cnn import load_models
+
+    presence = load_models(path).get("presence")
+    return tuple(presence.band_names or CHIP_BANDS) if presence else CHIP_BANDS
+
+
+def _check_chip_bands(level: Level, bands: Sequence[str], needed: Sequence[str]) -> None:
+    missing = [b for b in needed if b not in bands]
     if missing:
         raise MinescanInputError(
             SOURCE,
             f"pyramid.screen 'chip_cnn' at level {level.zoom} needs bands "
-            f"{list(CHIP_BANDS)}; imagery.bands {list(bands)} lack {missing}",
+            f"{list(needed)}; imagery.bands {list(bands)} lack {missing}",
             "add them to imagery.bands",
         )
 
@@ -262,8 +274,8 @@ def check_workflow_screens(
             raise MinescanInputError(
                 cnn_model,
                 f"pyramid.screen 'chip_cnn' at level {level.zoom}: the model file does not "
-                "exist and the chips stage (chips.enabled) is off, so nothing trains it",
-                "set chips.enabled: true (snakemake real_chips) or copy cnn_model.pt there",
+                "exist and nothing in this run trains it",
+                "set pyramid.chip_model: shipped, or give chips.path real chips to train it",
             )
         if level.screen == "chip_cnn":
-            _check_chip_bands(level, bands)
+            _check_chip_bands(level, bands, chip_model_bands(cnn_model))

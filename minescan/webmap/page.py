@@ -5,11 +5,16 @@ JavaScript, so that the page works offline, opened straight from disk.
     map/layers/index.js      the manifest: layers, styles, previews, bounds
     map/layers/<key>.js|fgb  one file per vector layer
     map/previews/*.webp      georeferenced thumbnails
-    map/lib/                 Leaflet, FlatGeobuf (only when a layer needs it), map.js, map.css
+    map/lib/                 Leaflet, FlatGeobuf (only when a layer needs it), map.js, map.css,
+                             the offline basemap (lib/basemap, Natural Earth) and topojson-client
+
+The page opens on the first of ``regions`` that has data (the scan region in the demo), and
+offers a button per region to jump between them.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import html
 import json
 import logging
@@ -22,6 +27,7 @@ from typing import Any
 import pandas as pd
 
 from minescan.atomic import atomic_path
+from minescan.webmap.basemap import place_name, write_basemap
 from minescan.webmap.layers import INLINE_MAX_BYTES, LayerSpec, read_layer, write_layer
 from minescan.webmap.thumbnails import write_thumbnails
 
@@ -46,10 +52,11 @@ def write_lib(folder: Path, flatgeobuf: bool) -> list[str]:
     _copy_tree(PACKAGE / "vendor" / "leaflet", folder / "leaflet")
     for name in ("map.js", "map.css"):
         (folder / name).write_bytes((PACKAGE / "static" / name).read_bytes())
+    scripts = write_basemap(folder)
     if not flatgeobuf:
-        return []
+        return scripts
     _copy_tree(PACKAGE / "vendor" / "flatgeobuf", folder / "flatgeobuf")
-    return ["lib/flatgeobuf/flatgeobuf-geojson.min.js"]
+    return [*scripts, "lib/flatgeobuf/flatgeobuf-geojson.min.js"]
 
 
 def layer_bounds(entries: Sequence[Mapping[str, Any]]) -> list[list[float]]:
@@ -62,6 +69,28 @@ def layer_bounds(entries: Sequence[Mapping[str, Any]]) -> list[list[float]]:
     return [[south, west], [north, east]]
 
 
+def map_regions(
+    entries: Sequence[Mapping[str, Any]], regions: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """The places the page can jump to, in the order given: each region (``{name, layers}``,
+    layer keys or patterns) around the layers of it that have features, named with the
+    countries it lies in; then every layer together. Regions without features are left out."""
+    out = []
+    for region in regions:
+        chosen = [e for e in entries if any(fnmatch.fnmatch(e["key"], p) for p in region["layers"])]
+        if not any(e.get("bbox") for e in chosen):
+            continue
+        bounds = layer_bounds(chosen)
+        (south, west), (north, east) = bounds
+        where = place_name([west, south, east, north])
+        name = f"{region['name']}, {where}" if where else region["name"]
+        out.append({"name": name, "bounds": bounds, "layers": [e["key"] for e in chosen]})
+    everything = layer_bounds(entries)
+    if not out or all(r["bounds"] != everything for r in out):
+        out.append({"name": "All results", "bounds": everything, "layers": []})
+    return out
+
+
 def build_map(
     page: str | Path,
     layers: Sequence[LayerSpec],
@@ -72,11 +101,14 @@ def build_map(
     simulated: bool = False,
     thumb_px: int = 128,
     inline_max_bytes: int = INLINE_MAX_BYTES,
+    regions: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """Write the map's page and folder beside ``page``; return the manifest.
 
     ``previews``: overlay groups, each ``{key, title, cells (a cells table path), folders
     (preview folders), visible}``. ``joins``: per layer key, per-cell tables merged into it.
+    ``regions``: the places to jump between (``map_regions``); the first with data is the
+    first view (without any, every layer).
     """
     page = Path(page)
     root = page.parent
@@ -101,12 +133,14 @@ def build_map(
                 "images": images,
             }
         )
+    places = map_regions(entries, regions)
     manifest = {
         "title": title,
         "simulated": simulated,
         "layers": entries,
         "previews": groups,
-        "bounds": layer_bounds(entries),
+        "regions": places,
+        "bounds": places[0]["bounds"],
     }
     with atomic_path(root / "layers" / "index.js") as tmp:
         tmp.write_text(f"window.MINESCAN_MAP = {json.dumps(manifest, indent=1)};\n")
@@ -128,6 +162,12 @@ def build_map(
         tmp.write_text(text)
     log.info("map: %d layers, %d preview groups in %s", len(entries), len(groups), root)
     return manifest
+
+
+def read_manifest(page: str | Path) -> dict[str, Any]:
+    """The manifest a built page carries (``layers/index.js`` beside it)."""
+    text = (Path(page).parent / "layers" / "index.js").read_text()
+    return json.loads(text[text.index("=") + 1 :].strip().rstrip(";"))
 
 
 def folder_bytes(folder: str | Path) -> int:

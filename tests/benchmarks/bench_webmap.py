@@ -1,8 +1,17 @@
-"""Benchmark: how many cells the web map draws smoothly. One layer of N square cells, inline
-(script) and FlatGeobuf, served over HTTP and opened in headless Chromium: build time, load
-time, median redraw after a pan with the whole layer in view, and at zoom 12.
+"""Benchmarks of the web map.
+
+How many cells it draws smoothly: one layer of N square cells, inline (script) and FlatGeobuf,
+served over HTTP and opened in headless Chromium: build time, load time, median redraw after a
+pan with the whole layer in view, and at zoom 12.
 
     python tests/benchmarks/bench_webmap.py 10000 50000 200000
+
+How many bytes footprint layers take, as drawn and as simplified by one pixel: the real,
+hand-drawn MAUS v1 polygons of East Kalimantan (../shared/data) rasterised per 2.56 km cell at
+10 m (and per 10.24 km cell at 80 m, a z13 pyramid level) and vectorised pixel by pixel, as
+the footprints stage outlines its masks; the layer's script bytes for each tolerance.
+
+    python tests/benchmarks/bench_webmap.py footprints
 """
 
 from __future__ import annotations
@@ -16,6 +25,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import shapely
 from shapely import box
 
 from minescan.webmap.browser import BASEMAP_PROBE, chromium, console_errors
@@ -109,5 +119,59 @@ def main(sizes: list[int]) -> None:
         server.wait()
 
 
+MAUS_IDN = Path(__file__).resolve().parents[2].parent / "shared/data/polygons/maus_v1_idn.gpkg"
+
+
+def pixel_footprints(box_lonlat, side_m: float, pixel_m: float, epsg: int) -> gpd.GeoDataFrame:
+    """MAUS polygons in ``box_lonlat`` as the footprints stage would outline them: per cell of
+    ``side_m``, rasterised at ``pixel_m`` and vectorised pixel by pixel."""
+    from rasterio.features import rasterize, shapes
+    from rasterio.transform import from_origin
+    from shapely.geometry import shape
+
+    polygons = gpd.read_file(MAUS_IDN, bbox=box_lonlat).to_crs(epsg)
+    west, south, east, north = polygons.total_bounds
+    n = int(side_m / pixel_m)
+    outlines = []
+    for x in np.arange(np.floor(west / side_m), np.ceil(east / side_m)) * side_m:
+        for y in np.arange(np.floor(south / side_m), np.ceil(north / side_m)) * side_m:
+            inside = polygons.clip(box(x, y, x + side_m, y + side_m))
+            if inside.empty:
+                continue
+            transform = from_origin(x, y + side_m, pixel_m, pixel_m)
+            mask = rasterize(inside.geometry, out_shape=(n, n), transform=transform, dtype="uint8")
+            outlines += [shape(g) for g, v in shapes(mask, mask=mask == 1, transform=transform)]
+    frame = gpd.GeoDataFrame(geometry=outlines, crs=epsg)
+    frame["footprint_id"] = [f"f{k}" for k in range(len(frame))]
+    frame["area_m2"] = frame.area.round(1)
+    return frame
+
+
+def footprint_sizes() -> None:
+    from minescan.webmap.layers import geojson_text, read_layer
+
+    root = Path(tempfile.mkdtemp(prefix="bench_webmap_fp_"))
+    east_kalimantan = (116.5, -1.5, 118.0, 0.5)
+    for side_m, pixel_m in ((2560.0, 10.0), (10240.0, 80.0)):
+        frame = pixel_footprints(east_kalimantan, side_m, pixel_m, epsg=32750)
+        path = root / f"fp_{int(pixel_m)}.parquet"
+        frame.to_parquet(path)
+        for tolerance in sorted({0.0, 10.0, pixel_m}):
+            spec = LayerSpec("fp", "Footprints", str(path), ("footprint_id", "area_m2"))
+            spec = LayerSpec(**{**spec.__dict__, "simplify_m": tolerance})
+            layer = read_layer(spec)
+            row = {
+                "pixel_m": pixel_m,
+                "footprints": len(layer),
+                "simplify_m": tolerance,
+                "vertices": int(shapely.get_num_coordinates(layer.geometry.values).sum()),
+                "mb": round(len(geojson_text(layer)) / 1e6, 3),
+            }
+            print(json.dumps(row), flush=True)
+
+
 if __name__ == "__main__":
-    main([int(arg) for arg in sys.argv[1:]] or [10000, 50000, 200000])
+    if sys.argv[1:] == ["footprints"]:
+        footprint_sizes()
+    else:
+        main([int(arg) for arg in sys.argv[1:]] or [10000, 50000, 200000])

@@ -1,6 +1,6 @@
-"""Every ``snakemake`` command of the README, and the everyday input mistakes, as dry runs of a
-temporary copy of the workflow: the commands plan as printed, each mistake stops before any
-job with its message, and nothing is written under ``results/``.
+"""Every ``snakemake`` command of the README and of the docs/ pages, and the everyday input
+mistakes, as dry runs of a temporary copy of the workflow: the commands plan as printed, each
+mistake stops before any job with its message, and nothing is written under ``results/``.
 
 All commands run in one Python process (``dry_runs.py``), which saves the interpreter start
 and imports of each; the whole file takes well under a minute.
@@ -28,6 +28,8 @@ from fixtures.detection import labelled_folder
 from rasterio.transform import from_origin
 from test_workflow import REPO, _copy_workflow
 
+from minescan.grid.countries import country_geometry
+
 pytestmark = pytest.mark.e2e
 
 # Commands that cannot be dry runs: the report needs a finished run, --lint is no run at all
@@ -37,7 +39,7 @@ NOT_DRY_RUNS = {
     "--lint": "a style check of the workflow, not a run; `snakemake --lint` is run on its own",
     "<": "a template: the <placeholders> are for the reader to fill in",
 }
-# Paths the README leaves to the reader, and what stands in for them here.
+# Paths the documentation leaves to the reader, and what stands in for them here.
 PLACEHOLDERS = {
     "my_config.yaml": "my_config.yaml",  # written into the copy: the shipped config
     "/data/s2": "s2",  # a folder of one raster with the configured bands, in the copy
@@ -45,11 +47,15 @@ PLACEHOLDERS = {
 }
 
 
+DOCUMENTS = [REPO / "README.md", *sorted((REPO / "docs").rglob("*.md"))]
+
+
 def readme_commands() -> list[str]:
-    """Each command line of the README's shell blocks that starts with ``snakemake``
-    (continuation lines joined, trailing comments dropped)."""
+    """Each command line of the shell blocks of the README and the docs/ pages that starts with
+    ``snakemake``, once (continuation lines joined, trailing comments and leading environment
+    variables such as ``OMP_NUM_THREADS=1`` dropped)."""
     commands, fence, pending = [], None, ""
-    for line in (REPO / "README.md").read_text().splitlines():
+    for line in (line for path in DOCUMENTS for line in path.read_text().splitlines()):
         if line.startswith("```"):
             fence = None if fence is not None else line[3:].strip()
             continue
@@ -60,9 +66,10 @@ def readme_commands() -> list[str]:
             pending = pending[:-1] + " "
             continue
         command, pending = re.sub(r"\s+#.*$", "", pending.strip()), ""
+        command = re.sub(r"^(\w+=\S+\s+)+", "", command)
         if command.startswith("snakemake"):
             commands.append(" ".join(command.split()))
-    return commands
+    return list(dict.fromkeys(commands))
 
 
 def _dry(command: str) -> str:
@@ -73,14 +80,20 @@ def _dry(command: str) -> str:
     return args if re.search(r"(^|\s)-n(\s|$)", args) else f"-n {args}"
 
 
-def _rasters(folder: Path, bands: list[str]) -> None:
+def _rasters(
+    folder: Path,
+    bands: list[str],
+    origin: tuple[float, float] = (500000, 10000000),
+    pixel: float = 1000,
+    crs: str = "EPSG:32750",
+):
+    """One scene with the configured bands; by default 64 km of UTM 50S at 1 km pixels over the
+    demo's mines (the checks read only its header)."""
     folder.mkdir(parents=True)
-    profile = {"driver": "GTiff", "width": 8, "height": 8, "count": len(bands), "dtype": "uint16"}
-    transform = from_origin(500000, 9970000, 10, 10)
-    with rasterio.open(
-        folder / "scene.tif", "w", crs="EPSG:32750", transform=transform, **profile
-    ) as dst:
-        dst.write(np.ones((len(bands), 8, 8), np.uint16))
+    profile = {"driver": "GTiff", "width": 64, "height": 64, "count": len(bands), "dtype": "uint16"}
+    transform = from_origin(*origin, pixel, pixel)
+    with rasterio.open(folder / "scene.tif", "w", crs=crs, transform=transform, **profile) as dst:
+        dst.write(np.ones((len(bands), 64, 64), np.uint16))
         dst.descriptions = tuple(bands)
 
 
@@ -108,6 +121,39 @@ def _mistake_files(workdir: Path) -> None:
     )
     assert unquoted != (workdir / "config" / "config.yaml").read_text()
     (workdir / "config" / "unquoted_dates.yaml").write_text(unquoted)
+    # A country outline given as the mining polygons; two mines near Carajas (Brazil).
+    gpd.GeoDataFrame(geometry=[country_geometry("BRA")], crs=4326).to_file(workdir / "bra.gpkg")
+    carajas = [shapely.box(-50.2, -6.1, -50.1, -6.0), shapely.box(-49.9, -6.3, -49.8, -6.2)]
+    gpd.GeoDataFrame(geometry=carajas, crs=4326).to_file(workdir / "carajas.gpkg")
+    # Imagery of UTM 18N (Virginia), far from the demo's mines.
+    _rasters(workdir / "s2_far", ["B2", "B3", "B4"], origin=(400000, 4200000))
+    masks = labelled_folder(workdir / "masks_255", count=3, size=32)
+    for mask in (masks / "masks").glob("*.tif"):
+        with rasterio.open(mask, "r+") as dst:
+            dst.write(dst.read() * 255)
+
+
+# The example configurations ("my polygons, my region, my imagery", one per backend) and the
+# files they name: Amazon Mining Watch polygons of their region (Itaituba, Tapajós) with the
+# year each was first mapped, and a local scene over it.
+EXAMPLES = ["local", "stac", "gee"]
+EXAMPLE_REGION = (-56.5, -6.5, -55.5, -5.5)
+AMW = REPO.parent / "shared" / "data" / "polygons" / "amazon_mining_watch"
+
+
+def _example_files(workdir: Path, bands: list[str]) -> None:
+    files = sorted(AMW.glob("mining_20??00_simplified.geojson"))
+    mines = pd.concat([gpd.read_file(f, bbox=EXAMPLE_REGION) for f in files], ignore_index=True)
+    (workdir / "data").mkdir()
+    gpd.GeoDataFrame(mines[["year", "geometry"]], crs=4326).to_file(
+        workdir / "data" / "my_mines.gpkg"
+    )
+    # 128 km of UTM 21S at 2 km pixels over the region (only the header is read).
+    _rasters(workdir / "data" / "my_s2", bands, (540000, 9400000), 2000, "EPSG:32721")
+
+
+def _example(name: str) -> str:
+    return f"-n --cores 1 --configfile config/examples/{name}.yaml"
 
 
 SMALL = "region: [117.03, -0.55, 117.53, -0.05]"
@@ -166,6 +212,39 @@ MISTAKES = {
         "detection --config detection='{labelled: {tiles: labelled}, zooms: [16]}'",
         "detection_dataset_folder",
     ),
+    "a country outline as polygons": (
+        "--config polygons='{path: bra.gpkg}'",
+        "these look like a region outline, not mining polygons",
+    ),
+    "own polygons with the demo's regions": (
+        "grid --config polygons='{path: carajas.gpkg}'",
+        "pyramid.region [117.03, -0.55, 117.53, -0.05] (the demo region) meets none",
+    ),
+    "local imagery away from the polygons": (
+        "--config imagery='{backend: local, bands: [B2, B3, B4], local: {path: s2_far}}'",
+        "cover none of the 37 polygons of polygons.path",
+    ),
+    "a missing polygons.date_column": (
+        "--config polygons='{date_column: first_year}'",
+        "has no column 'first_year' (polygons.date_column)",
+    ),
+    "split fractions not summing to 1": (
+        "--config models='{split: {fractions: [0.6, 0.2, 0.1]}}'",
+        "models.split.fractions [0.6, 0.2, 0.1] sum to 0.9, not 1",
+    ),
+    "a minimum footprint area below one pixel": (
+        "--config footprints='{min_area_m2: 50}'",
+        "footprints.min_area_m2: 50 m² is below one pixel",
+    ),
+    "masks of 0 and 255": (
+        "--config footprints='{labelled: {tiles: masks_255}}'",
+        "the masks are 0/255: write them as 0/1",
+    ),
+    "a region across the antimeridian plans": (
+        "pyramid --config pyramid='{region: [177.5, 64.5, -178.5, 65.5], exhaustive: false, "
+        "detect: false}'",
+        "region_cells",
+    ),
     "a blank latitude in a labelled folder": (
         "--config detection='{labelled: {tiles: blank_latitude}}'",
         "blank_latitude/tiles.csv: line 3: latitude '' is not a number",
@@ -182,6 +261,9 @@ def dry_runs(tmp_path_factory) -> tuple[Path, dict[str, tuple[int, str]]]:
     commands = [_dry(c) for c in readme_commands() if not _skip_reason(c)]
     _mistake_files(workdir)
     commands += [_mistake(args) for args, _ in MISTAKES.values()]
+    if AMW.is_dir():
+        _example_files(workdir, list(config["imagery"]["bands"]))
+        commands += [_example(name) for name in EXAMPLES]
     run = subprocess.run(
         [sys.executable, str(Path(__file__).with_name("dry_runs.py")), *commands],
         cwd=workdir,
@@ -217,6 +299,8 @@ PLANS = {
     "typed overrides plan",
     "a bbox override is a bbox",
     "a labelled folder with channels null",
+    "own polygons with the demo's regions",
+    "a region across the antimeridian plans",
 }
 
 
@@ -232,3 +316,18 @@ def test_each_mistake_stops_before_any_job_with_its_message(dry_runs, name):
     assert code != 0
     assert "Traceback" not in output and "Failed validating" not in output, output[-3000:]
     assert not (workdir / "results").exists()
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_each_example_config_plans_its_own_region_without_credentials(dry_runs, name):
+    """config/examples/<backend>.yaml over real polygons: a dry run plans every stage on them,
+    with no warning that a region misses its polygons, and needs no account (gee, stac)."""
+    if not AMW.is_dir():
+        pytest.skip(f"{AMW} is absent")
+    code, output = dry_runs[1][_example(name)]
+    assert code == 0, output[-3000:]
+    assert "This was a dry-run" in output
+    assert "minescan:" not in output, output[-3000:]  # no region that misses its polygons
+    for rule in ("clean_polygons", "grid_cells", "region_cells"):
+        assert rule in output
+    assert ("growth_cells" in output) == (name != "local")

@@ -1,6 +1,8 @@
 """The demo's web map and report in a real browser (headless Chromium), as a person checks them:
-every cell and detection of the demo's tables drawn, layers that switch off and on, a popup
-with a cell's name, no JavaScript error, every section of the report. Screenshots are kept in
+the first view on the scan region over the offline basemap, a button per region, every cell and
+detection of the demo's tables drawn, layers that switch off and on, a popup with a cell's
+name, no JavaScript error, every section of the report. (The first view on a small results
+folder, without the demo: tests/unit/test_webmap_first_view.py.) Screenshots are kept in
 ``results/screenshots/`` of the checkout (CI artifacts).
 
 Uses the session's demo run (tests/e2e/conftest.py); skipped, with the reason, where no
@@ -15,6 +17,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
+import shapely
 import yaml
 from workflow_copy import REPO
 from workflow_copy import run_snakemake as _snakemake
@@ -106,6 +109,44 @@ def _show(driver, key: str, visible: bool) -> None:
         )
         == visible
     )
+
+
+def _share_of_view(driver, key: str) -> float:
+    """The share of the map's viewport that a layer's features cover on the screen (their
+    bounding boxes as the map library projects them, clipped to the view)."""
+    width, height = driver.execute_script(
+        "const s = window.minescanMap.map.getSize(); return [s.x, s.y];"
+    )
+    boxes = driver.execute_script("return window.minescanMap.screenBoxes(arguments[0])", key)
+    view = shapely.box(0, 0, width, height)
+    shapes = [shapely.box(min(a, c), min(b, d), max(a, c), max(b, d)) for a, b, c, d in boxes]
+    return shapely.union_all(shapes).intersection(view).area / view.area if shapes else 0.0
+
+
+def test_the_demo_map_opens_on_the_scan_region_over_the_basemap(demo, demo_map):
+    # run first: the view as the page opens
+    regions = demo_map.execute_script("return window.minescanMap.regions.map((r) => r.name)")
+    assert regions[0] == "Scan region, Indonesia"
+    assert "Growth: Peixoto de Azevedo (Tapajos basin), Brazil" in regions
+    buttons = [b.text for b in demo_map.find_elements("css selector", ".regions button")]
+    assert buttons == regions
+    assert _share_of_view(demo_map, "region") > 0.3  # the region fills the view, not a dot
+    cells = demo_map.execute_script("return window.minescanMap.screenBoxes('grid_z15')")
+    assert cells and min(abs(c[2] - c[0]) for c in cells) > 10  # cells of a visible size
+    land = demo_map.execute_script(
+        "const m = window.minescanMap; return m.map.hasLayer(m.basemap.land) &&"
+        " m.map.getBounds().intersects(m.basemap.land.getBounds());"
+    )
+    assert land, "the offline basemap's land is not under the first view"
+    demo_map.save_screenshot(str(SCREENSHOTS / "map_first_view.png"))
+    index = regions.index("Growth: Peixoto de Azevedo (Tapajos basin), Brazil")
+    demo_map.find_elements("css selector", ".regions button")[index].click()
+    assert demo_map.execute_script(
+        "const m = window.minescanMap; const [[s, w], [n, e]] = m.regions[arguments[0]].bounds;"
+        "return m.map.getBounds().contains([[s, w], [n, e]]);",
+        index,
+    )
+    demo_map.find_elements("css selector", ".regions button")[0].click()
 
 
 def test_the_map_draws_every_cell_and_detection_of_the_demo(demo, demo_map):

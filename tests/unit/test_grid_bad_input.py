@@ -17,6 +17,7 @@ from minescan.grid.build import GridSpec, build_grid
 from minescan.grid.negatives import NegativeSearch
 from minescan.polygons.clean import clean_polygons, read_polygons
 from minescan.polygons.steps import clean_polygons_step
+from minescan.utm import to_utm
 
 REPO = Path(__file__).resolve().parents[2]
 SQUARE = shapely.box(117.0, -0.5, 117.01, -0.49)
@@ -60,7 +61,10 @@ def test_points_are_rejected_with_their_rows(tmp_path):
         tmp_path, [SQUARE, shapely.Point(117, -0.5), shapely.LineString([(0, 0), (1, 1)])]
     )
     frame = read_polygons(path)
-    with pytest.raises(MinescanInputError, match=r"rows 1, 2 are LineString/Point, not polygons"):
+    with pytest.raises(
+        MinescanInputError,
+        match=r"rows 1, 2 \(feature order from 0; fid 2, 3\) are LineString/Point, not polygons",
+    ):
         clean_polygons(frame, path)
 
 
@@ -98,15 +102,22 @@ def test_antimeridian_crossing_polygon_is_unwrapped_and_covered(tmp_path):
     assert clean.area_km2.iloc[0] == pytest.approx(2.13 * 1.11, rel=0.05)
     spec = GridSpec(zooms=(16,), cell_size_m={16: 1280})
     table = build_grid(clean, spec, None)[16]
-    covered = table["overlap_fraction"].sum() * 1280**2 / 1e6
-    assert covered == pytest.approx(clean.area_km2.iloc[0], rel=0.01)
+    # Each side of 180 degrees is gridded in its own zone (60 S west of it, 1 S east of it),
+    # and each cell's overlap is the polygon's true share of it, parts across 180 included.
+    assert set(table["epsg"]) == {32760, 32701}
+    for epsg, cells in table.groupby("epsg"):
+        boxes = shapely.box(cells["xmin"], cells["ymin"], cells["xmax"], cells["ymax"])
+        projected = to_utm(clean.geometry.to_numpy(), int(epsg))[0]
+        expected = shapely.area(shapely.intersection(projected, boxes))
+        assert cells["overlap_fraction"].to_numpy() * 1280**2 == pytest.approx(expected, rel=0.01)
 
 
 def test_polygons_beyond_utm_latitudes(tmp_path):
     polar = shapely.box(10.0, 84.5, 10.1, 84.6)
     path = _write(tmp_path, [SQUARE, polar], name="svalbard.gpkg")
     with pytest.raises(
-        MinescanInputError, match=r"svalbard.gpkg: rows 1 reach beyond the latitudes"
+        MinescanInputError,
+        match=r"svalbard.gpkg: row 1 \(feature order from 0; fid 2\) is beyond the latitudes",
     ):
         clean_polygons(read_polygons(path), path)
 

@@ -143,3 +143,28 @@ def test_a_scored_folder_must_exist_while_a_missing_chips_path_is_skipped(tmp_pa
     check_chips_inputs({"path": str(tmp_path / "absent"), "score": {}})
     with pytest.raises(MinescanInputError, match="chips.score.other: .* is not a folder"):
         check_chips_inputs({"path": str(tmp_path / "absent"), "score": {"other": "nowhere"}})
+
+
+def _insert_blank_lines(table, after: list[int]) -> None:
+    """Blank lines after the given editor lines (1 is the header), as people leave them."""
+    lines = table.read_text().splitlines()
+    for line in sorted(after, reverse=True):
+        lines.insert(line, "" if line % 2 else "   ")
+    table.write_text("\n".join(lines) + "\n")
+
+
+def test_blank_lines_do_not_shift_the_line_of_later_rows(tmp_path):
+    folder = tiny_chips(tmp_path)
+    _edit(folder, 3, label="yes")  # line 5 of the file as written
+    _insert_blank_lines(folder / "chips.csv", after=[2, 3])  # now line 7 in an editor
+    text = (folder / "chips.csv").read_text().splitlines()
+    assert "yes" in text[6]
+    error = _refused(folder, r"chips.csv: line 7: label 'yes' is not 0 or 1")
+    assert "lines" not in error.problem
+
+
+def test_a_table_with_blank_lines_reads_every_row_once(tmp_path):
+    folder = tiny_chips(tmp_path)
+    _insert_blank_lines(folder / "chips.csv", after=[1, 4, 7])
+    assert len(check_chips_folder(folder)) == 6
+    assert len(load_chips(folder).meta) == 12

@@ -157,3 +157,31 @@ def test_a_bad_pyramid_region_is_named(region, message):
 
     with pytest.raises(MinescanInputError, match=message):
         region_geometry(region)
+
+
+def test_an_unquoted_date_window_key_replaces_the_default_window(tmp_path):
+    """``epochs: {2019: [...]}`` in a user's file (YAML reads an integer key) is the user's
+    2019 window, not a second key beside the default's "2019" that is then ignored."""
+    from minescan.schema import prepare_config
+
+    config = _config()
+    user = yaml.safe_load('imagery: {epochs: {2019: ["2019-06-01", "2020-06-01"]}}')
+    assert 2019 in user["imagery"]["epochs"]
+    update_config(config, user)
+    prepare_config(config, {}, REPO / "workflow" / "schemas" / "config.schema.yaml")
+    epochs = config["imagery"]["epochs"]
+    assert epochs["2019"] == ["2019-06-01", "2020-06-01"]
+    assert all(isinstance(name, str) for name in epochs)
+    assert list(epochs) == ["2019", "2021", "2023"]
+    check_config(config)
+
+
+@pytest.mark.parametrize(("fractions", "ok"), [([0.6, 0.2, 0.1], False), ([0.7, 0.2, 0.1], True)])
+def test_split_fractions_must_sum_to_one_before_any_job(fractions, ok):
+    config = _config()
+    config["models"]["split"]["fractions"] = fractions
+    if ok:
+        check_config(config)
+        return
+    with pytest.raises(MinescanInputError, match=r"models.split.fractions \[0.6, 0.2, 0.1\] sum"):
+        check_config(config)

@@ -143,3 +143,22 @@ def test_a_missing_background_folder_is_named(folder):
     detection = {"enabled": True, "labelled": {}, "channels": None, "background": "/no/scenes"}
     with pytest.raises(MinescanInputError, match="detection.background /no/scenes is not a folder"):
         check_detection_inputs(detection)
+
+
+def _blank_line_after(table, line: int) -> None:
+    lines = table.read_text().splitlines()
+    lines.insert(line, "")
+    table.write_text("\n".join(lines) + "\n\n")
+
+
+def test_a_blank_line_does_not_shift_the_line_named(folder):
+    _edit(folder, 2, latitude="")  # line 4 as written
+    _blank_line_after(folder / "tiles.csv", 2)  # now line 5 in an editor
+    _refused(folder, "tiles.csv: line 5: latitude '' is not a number")
+
+
+def test_a_folder_with_blank_lines_reads_every_tile_once(folder):
+    _blank_line_after(folder / "tiles.csv", 3)
+    assert check_labelled_folder(folder) == ("B2", "B3", "B4")
+    table = tile_table_from_folder(folder)
+    assert table.index.tolist() == [0, 1, 2, 3]

@@ -81,3 +81,30 @@ def test_lines_and_garbage_are_named(tmp_path):
     garbage = tmp_path / "garbage.gpkg"
     garbage.write_bytes(b"not a geopackage at all")
     _fails_with(garbage, "cannot be read as polygons")
+
+
+def test_rows_are_named_in_feature_order_with_the_geopackage_fid(tmp_path):
+    line = shapely.LineString([(117.1, -0.3), (117.2, -0.2)])
+    error = _fails_with(_write(tmp_path / "mixed.gpkg", [SQUARE, SQUARE, line]), "not polygons")
+    # The third feature: row 2 counted from 0, fid 3 in the GeoPackage (fids start at 1).
+    assert error.problem == "row 2 (feature order from 0; fid 3) is LineString, not polygons"
+
+
+def test_swapped_latitude_and_longitude_are_called_that(tmp_path):
+    swapped = shapely.box(-0.30, 117.10, -0.29, 117.11)  # Kalimantan, y holding the longitude
+    error = _fails_with(_write(tmp_path / "swapped.gpkg", [swapped]), "look swapped")
+    assert error.problem.startswith("row 0 (feature order from 0; fid 1) is at latitudes beyond 90")
+    assert "polar" not in str(error) and "Swap X and Y" in error.remedy
+
+
+def test_a_missing_date_column_is_named_by_its_key_before_any_job(tmp_path):
+    path = _write(tmp_path / "dated.gpkg", [SQUARE], year=[2019])
+    with pytest.raises(MinescanInputError) as error:
+        check_polygons(str(path), date_column="first_year")
+    assert str(error.value).startswith(f"{path}: has no column 'first_year' (polygons.date_column)")
+    assert "schema" not in str(error.value)
+    assert error.value.remedy.startswith("set polygons.date_column to one of them")
+    bad_year = _write(tmp_path / "bad_year.gpkg", [SQUARE], year=["soon"])
+    with pytest.raises(MinescanInputError, match="column 'year' has no year or date in rows 0"):
+        check_polygons(str(bad_year), date_column="year")
+    assert len(check_polygons(str(path), date_column="year")) == 1

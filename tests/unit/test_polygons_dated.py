@@ -58,7 +58,9 @@ def test_years_layer_codes_and_dates_become_iso_dates(values, expected):
 def test_a_polygon_without_a_date_is_refused_with_its_row():
     with pytest.raises(MinescanInputError, match="column 'year' has no year or date in rows 1"):
         clean_polygons(frame([OLD, NEWER], ["2019", "soon"]), "x.gpkg", "auto", "year")
-    with pytest.raises(MinescanInputError, match="lacks column"):
+    with pytest.raises(
+        MinescanInputError, match="has no column 'first_year' \\(the date column\\)"
+    ):
         clean_polygons(frame([OLD], [2019]), "x.gpkg", "auto", "first_year")
 
 

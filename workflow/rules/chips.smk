@@ -172,3 +172,90 @@ rule chips_score:
         "../../envs/chips.yaml"
     script:
         "../scripts/chips_score.py"
+
+
+rule chips_gallery_model:
+    input:
+        chips=f"{CHIPS_GALLERY['path']}/chips.csv",
+    output:
+        model=f"{CHIPS_DIR}/gallery/model.pt",
+    params:
+        gallery=lambda wildcards, input: str(Path(input.chips).parent),
+        recipe=dict(CHIPS_GALLERY["recipe"]),
+        validation_share=float(CHIPS_GALLERY["validation_share"]),
+        seed=int(MODELS["seed"]),
+    log:
+        f"{LOGS}/chips_gallery_model.log",
+    benchmark:
+        f"{BENCHMARKS}/chips_gallery_model.tsv"
+    threads: int(CHIPS_GALLERY["threads"])
+    resources:
+        gpu=1,
+        cpus_per_gpu=int(CHIPS_GALLERY["threads"]),
+        mem_mb=int(CHIPS_GALLERY["mem_mb"]),
+        runtime=int(CHIPS_GALLERY["runtime_min"]),
+    conda:
+        "../../envs/chips.yaml"
+    script:
+        "../scripts/chips_gallery_model.py"
+
+
+rule chips_gallery_evaluate:
+    input:
+        chips=f"{CHIPS_GALLERY['path']}/chips.csv",
+    output:
+        scores=f"{CHIPS_DIR}/gallery/evaluation/scores.parquet",
+        summary=report(
+            f"{CHIPS_DIR}/gallery/evaluation/summary.csv",
+            caption="../report/chips_gallery_evaluation.rst",
+            category="Real chips",
+        ),
+    params:
+        gallery=lambda wildcards, input: str(Path(input.chips).parent),
+        recipe=dict(CHIPS_GALLERY["recipe"]),
+        regions=int(CHIPS_GALLERY["regions"]),
+        buffer_deg=float(CHIPS_GALLERY["buffer_deg"]),
+        folds=int(CHIPS_GALLERY["folds"]),
+        validation_share=float(CHIPS_GALLERY["validation_share"]),
+        seed=int(MODELS["seed"]),
+        bootstrap=int(CHIPS["bootstrap"]),
+    log:
+        f"{LOGS}/chips_gallery_evaluate.log",
+    benchmark:
+        f"{BENCHMARKS}/chips_gallery_evaluate.tsv"
+    threads: int(CHIPS_GALLERY["threads"])
+    resources:
+        gpu=1,
+        cpus_per_gpu=int(CHIPS_GALLERY["threads"]),
+        mem_mb=int(CHIPS_GALLERY["mem_mb"]),
+        runtime=int(CHIPS_GALLERY["runtime_min"]),
+    conda:
+        "../../envs/chips.yaml"
+    script:
+        "../scripts/chips_gallery_evaluate.py"
+
+
+rule chips_mine_free:
+    input:
+        model=CHIPS_SHIPPED["model"],
+    output:
+        alarms=report(
+            f"{CHIPS_DIR}/shipped/mine_free.csv",
+            caption="../report/chips_mine_free.rst",
+            category="Real chips",
+        ),
+    params:
+        scenes=get_mine_free_scenes(),
+        stride=int(CHIPS_SHIPPED["stride"]),
+    log:
+        f"{LOGS}/chips_mine_free.log",
+    benchmark:
+        f"{BENCHMARKS}/chips_mine_free.tsv"
+    threads: 1
+    resources:
+        mem_mb=3000,
+        runtime=30,
+    conda:
+        "../../envs/chips.yaml"
+    script:
+        "../scripts/chips_mine_free.py"

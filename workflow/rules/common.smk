@@ -3,15 +3,19 @@
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
 from minescan.chips.table import check_chips_inputs
 from minescan.config import canonical, check_config, zoom_cell_sizes
 from minescan.detection.check import check_detection_inputs
+from minescan.grid.budget import check_grid_size
+from minescan.grid.scope import scope_warnings
 from minescan.growth.config import check_growth
 from minescan.imagery.bands import check_bands
 from minescan.imagery.check import check_imagery_inputs
 from minescan.imagery.remote_check import EE_RESOURCE, check_imagery, ee_requests_per_job, gee_budget
 from minescan.imagery.composite import tiles_job_mem_mb
+from minescan.imagery.local_coverage import check_local_coverage
 from minescan.imagery.request import fetch_settings, tile_request
 from minescan.polygons.steps import check_polygons
 from minescan.pyramid.levels import level_cell_sizes, pyramid_levels
@@ -29,8 +33,18 @@ workflow.global_resources.setdefault(EE_RESOURCE, gee_budget(config["imagery"])[
 # job, so that a bad input stops with its file and line instead of failing inside a job
 # (cluster jobs re-read this file and need not open every input again).
 if workflow.is_main_process:
-    check_polygons(POLYGONS["path"], POLYGONS.get("layer"), POLYGONS.get("schema", "auto"))
+    CHECKED_POLYGONS = check_polygons(
+        POLYGONS["path"],
+        POLYGONS["layer"],
+        POLYGONS["schema"],
+        POLYGONS.get("date_column"),
+    )
+    check_grid_size(CHECKED_POLYGONS, config["grid"], POLYGONS["path"])
+    SHIPPED_CONFIG = yaml.safe_load((Path(workflow.basedir) / "config" / "config.yaml").read_text())
+    for warning in scope_warnings(config, CHECKED_POLYGONS, SHIPPED_CONFIG):
+        logger.warning(f"minescan: {warning}")
     check_imagery_inputs(config["imagery"])
+    check_local_coverage(config["imagery"], CHECKED_POLYGONS)
     check_chips_inputs(config["chips"])
     check_detection_inputs(config["detection"])
 
@@ -51,7 +65,7 @@ LEVEL_PIXEL = {level.zoom: level.pixel_size_m for level in PYRAMID_LEVELS}
 # always were, so results made before dates existed do not rerun.
 POLYGON_DATES = (
     {"date_column": config["polygons"]["date_column"]}
-    if config["polygons"].get("date_column")
+    if config["polygons"]["date_column"]
     else {}
 )
 # The growth section (absent: no growth stage); its date windows in time order, checked here.
@@ -68,7 +82,7 @@ TRAINING_TILES = f"{RESULTS}/tiles/training/{TRAINING_EPOCH}/z{{zoom}}"
 PIXELS = config["pixels"]
 
 MODELS = config["models"]
-MODELS_ZOOM = int(MODELS["zoom"]) if MODELS.get("zoom") is not None else max(ZOOMS)
+MODELS_ZOOM = int(MODELS["zoom"]) if MODELS["zoom"] is not None else max(ZOOMS)
 MODELS_BANDS = list(IMAGERY["bands"])
 MODELS_DIR = f"{RESULTS}/models/z{{zoom}}"
 MODELS_UNITS = ["pixel", "patch"] if int(MODELS["patch_size"]) > 1 else ["pixel"]
@@ -97,7 +111,9 @@ CHIPS = config["chips"]
 CHIPS_DIR = f"{RESULTS}/chips"
 CHIPS_CNN = CHIPS["cnn"]
 # Other chips folders scored by the trained CNN: name -> folder.
-CHIPS_SCORED = {str(name): folder for name, folder in CHIPS.get("score", {}).items()}
+CHIPS_SCORED = {str(name): folder for name, folder in CHIPS["score"].items()}
+CHIPS_GALLERY = CHIPS["gallery"]
+CHIPS_SHIPPED = CHIPS["shipped"]
 
 
 wildcard_constraints:
@@ -149,7 +165,7 @@ CELLSETS = {
 # The other cell sets image the configured polygons.
 for _cellset in CELLSETS.values():
     _cellset.setdefault("polygons", f"{RESULTS}/polygons/polygons.parquet")
-    _cellset.setdefault("dated", bool(config["polygons"].get("date_column")))
+    _cellset.setdefault("dated", bool(config["polygons"]["date_column"]))
 
 
 def get_cells(wildcards):
@@ -303,14 +319,34 @@ def get_chips_outputs():
     """The evaluation and, with polygons, the weak labels, when the chips folder exists (it is
     not shipped with minescan); the scores of the other chips folders of chips.score."""
     targets = [f"{CHIPS_DIR}/scored/{name}/metrics.csv" for name in CHIPS_SCORED]
+    if get_mine_free_scenes():
+        targets.append(f"{CHIPS_DIR}/shipped/mine_free.csv")
     if not Path(CHIPS["path"]).is_dir():
         logger.warning(f"chips.path {CHIPS['path']} not found: the real-chip evaluation is skipped")
         return targets
     targets.append(f"{CHIPS_DIR}/metrics.csv")
-    if CHIPS.get("polygons") and Path(CHIPS["polygons"]).is_dir():
+    if CHIPS["polygons"] and Path(CHIPS["polygons"]).is_dir():
         targets.append(f"{CHIPS_DIR}/weak_labels/metrics.csv")
-    elif CHIPS.get("polygons"):
+    elif CHIPS["polygons"]:
         logger.warning(f"chips.polygons {CHIPS['polygons']} not found: weak labels are skipped")
+    return targets
+
+
+def get_mine_free_scenes():
+    """The real mine-free scenes the shipped chip model is scanned over (those present)."""
+    present = [s for s in CHIPS_SHIPPED["mine_free_scenes"] if Path(s).is_dir()]
+    for scene in set(CHIPS_SHIPPED["mine_free_scenes"]) - set(present):
+        logger.warning(f"chips.shipped.mine_free_scenes: {scene} not found, skipped")
+    return present
+
+
+def get_chip_model_outputs():
+    """The gallery model (and its evaluation with chips.gallery.evaluate)."""
+    if not CHIPS_GALLERY["path"] or not Path(CHIPS_GALLERY["path"]).is_dir():
+        return []  # chip_model then has nothing to do; the docs say where the gallery lies
+    targets = [f"{CHIPS_DIR}/gallery/model.pt"]
+    if CHIPS_GALLERY["evaluate"]:
+        targets.append(f"{CHIPS_DIR}/gallery/evaluation/summary.csv")
     return targets
 
 

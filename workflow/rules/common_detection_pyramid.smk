@@ -38,8 +38,8 @@ DETECTION_DATASET_OPTIONS = {
     "test_fraction": float(DETECTION["split"]["test_fraction"]),
     "seed": int(DETECTION["seed"]),
     "percentiles": [float(p) for p in DETECTION["scaling_percentiles"]],
-    "per_tile_scaling": bool(DETECTION.get("per_tile_scaling", False)),
-    "negatives": DETECTION.get("negatives"),
+    "per_tile_scaling": bool(DETECTION["per_tile_scaling"]),
+    "negatives": DETECTION["negatives"],
 }
 DETECTION_TRAIN_OPTIONS = {
     "epochs": int(DETECTION["epochs"]),
@@ -117,8 +117,8 @@ def get_detection_background(wildcards):
 
 
 # Region-out (detection.region_out): each latitude band of a labelled folder held out in turn.
-DETECTION_REGION_OUT = DETECTION.get("region_out") or {}
-DETECTION_REGION_BANDS = int(DETECTION_REGION_OUT.get("bands", 3))
+DETECTION_REGION_OUT = DETECTION["region_out"]
+DETECTION_REGION_BANDS = int(DETECTION_REGION_OUT["bands"])
 
 
 def get_detection_region_out_parts(wildcards):
@@ -139,7 +139,7 @@ def get_detection_outputs():
     region_out = [
         f"{RESULTS}/detection/{labelled}/region_out.csv"
         for labelled in DETECTION_LABELLED
-        if DETECTION["enabled"] and DETECTION_REGION_OUT.get("enabled", False)
+        if DETECTION["enabled"] and DETECTION_REGION_OUT["enabled"]
     ]
     return [
         f"{RESULTS}/detection/{dataset}/{name}" for dataset in DETECTION_DATASETS for name in names
@@ -162,7 +162,11 @@ PYRAMID_DETECT = bool(PYRAMID["enabled"] and PYRAMID["detect"])
 # The model file of each screen (pyramid.screen, per level): the rule pyramid_screen reads it;
 # a detector level's weights (pyramid.detector_model, or the detection stage's final model of
 # its zoom) are read by the rule pyramid_screen_detector.
-PYRAMID_SCREEN_MODELS = {"pixel": DEPLOYED_MODEL, "chip_cnn": f"{CHIPS_DIR}/cnn_model.pt"}
+PYRAMID_CHIP_MODEL = {
+    "shipped": CHIPS_SHIPPED["model"],
+    "trained": f"{CHIPS_DIR}/cnn_model.pt",
+}.get(PYRAMID["chip_model"], PYRAMID["chip_model"])
+PYRAMID_SCREEN_MODELS = {"pixel": DEPLOYED_MODEL, "chip_cnn": PYRAMID_CHIP_MODEL}
 PYRAMID_SCREEN_OF = {level.zoom: level.screen for level in PYRAMID_LEVELS}
 # The pixel screen needs the pixel models' environment; a chip_cnn level also needs torch (the
 # chips stage's environment, the same packages and pytorch).
@@ -177,7 +181,7 @@ PYRAMID_STATISTIC_OF = {
 PYRAMID_DETECTOR_MODELS = (
     detector_level_models(
         PYRAMID_LEVELS,
-        PYRAMID.get("detector_model"),
+        PYRAMID["detector_model"],
         DETECTION_ZOOMS if DETECTION["enabled"] else [],
         PIXEL_SIZE,
         RESULTS,
@@ -196,7 +200,7 @@ if PYRAMID["enabled"]:
         PYRAMID_LEVELS,
         IMAGERY["bands"],
         PYRAMID_SCREEN_MODELS["chip_cnn"],
-        bool(CHIPS.get("enabled", True)),
+        PYRAMID_CHIP_MODEL == f"{CHIPS_DIR}/cnn_model.pt" and Path(CHIPS["path"]).is_dir(),
         bool(PYRAMID["exhaustive"]),
         PYRAMID_DETECTOR_MODELS,
     )

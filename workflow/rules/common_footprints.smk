@@ -1,5 +1,7 @@
 # Input and target functions of the footprints stage (segmentation).
 
+from minescan.footprints.check import check_footprints_inputs
+
 
 # Footprints (seeds 000, 001, 003): a segmenter per {source} (z<zoom> of footprints.zooms, or a
 # labelled folder's name) and architecture, under results/footprints/model/{source}/{arch}/;
@@ -28,7 +30,7 @@ FOOTPRINTS_SHARDS = f"{RESULTS}/footprints/{{cellset}}/{{epoch}}/z{{zoom}}"
 FOOTPRINTS_CHANNELS = FOOTPRINTS["channels"] or DETECTION["channels"]
 FOOTPRINTS_EPOCHS = [str(e) for e in (FOOTPRINTS["predict"]["epochs"] or [TRAINING_EPOCH])]
 FOOTPRINTS_BACKGROUND = FOOTPRINTS["background"] or DETECTION_BACKGROUND
-FOOTPRINTS_REGION_OUT = FOOTPRINTS.get("region_out") or {}
+FOOTPRINTS_REGION_OUT = FOOTPRINTS["region_out"]
 FOOTPRINTS_MIN_OBJECT_PIXELS = int(
     FOOTPRINTS["min_object_pixels"] or DETECTION["min_object_pixels"]
 )
@@ -61,12 +63,26 @@ FOOTPRINTS_TRAIN_OPTIONS = {
 }
 FOOTPRINTS_TRAIN_OPTIONS["seed"] = int(DETECTION["seed"])
 FOOTPRINTS_ASSESS_OPTIONS = {
-    "window_px": int(FOOTPRINTS.get("window_px", 448)),
-    "overlap_px": int(FOOTPRINTS.get("overlap_px", 64)),
+    "window_px": int(FOOTPRINTS["window_px"]),
+    "overlap_px": int(FOOTPRINTS["overlap_px"]),
     "min_area_m2": float(FOOTPRINTS["min_area_m2"]),
     "min_object_pixels": FOOTPRINTS_MIN_OBJECT_PIXELS,
     "background": FOOTPRINTS_BACKGROUND,
 }
+# The largest pixel of the tiles footprints are predicted on (min_area_m2 is at least one).
+FOOTPRINTS_PREDICTED_PIXEL = max(
+    [PIXEL_SIZE]
+    + [
+        CELLSETS[cellset]["pixel_size_m"](zoom)
+        for cellset in FOOTPRINTS["predict"]["cellsets"]
+        for zoom in FOOTPRINTS_ZOOMS
+        if cellset in ("training", "growth") or zoom in LEVEL_PIXEL
+    ]
+)
+if workflow.is_main_process:
+    check_footprints_inputs(FOOTPRINTS, DETECTION, FOOTPRINTS_PREDICTED_PIXEL)
+
+
 wildcard_constraints:
     source="|".join([r"z\d+", *map(re.escape, FOOTPRINTS_LABELLED)]),
     arch=r"unet|fpn",
@@ -103,7 +119,7 @@ def get_footprints_region_out_folder(wildcards):
 
 
 def get_footprints_region_out_parts(wildcards):
-    bands = range(int(FOOTPRINTS_REGION_OUT.get("bands", 3)))
+    bands = range(int(FOOTPRINTS_REGION_OUT["bands"]))
     base = f"{RESULTS}/footprints/model/{wildcards.source}/{wildcards.arch}/region_out"
     return {
         "metrics": [f"{base}/band{band}.json" for band in bands],
@@ -116,7 +132,7 @@ def get_footprints_evaluate_inputs(wildcards):
     mine-free scenes) when the detection stage runs on the same source."""
     model = f"{RESULTS}/footprints/model/{wildcards.source}/{wildcards.arch}"
     inputs = {"model": f"{model}/model.pt", "table": f"{model}/tiles.csv"}
-    if FOOTPRINTS.get("compare_detection", True) and wildcards.source in DETECTION_DATASETS:
+    if FOOTPRINTS["compare_detection"] and wildcards.source in DETECTION_DATASETS:
         inputs["detections"] = f"{RESULTS}/detection/{wildcards.source}/detections.parquet"
         if DETECTION_BACKGROUND:
             background = f"{RESULTS}/detection/{wildcards.source}/background"
@@ -147,7 +163,7 @@ def get_footprints_outputs():
         for source in FOOTPRINTS_SOURCES
         for arch in FOOTPRINTS_ARCHS
     ]
-    if FOOTPRINTS_REGION_OUT.get("enabled", True):
+    if FOOTPRINTS_REGION_OUT["enabled"]:
         targets += [
             f"{RESULTS}/footprints/model/{source}/{arch}/region_out.csv"
             for source in FOOTPRINTS_LABELLED

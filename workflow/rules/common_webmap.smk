@@ -21,6 +21,17 @@ _PREVIEW_LINK = f"../previews/training/{TRAINING_EPOCH}/z{{zoom}}/{{shard}}/{{ce
 _CELL_LINKS = {"tile": _TILE_LINK, "preview": _PREVIEW_LINK}
 _PROBABILITY_SCORES = f"{PROBABILITY_DIR}/scores.parquet"
 MAP_POLYGONS = f"{RESULTS}/polygons/polygons.parquet"
+
+
+def _pixel_m(cellset, zoom):
+    """The pixel size of a cell set's imagery at a zoom level (the grid's where the set has
+    none there, e.g. a pyramid set at a zoom that is no pyramid level)."""
+    try:
+        return float(CELLSETS[cellset]["pixel_size_m"](zoom))
+    except KeyError:
+        return float(PIXEL_SIZE)
+
+
 MAP_LAYERS = [
     layer("polygons", "Mining polygons (ground truth)", MAP_POLYGONS, webmap.POLYGON_POPUP,
           webmap.POLYGON_STYLE),
@@ -58,7 +69,7 @@ MAP_LAYERS = [
         layer(f"footprints_{s}_{e}_z{z}", f"Footprints {s} {e} z{z}",
               f"{RESULTS}/footprints/{s}/{e}/z{z}/footprints.parquet",
               webmap.FOOTPRINT_POPUP, webmap.FOOTPRINT_STYLE, group="Footprints",
-              visible=False, simplify_m=webmap.FOOTPRINT_SIMPLIFY_M)
+              visible=False, simplify_m=webmap.FOOTPRINT_SIMPLIFY_PIXELS * _pixel_m(s, z))
         for s in CELLSETS for e in EPOCHS for z in sorted({*ZOOMS, *PYRAMID_ZOOMS})
     ],
     *[
@@ -66,6 +77,24 @@ MAP_LAYERS = [
               webmap.GROWTH_POPUP, webmap.GROWTH_STYLE, group="Growth", visible=False)
         for z in ([int(GROWTH["zoom"])] if GROWTH["enabled"] else [])
     ],
+]
+# The places the map jumps between, the first view first: the pyramid's scan region (the main
+# results), the training polygons with their cells, detections and footprints, and the growth
+# region. A place without any layer drawn is left out; "All results" follows.
+_GROWTH_NAME = str(GROWTH.get("region_name") or "region")
+MAP_REGIONS = [
+    *(
+        [{"name": "Scan region", "layers": ["region", "pyramid_*", "footprints_region_*",
+                                             "footprints_pyramid_*"]}]
+        if PYRAMID["enabled"] else []
+    ),
+    {"name": "Training polygons", "layers": ["polygons", "grid_z*", "detections_*",
+                                              "footprints_training_*", "footprints_validation_*"]},
+    *(
+        [{"name": "Growth region" if _GROWTH_NAME == "region" else f"Growth: {_GROWTH_NAME}",
+          "layers": ["growth_z*", "footprints_growth_*"]}]
+        if GROWTH["enabled"] else []
+    ),
 ]
 # The training tiles' previews as image overlays, one switchable group per zoom level.
 MAP_PREVIEW_GROUPS = [

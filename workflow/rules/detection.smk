@@ -304,7 +304,7 @@ rule detection_region_out:
         objects=f"{RESULTS}/detection/{{labelled}}/region_out/band{{band}}/objects.csv",
     params:
         bands=DETECTION_REGION_BANDS,
-        gap_deg=float(DETECTION_REGION_OUT.get("gap_deg", 0.5)),
+        gap_deg=float(DETECTION_REGION_OUT["gap_deg"]),
         channels=DETECTION["channels"],
         dataset_options={**DETECTION_DATASET_OPTIONS, "chip_px": DETECTION_WINDOW_PX},
         train_options=DETECTION_TRAIN_OPTIONS,
@@ -313,8 +313,8 @@ rule detection_region_out:
         confidence=float(DETECTION["confidence"]),
         background=DETECTION_BACKGROUND,
         settings_dir=DETECTION_SETTINGS,
-        tta=bool(DETECTION.get("tta", False)),
-        ensemble=bool(DETECTION.get("ensemble", False)),
+        tta=bool(DETECTION["tta"]),
+        ensemble=bool(DETECTION["ensemble"]),
     log:
         f"{LOGS}/detection_region_out/{{labelled}}_band{{band}}.log",
     benchmark:

@@ -150,8 +150,8 @@ rule footprints_region_out:
         objects=f"{FOOTPRINTS_MODEL}/region_out/band{{band}}_objects.csv",
     params:
         channels=FOOTPRINTS_CHANNELS,
-        bands=int(FOOTPRINTS_REGION_OUT.get("bands", 3)),
-        gap_deg=float(FOOTPRINTS_REGION_OUT.get("gap_deg", 0.5)),
+        bands=int(FOOTPRINTS_REGION_OUT["bands"]),
+        gap_deg=float(FOOTPRINTS_REGION_OUT["gap_deg"]),
         split=FOOTPRINTS_SPLIT,
         val_folds=int(FOOTPRINTS["val_folds"]),
         percentiles=[float(p) for p in DETECTION["scaling_percentiles"]],
@@ -213,7 +213,7 @@ rule footprints_learning_curve:
             subcategory="{source}",
         ),
     params:
-        shares=[float(s) for s in FOOTPRINTS.get("learning_curve") or []],
+        shares=[float(s) for s in FOOTPRINTS["learning_curve"] or []],
         channels=FOOTPRINTS_CHANNELS,
         percentiles=[float(p) for p in DETECTION["scaling_percentiles"]],
         options=get_footprints_train_options,

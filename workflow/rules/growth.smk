@@ -20,9 +20,9 @@ if GROWTH["enabled"]:
             polygons=CELLSETS["growth"]["polygons"],
             report=f"{RESULTS}/polygons/growth/cleaning.json",
         params:
-            layer=GROWTH.get("layer"),
+            layer=GROWTH["layer"],
             schema="auto",
-            date_column=GROWTH.get("date_column"),
+            date_column=GROWTH["date_column"],
         log:
             f"{LOGS}/growth_polygons.log",
         benchmark:
@@ -77,7 +77,7 @@ if GROWTH["enabled"]:
             epochs=GROWTH_EPOCHS,
             windows=get_growth_windows(),
             new_site_distance_m=float(GROWTH["new_site_distance_m"]),
-            region=str(GROWTH.get("region_name", "region")),
+            region=str(GROWTH["region_name"]),
             imagery=get_growth_imagery(),
         log:
             f"{LOGS}/growth_measure/z{{zoom}}.log",
@@ -116,7 +116,7 @@ if GROWTH["enabled"]:
             ),
         params:
             epochs=GROWTH_EPOCHS,
-            region=str(GROWTH.get("region_name", "region")),
+            region=str(GROWTH["region_name"]),
             imagery=get_growth_imagery(),
         log:
             f"{LOGS}/growth_figures/z{{zoom}}.log",
@@ -140,7 +140,7 @@ if GROWTH["enabled"]:
 #   history,pairs}.csv, summary.json, growth_scatter.png
 GROWTH_CHIP_PAIRS = GROWTH.get("chip_pairs") or {"enabled": False}
 
-if GROWTH_CHIP_PAIRS.get("enabled", False):
+if GROWTH_CHIP_PAIRS["enabled"]:
 
     rule growth_chip_pairs:
         input:

@@ -12,8 +12,8 @@ rule clean_polygons:
             category="Polygons",
         ),
     params:
-        layer=config["polygons"].get("layer"),
-        schema=config["polygons"].get("schema", "auto"),
+        layer=config["polygons"]["layer"],
+        schema=config["polygons"]["schema"],
         **POLYGON_DATES,
     log:
         f"{LOGS}/clean_polygons.log",

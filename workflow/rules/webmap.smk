@@ -19,6 +19,7 @@ rule map_page:
         simulated=IMAGERY["backend"] == "synthetic",
         thumb_px=int(MAP["thumb_px"]),
         inline_max_mb=float(MAP["inline_max_mb"]),
+        regions=MAP_REGIONS,
     log:
         f"{LOGS}/map_page.log",
     benchmark:

@@ -16,4 +16,5 @@ if __name__ == "__main__":
         simulated=sm.params.simulated,
         thumb_px=sm.params.thumb_px,
         inline_max_mb=sm.params.inline_max_mb,
+        regions=sm.params.regions,
     )

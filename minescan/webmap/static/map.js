@@ -1,7 +1,9 @@
 // minescan web map: draws the layers listed in window.MINESCAN_MAP (layers/index.js) with
 // Leaflet. Small layers arrive as scripts (window.MINESCAN_DATA), large ones as FlatGeobuf
-// streamed over HTTP; previews are image overlays. window.minescanMap exposes what the
-// browser test checks (features drawn, layers shown).
+// streamed over HTTP; previews are image overlays; under them an offline Natural Earth
+// basemap (lib/basemap), and OpenStreetMap's tiles over it when they load. The page opens on
+// the manifest's first region, with a button per region. window.minescanMap exposes what the
+// browser test checks (features drawn, layers shown, where they are on the screen).
 (function () {
   "use strict";
   const manifest = window.MINESCAN_MAP;
@@ -197,8 +199,70 @@
   legend.update();
   map.on("overlayadd overlayremove", () => legend.update());
 
-  const [[south, west], [north, east]] = manifest.bounds;
-  map.fitBounds([[south, west], [north, east]]);
+  // Natural Earth 1:50m under everything (its own pane below the previews and the online
+  // tiles): land, lakes, rivers, coastlines and country borders, decoded from TopoJSON.
+  const BASEMAP_STYLE = {
+    land: { stroke: false, fillColor: "#f1eee6", fillOpacity: 1 },
+    lakes: { stroke: false, fillColor: "#b9d3e8", fillOpacity: 1 },
+    rivers: { color: "#6f9fd1", weight: 1.2, opacity: 0.9, fill: false },
+    coastline: { color: "#6b7f8e", weight: 1, fill: false },
+    borders: { color: "#8d6e63", weight: 1.2, dashArray: "5 3", fill: false },
+  };
+  const basemap = {};
+  const topologies = window.MINESCAN_BASEMAP || {};
+  const basemapStart = performance.now();
+  if (window.topojson && topologies.countries) {
+    map.createPane("basemap").style.zIndex = 150;
+    const countries = topologies.countries;
+    const water = topologies.water;
+    const shapes = {
+      land: topojson.feature(countries, countries.objects.land),
+      lakes: water && topojson.feature(water, water.objects.lakes),
+      rivers: water && topojson.feature(water, water.objects.rivers),
+      coastline: topojson.mesh(countries, countries.objects.countries, (a, b) => a === b),
+      borders: topojson.mesh(countries, countries.objects.countries, (a, b) => a !== b),
+    };
+    for (const [key, shape] of Object.entries(shapes)) {
+      if (!shape) continue;
+      basemap[key] = L.geoJSON(shape, {
+        pane: "basemap",
+        interactive: false,
+        style: () => BASEMAP_STYLE[key],
+        attribution: key === "land" ? "Made with Natural Earth" : undefined,
+      });
+    }
+    const group = L.layerGroup(Object.values(basemap)).addTo(map);
+    control.addOverlay(group, "Basemap: Natural Earth 1:50m (offline)");
+  }
+  const basemapMs = performance.now() - basemapStart;
+
+  // The places to jump between; the first is where the page opens.
+  const regions = manifest.regions || [{ name: "All results", bounds: manifest.bounds }];
+  function goTo(index) {
+    const [[south, west], [north, east]] = regions[index].bounds;
+    map.fitBounds([[south, west], [north, east]],
+      { maxZoom: 16, padding: [12, 12], animate: false });
+  }
+  const jump = L.control({ position: "topleft" });
+  jump.onAdd = function () {
+    const box = L.DomUtil.create("div", "regions leaflet-bar");
+    const heading = document.createElement("strong");
+    heading.textContent = "Go to";
+    box.appendChild(heading);
+    regions.forEach((region, index) => {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "region";
+      button.dataset.region = String(index);
+      button.textContent = region.name;
+      button.addEventListener("click", () => goTo(index));
+      box.appendChild(button);
+    });
+    L.DomEvent.disableClickPropagation(box);
+    return box;
+  };
+  jump.addTo(map);
+  goTo(0);
   L.control.scale({ imperial: false }).addTo(map);
 
   // The OpenStreetMap basemap only when its tiles load: the page must work offline.
@@ -212,11 +276,29 @@
   probe.onerror = () => document.body.classList.add("offline");
   probe.src = "https://tile.openstreetmap.org/0/0/0.png";
 
+  // Screen boxes [x0, y0, x1, y1] (container pixels) of a layer's features on the map now.
+  function screenBoxes(layer) {
+    if (!map.hasLayer(layer)) return [];
+    const boxes = [];
+    layer.eachLayer((feature) => {
+      const bounds = feature.getBounds ? feature.getBounds() : L.latLngBounds([feature.getLatLng()]);
+      const a = map.latLngToContainerPoint(bounds.getNorthWest());
+      const b = map.latLngToContainerPoint(bounds.getSouthEast());
+      boxes.push([a.x, a.y, b.x, b.y]);
+    });
+    return boxes;
+  }
+
   window.minescanMap = {
     map: map,
     layers: layers,
+    basemap: basemap,
+    basemapMs: basemapMs,  // decoding the basemap and adding it (drawn at the first view)
+    regions: regions,
+    goTo: goTo,
     ready: Promise.all(pending),
     // Features of a layer on the map now (0 when it is switched off).
     drawn: (key) => (map.hasLayer(layers[key]) ? layers[key].getLayers().length : 0),
+    screenBoxes: (key) => screenBoxes(layers[key] || basemap[key]),
   };
 })();
