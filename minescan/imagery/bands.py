@@ -75,3 +75,42 @@ def normalise_band_name(token: str) -> str | None:
     if upper.startswith("B") and upper[1:].isdigit():
         upper = f"B{int(upper[1:])}"
     return upper if upper in BANDS else None
+
+
+# Processing levels a composite can be built from (``imagery.level``). Tiles are reflectance x
+# 10000 either way: surface (Level-2A) or top-of-atmosphere (Level-1C, what the shipped chip
+# models read: the gallery model's RGB as B4, B3, B2 digital numbers scaled by 1/3000).
+LEVELS = {
+    "l2a": "Level-2A surface reflectance",
+    "l1c": "Level-1C top-of-atmosphere reflectance",
+}
+L2A_ONLY = ("AOT", "TCI_R", "TCI_G", "TCI_B")  # Sen2Cor products; not in Earth Engine's L1C
+
+
+def check_level(level: object, bands: Sequence[str]) -> str:
+    """``imagery.level`` and the bands it can give: B10 only in Level-1C; AOT and the
+    true-colour TCI bands only in Level-2A."""
+    name = str(level or "l2a").lower()
+    if name not in LEVELS:
+        raise MinescanInputError(
+            "config", f"imagery.level {level!r} is unknown", f"use one of {sorted(LEVELS)}"
+        )
+    if name == "l2a":
+        toa = [b for b in bands if BANDS[b].toa_only]
+        if toa:
+            raise MinescanInputError(
+                "config",
+                f"imagery.bands {toa} exist only in Level-1C (top-of-atmosphere) data, and "
+                "imagery.level is l2a",
+                "drop them, or set imagery.level: l1c (Earth Engine COPERNICUS/S2_HARMONIZED)",
+            )
+    else:
+        surface = [b for b in bands if b in L2A_ONLY]
+        if surface:
+            raise MinescanInputError(
+                "config",
+                f"imagery.bands {surface} exist only in Level-2A products, and imagery.level is "
+                "l1c",
+                "drop them from imagery.bands, or set imagery.level: l2a",
+            )
+    return name

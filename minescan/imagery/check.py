@@ -12,6 +12,7 @@ from typing import Any
 
 from minescan.errors import MinescanInputError
 from minescan.imagery.backends.local import BAND_TOKEN, DEFAULT_PATTERNS, index_folder
+from minescan.imagery.bands import check_bands, check_level
 
 SOURCE = "config"
 
@@ -22,6 +23,7 @@ def check_raster_folder(
     bands: Sequence[str],
     patterns: Sequence[str] | None = None,
     band_order: Sequence[str] | None = None,
+    level: str | None = None,
 ) -> None:
     """``folder`` (named by config ``key``) exists, holds rasters, and one scene has ``bands``."""
     if not folder:
@@ -40,6 +42,14 @@ def check_raster_folder(
     except MinescanInputError as error:
         remedy = _beside_band_files(Path(error.source), patterns) or error.remedy
         raise MinescanInputError(error.source, f"{error.problem} ({key})", remedy) from None
+    other = [s for s in scenes if level and s.level and s.level != level]
+    if other:
+        raise MinescanInputError(
+            other[0].key,
+            f"a {other[0].level.upper()} SAFE product in {key}, and imagery.level is {level} "
+            f"({len(other)} such granule(s))",
+            f"set imagery.level: {other[0].level}, or remove the products of the other level",
+        )
     complete = [s for s in scenes if all(b in s.bands for b in bands)]
     if not complete:
         found = sorted({b for s in scenes for b in s.bands})
@@ -73,6 +83,7 @@ def check_imagery_inputs(imagery: Mapping[str, Any]) -> None:
     """The local backend's folder, when it is the configured backend."""
     if imagery.get("backend") != "local":
         return
+    check_level(imagery.get("level"), check_bands(imagery["bands"]))
     local = imagery.get("local") or {}
     check_raster_folder(
         local.get("path"),
@@ -80,6 +91,7 @@ def check_imagery_inputs(imagery: Mapping[str, Any]) -> None:
         list(imagery["bands"]),
         local.get("patterns"),
         local.get("band_order"),
+        str(imagery.get("level") or "l2a"),
     )
 
 

@@ -30,6 +30,9 @@ FETCH_KEYS = (
     "high_volume",
     "metadata_server",
     "block_mb",
+    "timeout_s",
+    "read_threads",
+    "workload_tag",
 )
 # Dated polygons (``first_mapped``) make the mine band and the synthetic mine surfaces of a date
 # window: those first mapped before the window's end. Undated polygons add nothing to a request.
@@ -50,6 +53,8 @@ def tile_request(
     own = {k: v for k, v in (imagery.get(backend) or {}).items() if k not in FETCH_KEYS}
     request = {key: values[key] for key in SHARED_KEYS[backend] if key in values}
     request.update({"backend": backend, backend: own})
+    if str(imagery.get("level") or "l2a") != "l2a":  # absent at l2a: no rerun of older tiles
+        request["level"] = str(imagery["level"])
     request["compress"] = compress or (imagery.get("cog") or {}).get("compress", "zstd")
     if dated_polygons:
         request[MAPPED_BEFORE] = str(dates[1])

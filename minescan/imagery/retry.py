@@ -6,7 +6,7 @@ import ctypes
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from minescan.imagery.errors import ImageryServiceError
@@ -52,12 +52,14 @@ def with_retries(
     raise AssertionError("unreachable")
 
 
-def forget_remote_reads() -> None:
-    """Clear GDAL's cache of remote files (``/vsicurl/``).
+def forget_remote_reads(urls: Sequence[str] | None = None) -> None:
+    """Make GDAL forget what it cached of ``urls`` (``/vsicurl/``), or of every URL if None.
 
     GDAL remembers a URL that failed to open (a dropped connection, a 503) as missing, so a
-    retry would fail at once without asking the server again. rasterio does not expose
-    ``VSICurlClearCache``; it is called in the GDAL library rasterio loaded.
+    retry would fail at once without asking the server again. Only the failed reads' URLs are
+    forgotten (``VSICurlPartialClearCache``): the other cells' reads in the same process keep
+    their cached headers. rasterio exposes neither call; they are made in the GDAL library
+    rasterio loaded.
     """
     try:
         with open("/proc/self/maps") as maps:
@@ -67,6 +69,12 @@ def forget_remote_reads() -> None:
         return
     for path in sorted(paths):
         try:
-            ctypes.CDLL(path).VSICurlClearCache()
+            gdal = ctypes.CDLL(path)
+            if urls is None:
+                gdal.VSICurlClearCache()
+                continue
+            for url in urls:
+                prefix = url if url.startswith("/vsi") else f"/vsicurl/{url.split('?')[0]}"
+                gdal.VSICurlPartialClearCache(prefix.encode())
         except (OSError, AttributeError):  # not this platform's GDAL: nothing cached to clear
-            log.debug("VSICurlClearCache not found in %s", path)
+            log.debug("VSICurl cache functions not found in %s", path)

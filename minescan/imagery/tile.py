@@ -31,10 +31,13 @@ class CellImage:
 
 
 def to_uint16_reflectance(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """Round to uint16 with valid pixels clipped to 1..65535 (0 means no data)."""
+    """Round half up to uint16 (as Earth Engine's ``round`` does, so that backends agree on the
+    half-way medians of an even count of dates) with valid pixels clipped to 1..65535 (0
+    means no data)."""
     clean = np.array(values, dtype=np.float32)
     clean[np.isnan(clean)] = 1.0
-    np.rint(clean, out=clean)
+    clean += np.float32(0.5)
+    np.floor(clean, out=clean)
     np.clip(clean, 1, 65535, out=clean)
     out = clean.astype(np.uint16)
     out[..., ~np.asarray(valid, dtype=bool)] = NODATA

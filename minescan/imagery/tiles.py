@@ -30,7 +30,7 @@ from minescan.cells import (
     read_polygons,
 )
 from minescan.imagery.backends import make_backend
-from minescan.imagery.backends.base import Backend, prepare
+from minescan.imagery.backends.base import Backend, plan, prepare
 from minescan.imagery.errors import CellSkipped, ShardFailed
 from minescan.imagery.request import MAPPED_BEFORE, backend_options
 from minescan.imagery.store import TileStore
@@ -185,6 +185,7 @@ def _fetch(
         return {}
     backend = backend or make_backend(backend_options(imagery, fetch), threads)
     prepare(backend)
+    plan(backend, cells)
     index = polygon_index(polygons, cells, imagery)
     # The tile is a function of the cell and the request: no shard in its provenance.
     record = provenance({"imagery": dict(imagery), "pixel_size_m": pixel_size})

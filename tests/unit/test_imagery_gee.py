@@ -110,12 +110,10 @@ def test_cloudy_composite_is_a_status_not_an_error():
 
 
 def test_cirrus_band_needs_a_top_of_atmosphere_collection():
-    with pytest.raises(MinescanInputError, match="B10.*S2_HARMONIZED"):
+    with pytest.raises(MinescanInputError, match="B10.*imagery.level: l1c.*S2_HARMONIZED"):
         gee.GeeBackend.from_config({"bands": ["B2", "B10"]})
-    ok = gee.GeeBackend.from_config(
-        {"bands": ["B2", "B10"], "gee": {"collection": "COPERNICUS/S2_HARMONIZED"}}
-    )
-    assert ok.bands == ("B2", "B10")
+    ok = gee.GeeBackend.from_config({"level": "l1c", "bands": ["B2", "B10"]})
+    assert ok.bands == ("B2", "B10") and ok.collection == "COPERNICUS/S2_HARMONIZED"
 
 
 def test_earth_engine_is_imported_lazily_and_missing_credentials_are_explained(monkeypatch):

@@ -47,7 +47,7 @@ def test_earth_engines_transient_messages_are_retried(kind):
     assert len(fake.requests) == 3 and image.valid.all()
 
 
-@pytest.mark.parametrize("kind", ["memory", "timeout", "band", "no_project"])
+@pytest.mark.parametrize("kind", ["band", "no_project"])
 def test_user_and_limit_errors_are_not_retried(kind):
     fake = FakeEE([kind])
     with pytest.raises(EEException, match=MESSAGES[kind][:20].replace("(", r"\(")):

@@ -106,7 +106,7 @@ def test_reflectance_after_offsets_and_masking_equals_the_scene(kind, tmp_path):
     offsets = dict(pair.split("=") for pair in image.tags["offsets"].split(","))
     assert offsets == {old["id"]: str(old_dn), new["id"]: str(new_dn)}
     assert image.tags["offset"].split(":")[0] == (
-        "applied" if kind == "earth-search" else "baseline"
+        "earth-search" if kind == "earth-search" else "baseline"
     )
     if kind == "planetary-computer":
         assert signer.signed > 0 and server.forbidden == []
@@ -140,7 +140,11 @@ def test_band_names_are_checked_against_each_providers_assets_before_any_job():
         check_imagery(
             {"backend": "stac", "bands": list(DEFAULT_BANDS), "stac": {"provider": provider}}
         )
-        with pytest.raises(MinescanInputError, match="no asset for \\['B10'\\]"):
+        with pytest.raises(MinescanInputError, match="no asset for \\['TCI_R'\\]"):
+            check_imagery(
+                {"backend": "stac", "bands": ["B2", "TCI_R"], "stac": {"provider": provider}}
+            )
+        with pytest.raises(MinescanInputError, match="\\['B10'\\] exist only in Level-1C"):
             check_imagery(
                 {"backend": "stac", "bands": ["B2", "B10"], "stac": {"provider": provider}}
             )

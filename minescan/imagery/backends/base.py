@@ -36,3 +36,11 @@ def prepare(backend: object) -> None:
     setup = getattr(backend, "prepare", None)
     if setup is not None:
         setup()
+
+
+def plan(backend: object, cells: list) -> None:
+    """Let a backend see a shard's cells before it fetches them (``plan(cells)``: the STAC
+    backend searches once for all of them)."""
+    hook = getattr(backend, "plan", None)
+    if hook is not None:
+        hook(cells)

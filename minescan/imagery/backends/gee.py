@@ -26,95 +26,37 @@ import numpy as np
 
 from minescan.cells import Cell
 from minescan.errors import MinescanInputError
-from minescan.imagery.backends.gee_errors import is_transient
-from minescan.imagery.backends.gee_limits import Window, split_windows
-from minescan.imagery.bands import BANDS, DEFAULT_BANDS, NODATA, check_bands
-from minescan.imagery.errors import CellSkipped
+from minescan.imagery.backends.gee_errors import is_too_large, is_transient
+from minescan.imagery.backends.gee_limits import Window
+from minescan.imagery.backends.gee_request import (
+    CLOUD_SCORE_PLUS,
+    COMPOSITE_PIXEL_M,
+    SR_COLLECTION,
+    build_requests,
+    check_collection,
+    check_workload_tag,
+    pixel_grid,
+    quarters,
+)
+from minescan.imagery.bands import DEFAULT_BANDS, LEVELS, NODATA, check_bands, check_level
+from minescan.imagery.errors import CellSkipped, ImageryServiceError
 from minescan.imagery.retry import with_retries
 from minescan.imagery.tile import CellImage, to_uint16_reflectance
 
 log = logging.getLogger(__name__)
-SR_COLLECTION = "COPERNICUS/S2_SR_HARMONIZED"
-CLOUD_SCORE_PLUS = "GOOGLE/CLOUD_SCORE_PLUS/V1/S2_HARMONIZED"
+MIN_WINDOW_PX = 32  # windows are split on memory and time-out errors down to this side
+DEADLINE_S = 330  # a stalled request ends here; interactive computations stop at 5 minutes
 
 
-def build_composite(
-    ee: Any,
-    region: Any,
-    bands: tuple[str, ...],
-    dates: tuple[str, str],
-    collection: str = SR_COLLECTION,
-    cloud_score_collection: str = CLOUD_SCORE_PLUS,
-    cloud_score_band: str = "cs_cdf",
-    clear_threshold: float = 0.6,
-    max_cloud_cover: float = 60.0,
+def initialize(
+    project: str | None,
+    high_volume: bool = True,
+    metadata_server: bool = True,
+    retries: int = 6,
+    backoff_s: float = 2.0,
+    deadline_s: float = DEADLINE_S,
+    workload_tag: str | None = None,
 ) -> Any:
-    """The median of the Cloud Score+-masked images over ``region`` and ``dates`` (an ee.Image)."""
-    scores = ee.ImageCollection(cloud_score_collection)
-
-    def mask(image: Any) -> Any:
-        return image.updateMask(image.select(cloud_score_band).gte(clear_threshold))
-
-    return (
-        ee.ImageCollection(collection)
-        .filterBounds(region)
-        .filterDate(dates[0], dates[1])
-        .filter(ee.Filter.lt("CLOUDY_PIXEL_PERCENTAGE", max_cloud_cover))
-        .linkCollection(scores, [cloud_score_band])
-        .map(mask)
-        .select(list(bands))
-        .median()
-    )
-
-
-def pixel_grid(cell: Cell, window: Window | None = None) -> dict[str, Any]:
-    """The computePixels grid: the cell's CRS, transform and size, exactly (or a window of it,
-    on the same pixel edges)."""
-    window = window or Window(0, 0, cell.height, cell.width)
-    return {
-        "dimensions": {"width": window.width, "height": window.height},
-        "affineTransform": {
-            "scaleX": cell.pixel_size,
-            "shearX": 0,
-            "translateX": cell.xmin + window.col * cell.pixel_size,
-            "shearY": 0,
-            "scaleY": -cell.pixel_size,
-            "translateY": cell.ymax - window.row * cell.pixel_size,
-        },
-        "crsCode": f"EPSG:{cell.epsg}",
-    }
-
-
-def build_requests(ee: Any, cell: Cell, **composite: Any) -> list[tuple[Window, dict[str, Any]]]:
-    """The ``ee.data.computePixels`` requests of one cell (GeoTIFFs of the composite), one per
-    window within computePixels' limits."""
-    west, south, east, north = cell.lonlat_bounds()
-    region = ee.Geometry.Rectangle([west, south, east, north], None, False)
-    image = build_composite(ee, region, **composite).unmask(NODATA).toUint16()
-    bands = list(composite["bands"])
-    return [
-        (
-            window,
-            {
-                "expression": image,
-                "fileFormat": "GEO_TIFF",
-                "bandIds": bands,
-                "grid": pixel_grid(cell, window),
-            },
-        )
-        for window in split_windows(cell.width, cell.height, len(bands))
-    ]
-
-
-def build_request(ee: Any, cell: Cell, **composite: Any) -> dict[str, Any]:
-    """The request of a cell that fits in one computePixels request."""
-    requests = build_requests(ee, cell, **composite)
-    if len(requests) != 1:
-        raise ValueError(f"cell {cell.cell_id} needs {len(requests)} requests")
-    return requests[0][1]
-
-
-def initialize(project: str | None, high_volume: bool = True, metadata_server: bool = True) -> Any:
     """Import and initialize ``ee`` with the user's own credentials (never logged).
 
     ``metadata_server`` false sets ``NO_GCE_CHECK``, so that google-auth does not probe the
@@ -141,7 +83,18 @@ def initialize(project: str | None, high_volume: bool = True, metadata_server: b
                 key, scopes=["https://www.googleapis.com/auth/earthengine"]
             )
         url = ee.data.HIGH_VOLUME_API_BASE_URL if high_volume else None
-        ee.Initialize(credentials=credentials, project=project, opt_url=url)
+        # A network blip or a 503 while initialising is retried like any request; a missing
+        # project or credentials fail at once below.
+        with_retries(
+            lambda: ee.Initialize(credentials=credentials, project=project, opt_url=url),
+            what="Earth Engine initialisation",
+            is_transient=is_transient,
+            attempts=retries,
+            backoff_s=backoff_s,
+        )
+        ee.data.setDeadline(int(deadline_s * 1000))
+        if workload_tag:  # the run's EECU show under this tag in the Cloud console
+            ee.data.setDefaultWorkloadTag(workload_tag)
     except Exception as error:
         # Earth Engine's own reason (no project, API not enabled, no credentials) is what the
         # user needs; it never holds the credentials themselves.
@@ -165,11 +118,15 @@ class GeeBackend:
     clear_threshold: float = 0.6
     max_cloud_cover: float = 60.0
     min_valid_fraction: float = 0.01
+    min_clear_share: float = 0.5
+    level: str = "l2a"
     retries: int = 6
     backoff_s: float = 2.0
     concurrency: int = 8
     high_volume: bool = True
     metadata_server: bool = True
+    timeout_s: float = DEADLINE_S
+    workload_tag: str = "minescan-l2a"
     name: str = "gee"
     simulated: bool = False
     _ee: Any = field(default=None, repr=False)
@@ -180,14 +137,8 @@ class GeeBackend:
     def from_config(cls, imagery: Mapping[str, Any], threads: int = 1) -> GeeBackend:
         options = imagery.get("gee") or {}
         bands = check_bands(imagery.get("bands", DEFAULT_BANDS))
-        collection = str(options.get("collection", SR_COLLECTION))
-        toa = [b for b in bands if BANDS[b].toa_only]
-        if toa and "_SR" in collection:
-            raise MinescanInputError(
-                "config",
-                f"imagery.bands {toa} exist only in top-of-atmosphere data, not in {collection}",
-                "drop them, or set imagery.gee.collection to COPERNICUS/S2_HARMONIZED",
-            )
+        level = check_level(imagery.get("level"), bands)
+        collection = check_collection(options.get("collection"), level)
         dates = imagery.get("dates") or ["2019-01-01", "2020-01-01"]
         concurrency = int(options.get("max_concurrency", 8))
         return cls(
@@ -195,16 +146,20 @@ class GeeBackend:
             bands=bands,
             dates=(str(dates[0]), str(dates[1])),
             collection=collection,
+            level=level,
             cloud_score_collection=str(options.get("cloud_score_collection", CLOUD_SCORE_PLUS)),
             clear_threshold=float(options.get("clear_threshold", 0.6)),
             max_cloud_cover=float(imagery.get("max_cloud_cover", 60)),
             min_valid_fraction=float(imagery.get("min_valid_fraction", 0.01)),
+            min_clear_share=float(options.get("min_clear_share", 0.5)),
             retries=int(options.get("retries", 6)),
             backoff_s=float(options.get("backoff_s", 2.0)),
             # Never more in flight in one job than the run-wide budget allows.
             concurrency=min(concurrency, int(options.get("max_requests", concurrency))),
             high_volume=bool(options.get("high_volume", True)),
             metadata_server=bool(options.get("metadata_server", True)),
+            timeout_s=float(options.get("timeout_s", DEADLINE_S)),
+            workload_tag=check_workload_tag(options.get("workload_tag") or f"minescan-{level}"),
         )
 
     def describe(self) -> dict[str, str]:
@@ -212,6 +167,7 @@ class GeeBackend:
             "backend": "gee",
             "simulated": "false",
             "source": f"Earth Engine {self.collection}",
+            "level": f"{self.level}: {LEVELS[self.level]} x 10000",
             "dates": f"{self.dates[0]}/{self.dates[1]} (end exclusive), median",
             "cloud_mask": f"Cloud Score+ cs_cdf >= {self.clear_threshold:g}",
         }
@@ -223,7 +179,15 @@ class GeeBackend:
         with self._lock:
             if self._ee is None and self._init_error is None:
                 try:
-                    self._ee = initialize(self.project, self.high_volume, self.metadata_server)
+                    self._ee = initialize(
+                        self.project,
+                        self.high_volume,
+                        self.metadata_server,
+                        self.retries,
+                        self.backoff_s,
+                        self.timeout_s,
+                        self.workload_tag,
+                    )
                 except MinescanInputError as error:
                     self._init_error = error
             if self._init_error is not None:
@@ -243,6 +207,7 @@ class GeeBackend:
             cloud_score_collection=self.cloud_score_collection,
             clear_threshold=self.clear_threshold,
             max_cloud_cover=self.max_cloud_cover,
+            min_clear_share=self.min_clear_share,
         )
 
     def request(self, cell: Cell) -> dict[str, Any]:
@@ -287,14 +252,40 @@ class GeeBackend:
             )
         return data
 
+    def _compute_or_split(
+        self, cell: Cell, window: Window, request: dict[str, Any], data: np.ndarray
+    ) -> int:
+        """Fill ``data`` over ``window``; when Earth Engine runs out of memory or time on it,
+        ask for its four quarters instead, down to ``MIN_WINDOW_PX`` a side. Returns the
+        number of requests that answered."""
+        try:
+            part = self._compute(cell, window, request)
+        except Exception as error:
+            if not is_too_large(error):
+                raise
+            if min(window.height, window.width) < 2 * MIN_WINDOW_PX:
+                raise ImageryServiceError(
+                    f"cell {cell.cell_id}: Earth Engine: {error} even for a window of "
+                    f"{window.height} x {window.width} px; try fewer bands or a shorter "
+                    "imagery date window"
+                ) from error
+            log.info("cell %s: %s; asking for four smaller windows", cell.cell_id, error)
+            answered = 0
+            for sub in quarters(window):
+                sub_request = {**request, "grid": pixel_grid(cell, sub)}
+                answered += self._compute_or_split(cell, sub, sub_request, data)
+            return answered
+        rows = slice(window.row, window.row + window.height)
+        cols = slice(window.col, window.col + window.width)
+        data[:, rows, cols] = part
+        return 1
+
     def fetch(self, cell: Cell, mine: np.ndarray) -> CellImage:
         requests = self.requests(cell)
         data = np.zeros((len(self.bands), cell.height, cell.width), dtype=np.uint16)
+        answered = 0
         for window, request in requests:  # in turn: the job's concurrency stays per cell
-            part = self._compute(cell, window, request)
-            rows = slice(window.row, window.row + window.height)
-            cols = slice(window.col, window.col + window.width)
-            data[:, rows, cols] = part
+            answered += self._compute_or_split(cell, window, request, data)
         valid = np.all(data != NODATA, axis=0)
         fraction = float(valid.mean())
         if fraction < self.min_valid_fraction:
@@ -303,6 +294,15 @@ class GeeBackend:
                 f"{fraction:.1%} clear pixels in the {self.dates[0]}/{self.dates[1]} composite",
             )
         tags = self.describe()
+        if cell.pixel_size > COMPOSITE_PIXEL_M:
+            tags["coarse_pixels"] = (
+                f"masked and composited at {COMPOSITE_PIXEL_M} m, clear pixels averaged to "
+                f"{cell.pixel_size:g} m where at least {self.min_clear_share:.0%} are clear"
+            )
+        if answered > len(requests):
+            tags["split"] = (
+                f"{answered} computePixels windows after Earth Engine ran out of memory or time"
+            )
         if len(requests) > 1:
             tags["requests"] = f"{len(requests)} computePixels windows, mosaicked"
         return CellImage(self.bands, to_uint16_reflectance(data, valid), tags)

@@ -39,7 +39,11 @@ TRANSIENT_MESSAGES = (
     "quota exceeded",  # "Quota exceeded for quota metric ..." (concurrency or rate)
     "rate limit exceeded",
     "resource has been exhausted",
+    "deadline exceeded",  # the client's own deadline (ee.data.setDeadline) ran out
+    "read timed out",  # a stalled connection under the client's timeout
 )
+# Permanent for one request, but a smaller one may pass: the window is split and asked again.
+TOO_LARGE_MESSAGES = ("user memory limit exceeded", "computation timed out")
 # Network failures below the client: socket, TLS, DNS and token-refresh transport errors.
 NETWORK_ERRORS = ("ServerNotFoundError", "TransportError", "SSLError", "RemoteDisconnected")
 
@@ -55,3 +59,9 @@ def is_transient(error: BaseException) -> bool:
     if any(marker in text for marker in PERMANENT_MESSAGES):
         return False
     return any(marker in text for marker in TRANSIENT_MESSAGES)
+
+
+def is_too_large(error: BaseException) -> bool:
+    """The computation of one request ran out of memory or time: smaller windows may pass."""
+    text = str(error).lower()
+    return any(marker in text for marker in TOO_LARGE_MESSAGES)

@@ -24,11 +24,13 @@ from rasterio.warp import Resampling, reproject, transform_bounds
 
 from minescan.cells import Cell
 from minescan.errors import MinescanInputError
+from minescan.imagery.backends.safe import granule_of, in_safe, read_product, safe_band
 from minescan.imagery.bands import (
     BANDS,
     DEFAULT_BANDS,
     MINE_BAND,
     check_bands,
+    check_level,
     normalise_band_name,
 )
 from minescan.imagery.errors import CellSkipped
@@ -48,6 +50,10 @@ class Scene:
     bounds: tuple[float, float, float, float]
     bands: dict[str, tuple[Path, int]] = field(default_factory=dict)
     nodata: dict[str, float | None] = field(default_factory=dict)
+    offsets: dict[str, int] = field(default_factory=dict)
+    """Added to a band's numbers to make them reflectance x 10000 (SAFE, baseline >= 04.00)."""
+    level: str | None = None  # l2a or l1c, where the files say (SAFE products)
+    pixel_m: dict[str, float] = field(default_factory=dict)
 
     def files(self) -> list[str]:
         return sorted({str(path) for path, _ in self.bands.values()})
@@ -74,6 +80,12 @@ def index_folder(
     paths = sorted({p for pattern in patterns for p in root.rglob(pattern)})
     scenes: dict[str, Scene] = {}
     for path in paths:
+        granule = granule_of(path)
+        if granule is not None:
+            _add_safe_file(scenes, path, granule)
+            continue
+        if in_safe(path):  # masks and previews (QI_DATA) of a SAFE product: no bands
+            continue
         with _open_header(path) as src:
             if src.crs is None:
                 raise MinescanInputError(
@@ -104,6 +116,29 @@ def index_folder(
         raise MinescanInputError(root, f"no rasters matching {list(patterns)}", "check the folder")
     log.info("indexed %d scene(s) from %d file(s) in %s", len(scenes), len(paths), root)
     return list(scenes.values())
+
+
+def _add_safe_file(scenes: dict[str, Scene], path: Path, granule: Path) -> None:
+    """A band file of a SAFE granule into the granule's one scene, at its finest pixel size."""
+    name, _ = safe_band(path)
+    if name is None:  # TCI, SCL, WVP: not spectral bands
+        return
+    with _open_header(path) as src:
+        product = read_product(granule)
+        key = str(granule)
+        scene = scenes.setdefault(key, Scene(key, src.crs, tuple(src.bounds), level=product.level))
+        if src.crs != scene.crs:
+            raise MinescanInputError(
+                path, f"CRS {src.crs} differs from other bands of its granule ({scene.crs})"
+            )
+        if name in scene.bands and scene.pixel_m[name] <= src.res[0]:
+            return
+        scene.bounds = _union(scene.bounds, tuple(src.bounds))
+        scene.bands[name] = (path, 1)
+        scene.nodata[name] = src.nodatavals[0] if src.nodatavals[0] is not None else 0
+        scene.pixel_m[name] = src.res[0]
+        if product.offsets.get(name):
+            scene.offsets[name] = product.offsets[name]
 
 
 def _band_names(path: Path, src, match, band_order: Sequence[str] | None) -> list[str | None]:
@@ -179,6 +214,12 @@ def read_aligned(
     return True
 
 
+def _bands_of_level(imagery: Mapping[str, Any]) -> tuple[str, ...]:
+    bands = check_bands(imagery.get("bands", DEFAULT_BANDS))
+    check_level(imagery.get("level"), bands)
+    return bands
+
+
 @dataclass
 class LocalBackend:
     path: Path
@@ -205,7 +246,7 @@ class LocalBackend:
             )
         return cls(
             path=Path(options["path"]),
-            bands=check_bands(imagery.get("bands", DEFAULT_BANDS)),
+            bands=_bands_of_level(imagery),
             patterns=tuple(options.get("patterns") or DEFAULT_PATTERNS),
             band_order=tuple(options["band_order"]) if options.get("band_order") else None,
             scale=float(options.get("scale", 1.0)),
@@ -261,6 +302,12 @@ class LocalBackend:
                 f"(< {self.min_valid_fraction:.0%})",
             )
         tags = {**self.describe(), "scenes": ";".join(Path(s.key).name for s in covering)}
+        shifted = [s for s in covering if s.offsets]
+        if shifted:
+            tags["offsets"] = ";".join(
+                f"{Path(s.key).name}: " + ",".join(f"{b}{v:+d}" for b, v in s.offsets.items())
+                for s in shifted
+            )
         return CellImage(self.bands, to_uint16_reflectance(data, valid), tags)
 
     def _warp_scene(self, scene: Scene, cell: Cell) -> np.ndarray:
@@ -295,6 +342,8 @@ class LocalBackend:
                     f"cell {cell.cell_id}: band {name} cannot be read ({error})",
                     "replace the corrupt or truncated file",
                 ) from error
+            if scene.offsets.get(name):  # the SAFE's own offset, before the user's scaling
+                out[i] += scene.offsets[name]
         if (self.scale, self.offset) != (1.0, 0.0):
             out *= self.scale
             out += self.offset

@@ -1,19 +1,15 @@
 """A STAC API (Earth Search, Planetary Computer, or any other): no account needed.
 
-Items over the cell and dates are searched with pystac-client and read with odc-stac straight
-onto the cell's grid (GDAL range reads of the COGs), one band at a time and in row blocks of at
-most ``block_mb``, as uint16. Pixels whose scene classification (SCL) is cloud, shadow, cirrus,
-saturated or no data are masked, the processing-baseline 04.00 offset is removed where the
-provider's COGs still carry it (``stac_providers``; the decision is recorded per tile), and the
-per-pixel median of what is left is the composite (``composite.masked_median``). Cells coarser
-than 20 m (pyramid levels) are masked and composited at SCL's own 20 m and then averaged over
-their clear pixels only, so that clouds inside a coarse pixel never reach it.
+Items found by ``stac_search`` are read with odc-stac onto the cell's grid (GDAL range reads),
+band by band in row blocks of at most ``block_mb``, as uint16; SCL cloud classes are masked, the
+baseline 04.00 offset removed where the COGs carry it (``stac_providers``, recorded per tile),
+and the per-pixel median is the composite. Cells coarser than 20 m are composited at SCL's 20 m
+and averaged over their clear pixels only. Unreadable items are dropped (``stac_errors``).
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,16 +18,26 @@ import numpy as np
 
 from minescan.cells import Cell
 from minescan.errors import MinescanInputError
+from minescan.imagery.backends.stac_errors import (
+    AssetReadError,
+    gdal_settings,
+    is_forbidden,
+    is_transient,
+)
 from minescan.imagery.backends.stac_providers import (
     EARTH_SEARCH_ASSETS,
+    NO_OFFSET_BANDS,
     OFFSET_RULES,
     PLANETARY_COMPUTER_ASSETS,
     PROVIDERS,
+    UNDECIDED,
     baseline_offset,
     needs_signing,
+    offset_from_pixels,
     offset_rule,
 )
-from minescan.imagery.bands import DEFAULT_BANDS, check_bands
+from minescan.imagery.backends.stac_search import StacSearch
+from minescan.imagery.bands import DEFAULT_BANDS, check_bands, check_level
 from minescan.imagery.composite import SCL_PIXEL_M, block_mean, masked_median, series_rows
 from minescan.imagery.errors import CellSkipped, ImageryServiceError
 from minescan.imagery.retry import forget_remote_reads, with_retries
@@ -48,53 +54,10 @@ __all__ = [
 ]
 # SCL classes masked by default: no data, saturated, cloud shadow, cloud medium/high, cirrus.
 DEFAULT_MASKED_SCL = (0, 1, 3, 8, 9, 10)
-FORBIDDEN = "HTTP response code: 403"  # GDAL's wording for a refused range read
-# A status named as one (GDAL, requests, pystac-client's APIError starting with it).
-HTTP_STATUS = re.compile(r"(HTTP response code|status code|HTTP Error|^)\W{0,3}(429|5\d\d)\b")
-
-
-def _status(error: BaseException) -> int | None:
-    status = getattr(error, "status_code", None) or getattr(
-        getattr(error, "response", None), "status_code", None
-    )
-    return int(status) if status is not None else None
-
-
-def is_forbidden(error: BaseException) -> bool:
-    """HTTP 403: unsigned or expired URLs (Planetary Computer), or a private bucket."""
-    cause: BaseException | None = error
-    while cause is not None:
-        if _status(cause) == 403 or FORBIDDEN in str(cause) or "403 Forbidden" in str(cause):
-            return True
-        cause = cause.__cause__ or cause.__context__
-    return False
-
-
-def is_transient(error: BaseException) -> bool:
-    """Network trouble, HTTP 429 or 5xx, and GDAL read failures are worth another try."""
-    import requests
-    from rasterio.errors import RasterioIOError
-
-    if is_forbidden(error):  # another try gets another 403: the URL must be signed
-        return False
-    network = (requests.exceptions.ConnectionError, requests.exceptions.Timeout)
-    cause: BaseException | None = error
-    while cause is not None:  # pystac-client wraps network errors in its APIError
-        if isinstance(cause, network + (RasterioIOError, ConnectionError, TimeoutError)):
-            return True
-        cause = cause.__cause__ or cause.__context__
-    status = _status(error)
-    if status is not None:
-        return status == 429 or status >= 500
-    # A status in the words of the message, never digits that happen to be in it.
-    text = str(error)
-    if HTTP_STATUS.search(text):
-        return True
-    return any(marker in text for marker in ("Max retries exceeded", "Connection refused"))
 
 
 @dataclass
-class StacBackend:
+class StacBackend(StacSearch):
     url: str
     collection: str
     assets: Mapping[str, str]
@@ -106,15 +69,19 @@ class StacBackend:
     resampling: str = "nearest"
     min_valid_fraction: float = 0.01
     min_clear_share: float = 0.5
+    min_items: int = 1
     offset: str = "flag"
     block_mb: float = 128.0
     retries: int = 5
     backoff_s: float = 2.0
     sign_planetary_computer: bool = False
+    timeout_s: float = 60.0
+    read_threads: int = 1
     concurrency: int = 1
     name: str = "stac"
     simulated: bool = False
     _client: Any = field(default=None, repr=False)
+    _planned: dict[str, list] | None = field(default=None, repr=False)
 
     @classmethod
     def from_config(cls, imagery: Mapping[str, Any], threads: int = 1) -> StacBackend:
@@ -123,6 +90,15 @@ class StacBackend:
         preset = PROVIDERS.get(provider, {})
         assets = {**preset.get("assets", EARTH_SEARCH_ASSETS), **(options.get("assets") or {})}
         bands = check_bands(imagery.get("bands", DEFAULT_BANDS))
+        if check_level(imagery.get("level"), bands) != "l2a":
+            raise MinescanInputError(
+                "config",
+                "imagery.level is l1c, and the stac backend composites Level-2A only: its cloud "
+                "mask is the scene classification (SCL), a Level-2A product that no Level-1C "
+                "collection carries, and Planetary Computer serves no Level-1C collection",
+                "use imagery.backend gee (COPERNICUS/S2_HARMONIZED with Cloud Score+) or local "
+                "(Level-1C SAFE folders), or set imagery.level: l2a",
+            )
         missing = [b for b in (*bands, "SCL") if b not in assets]
         if missing:
             raise MinescanInputError(
@@ -147,11 +123,14 @@ class StacBackend:
             resampling=str(imagery.get("resampling", "nearest")),
             min_valid_fraction=float(imagery.get("min_valid_fraction", 0.01)),
             min_clear_share=float(options.get("min_clear_share", 0.5)),
+            min_items=int(options.get("min_items", 1)),
             offset=offset_rule(provider, url, collection, str(options.get("offset", "auto"))),
             block_mb=float(options.get("block_mb", 128)),
             retries=int(options.get("retries", 5)),
             backoff_s=float(options.get("backoff_s", 2.0)),
             sign_planetary_computer=needs_signing(provider, url),
+            timeout_s=float(options.get("timeout_s", 60)),
+            read_threads=max(1, int(options.get("read_threads", 1))),
             concurrency=max(1, int(options.get("max_concurrency", threads))),
         )
 
@@ -169,6 +148,15 @@ class StacBackend:
         """Before the first cell: the URL signer Planetary Computer needs."""
         self._signer()
 
+    def _signed(self, items: Sequence) -> list:
+        """``items`` with their asset URLs signed now, just before they are read: a SAS token
+        signed at search time can expire while a large cell is read. The SDK caches tokens
+        and fetches a new one when the cached one is about to expire."""
+        signer = self._signer()
+        if signer is None:
+            return list(items)
+        return [signer(item) for item in items]
+
     def _signer(self):
         if not self.sign_planetary_computer:
             return None
@@ -181,15 +169,16 @@ class StacBackend:
                 "and the package planetary-computer that signs them is not installed",
                 "pip install 'minescan[imagery]' (or planetary-computer), or use earth-search",
             ) from error
-        return planetary_computer.sign_inplace
+        return planetary_computer.sign
 
     def client(self):
         if self._client is None:
             from pystac_client import Client
 
-            modifier = self._signer()  # signs every item each search returns
+            # Items are signed when read (``_signed``), not here: a token signed at search
+            # time may have expired by then. Every request ends within ``timeout_s``.
             self._client = with_retries(
-                lambda: Client.open(self.url, modifier=modifier),
+                lambda: Client.open(self.url, timeout=self.timeout_s),
                 what=f"STAC API {self.url}",
                 is_transient=is_transient,
                 attempts=self.retries,
@@ -197,48 +186,33 @@ class StacBackend:
             )
         return self._client
 
-    def search(self, cell: Cell) -> list:
-        def run() -> list:
-            search = self.client().search(
-                collections=[self.collection],
-                bbox=cell.lonlat_bounds(),
-                datetime=f"{self.dates[0]}/{self.dates[1]}",
-                query={"eo:cloud_cover": {"lt": self.max_cloud_cover}},
-            )
-            return list(search.items())
-
-        items = with_retries(
-            run,
-            what=f"cell {cell.cell_id}: STAC search at {self.url}",
-            is_transient=is_transient,
-            attempts=self.retries,
-            backoff_s=self.backoff_s,
-        )
-        # The dates are an end-exclusive interval; STAC datetime ranges include the end.
-        items = [i for i in items if str(i.properties.get("datetime", ""))[:10] < self.dates[1]]
-        items.sort(key=lambda i: (i.properties.get("eo:cloud_cover", 100), i.id))
-        return items[: self.max_items]
-
     def _load(self, items: Sequence, asset: str, geobox, resampling: str) -> np.ndarray:
         """One asset of ``items`` on ``geobox``: (dates, rows, cols) in the asset's own type."""
         import odc.stac
 
         what = f"reading {asset} of {len(items)} item(s) from {self.url}"
+        # GDAL's settings for odc-stac's reads: cloud defaults, a time-out on every request
+        # (a stalled connection fails and is retried instead of hanging the job), and GDAL's
+        # own retries of the one range that failed with 429/5xx.
+        odc.stac.configure_rio(cloud_defaults=True, **gdal_settings(self.timeout_s))
         try:
             loaded = with_retries(
                 lambda: odc.stac.load(
-                    items,
+                    self._signed(items),
                     bands=[asset],
                     geobox=geobox,
                     groupby="solar_day",
                     resampling=resampling,
                     fail_on_error=True,
+                    pool=self.read_threads if self.read_threads > 1 else None,
                 ),
                 what=what,
                 is_transient=is_transient,
                 attempts=self.retries,
                 backoff_s=self.backoff_s,
-                before_retry=forget_remote_reads,
+                before_retry=lambda: forget_remote_reads(
+                    [i.assets[asset].href for i in items if asset in i.assets]
+                ),
             )
         except Exception as error:
             if is_forbidden(error):
@@ -247,8 +221,26 @@ class StacBackend:
                     "must be signed: use imagery.stac.provider planetary-computer with the "
                     "planetary-computer package installed; elsewhere check the bucket is public"
                 ) from error
-            raise
+            raise AssetReadError(asset, items, error) from error
         return loaded[asset].values
+
+    def _unreadable(self, failure: AssetReadError) -> dict[str, str]:
+        """The items of a failed read whose asset cannot be opened at all (a 404, a corrupt
+        COG), each with its reason: opened one by one, the failure path only."""
+        import rasterio
+
+        bad = {}
+        settings = {"GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR", **gdal_settings(self.timeout_s)}
+        for item in self._signed(failure.items):
+            href = item.assets[failure.asset].href
+            try:
+                with rasterio.Env(**settings), rasterio.open(href) as src:
+                    src.read(1, window=((0, 1), (0, 1)))
+            except Exception as error:  # noqa: BLE001 - any failure to read drops the item
+                if is_forbidden(error):
+                    raise
+                bad[item.id] = f"{failure.asset}: {str(error)[:120]}"
+        return bad
 
     def _grid(self, cell: Cell) -> tuple[Any, int, str]:
         """The grid the items are read on, how many of its pixels make a cell pixel, and the
@@ -276,10 +268,62 @@ class StacBackend:
                 f"no {self.collection} item with < {self.max_cloud_cover:g}% cloud over the cell "
                 f"between {self.dates[0]} and {self.dates[1]} at {self.url}",
             )
+        geobox, factor, method = self._grid(cell)
+        offsets = {i.id: baseline_offset(i.properties, self.offset) for i in items}
+        decided = {}
+        for item in items:
+            if offsets[item.id] == UNDECIDED:
+                offsets[item.id], decided[item.id] = self._probe_offset(item, geobox)
+        dropped: dict[str, str] = {}
+        while True:
+            try:
+                data, observed = self._composite(cell, items, offsets, geobox, factor, method)
+                break
+            except AssetReadError as failure:
+                bad = self._unreadable(failure)
+                if not bad:  # every asset opens now: the service, not an item, failed
+                    raise failure.error from None
+                dropped.update(bad)
+                items = [i for i in items if i.id not in bad]
+                log.warning("cell %s: items dropped: %s", cell.cell_id, bad)
+                if len(items) < self.min_items:
+                    raise ImageryServiceError(
+                        f"{len(items)} readable item(s) left (< imagery.stac.min_items "
+                        f"{self.min_items}) after dropping {dropped}"
+                    ) from None
+        valid = np.all(np.isfinite(data), axis=0)
+        fraction = float(valid.mean())
+        if fraction < self.min_valid_fraction:
+            status = "cloudy" if observed.mean() >= self.min_valid_fraction else "no_data"
+            raise CellSkipped(
+                status,
+                f"{fraction:.1%} clear pixels in {len(items)} item(s) "
+                f"({observed.mean():.1%} observed) from {self.url}",
+            )
+        tags = {
+            **self.describe(),
+            "n_items": str(len(items)),
+            "items": ",".join(i.id for i in items[:50]),
+            "offsets": ",".join(f"{i.id}={offsets[i.id]}" for i in items[:50]),
+        }
+        if dropped:
+            tags["dropped_items"] = "; ".join(f"{k} ({v})" for k, v in dropped.items())
+        if decided:
+            tags["offsets_from_pixels"] = ",".join(f"{k}: {v}" for k, v in decided.items())
+        if factor > 1:
+            tags["coarse_pixels"] = (
+                f"masked and composited at {cell.pixel_size / factor:g} m, clear pixels "
+                f"averaged to {cell.pixel_size:g} m where at least {self.min_clear_share:.0%} "
+                "are clear"
+            )
+        return CellImage(self.bands, to_uint16_reflectance(data, valid), tags)
+
+    def _composite(self, cell: Cell, items: list, offsets: dict, geobox, factor: int, method):
+        """The composite of ``items`` at the cell's pixels (NaN where none is clear) and where
+        any item observed the cell, in row blocks of at most ``block_mb``."""
         groups: dict[int, list] = {}
         for item in items:
-            groups.setdefault(baseline_offset(item.properties, self.offset), []).append(item)
-        geobox, factor, method = self._grid(cell)
+            groups.setdefault(offsets[item.id], []).append(item)
         fine_h, fine_w = geobox.shape
         rows = series_rows(fine_w, fine_h, len(items), self.block_mb)
         rows = max(factor, rows - rows % factor)  # whole cell pixels in every block
@@ -294,29 +338,19 @@ class StacBackend:
                 if factor == 1
                 else block_mean(np.where(seen, 1.0, np.nan).astype(np.float32), factor, 1e-9) > 0
             )
-        valid = np.all(np.isfinite(data), axis=0)
-        fraction = float(valid.mean())
-        if fraction < self.min_valid_fraction:
-            status = "cloudy" if observed.mean() >= self.min_valid_fraction else "no_data"
-            raise CellSkipped(
-                status,
-                f"{fraction:.1%} clear pixels in {len(items)} item(s) "
-                f"({observed.mean():.1%} observed) from {self.url}",
-            )
-        offsets = {i.id: baseline_offset(i.properties, self.offset) for i in items[:50]}
-        tags = {
-            **self.describe(),
-            "n_items": str(len(items)),
-            "items": ",".join(i.id for i in items[:50]),
-            "offsets": ",".join(f"{k}={v}" for k, v in offsets.items()),
-        }
-        if factor > 1:
-            tags["coarse_pixels"] = (
-                f"masked and composited at {cell.pixel_size / factor:g} m, clear pixels "
-                f"averaged to {cell.pixel_size:g} m where at least {self.min_clear_share:.0%} "
-                "are clear"
-            )
-        return CellImage(self.bands, to_uint16_reflectance(data, valid), tags)
+        return data, observed
+
+    def _probe_offset(self, item, geobox) -> tuple[int, str]:
+        """Whether ``item`` still carries the baseline 04.00 offset, from its clear pixels of a
+        visible band over the cell (``offset_from_pixels``), and the evidence for the tags."""
+        visible = [b for b in ("B4", "B3", "B2") if b in self.bands and b in self.assets]
+        spectral = [b for b in self.bands if b not in NO_OFFSET_BANDS]
+        band = (visible or spectral or [None])[0]
+        if band is None:
+            return 0, "no spectral band to tell"
+        scl = self._load([item], self.assets["SCL"], geobox, "nearest")[0]
+        values = self._load([item], self.assets[band], geobox, "nearest")[0]
+        return offset_from_pixels(scl, values, self.masked_scl, band)
 
     def _composite_block(
         self, groups: dict[int, list], block, method: str, factor: int, out: np.ndarray
@@ -352,7 +386,8 @@ class StacBackend:
                 raw = np.clip(raw, 0, 65535).astype(np.uint16)
             bad = raw == 0
             bad |= masked[offset]
-            if offset:  # reflectance below the offset is 0; it stays a valid (dark) pixel
+            if offset and band not in NO_OFFSET_BANDS:
+                # Reflectance below the offset is 0; it stays a valid (dark) pixel.
                 np.maximum(raw, offset + 1, out=raw)
                 raw -= np.uint16(offset)
             raw[bad] = 0
