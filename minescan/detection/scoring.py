@@ -68,7 +68,7 @@ def score_folder(
     tta: bool = False,
 ) -> dict:
     """Every file of the scoring of ``folder`` under ``out``; returns the metrics."""
-    from minescan.detection.compat import device
+    from minescan.ml.runtime import device
 
     out = Path(out)
     bands = check_bands(model, folder)

@@ -22,10 +22,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from minescan.detection.dataset import read_image
 from minescan.detection.record import load_detector
 from minescan.errors import MinescanInputError
 from minescan.logs import setup_logging
+from minescan.ml.tiles import read_image
 from minescan.outputs import write_json
 from minescan.provenance import provenance as make_provenance
 from minescan.pyramid.chip_screen_train import recall_threshold
