@@ -22,8 +22,7 @@ import rasterio
 from minescan.atomic import atomic_path
 from minescan.ml.tiles import read_image
 from minescan.outputs import geotiff_tags, write_parquet
-from minescan.probability.apply import summarize
-from minescan.probability.steps import SCORE_COLUMNS
+from minescan.probability.apply import SCORE_COLUMNS, summarize
 from minescan.pyramid.screens import best_box, detector_boxes
 
 LOG = logging.getLogger(__name__)

@@ -117,7 +117,7 @@ def test_real_regions_are_bands_of_several_degrees_with_both_classes():
 
 
 def test_paired_comparison_of_two_tries(tmp_path, capsys):
-    from minescan.chips.compare import main as compare
+    from experiments.chips.compare import main as compare
 
     rng = np.random.default_rng(0)
     n = 200

@@ -21,7 +21,7 @@ from fixtures.detection import (
 from minescan.detection.record import load_detector
 from minescan.errors import MinescanInputError
 from minescan.ml.tiles import read_image
-from minescan.probability.steps import SCORE_COLUMNS
+from minescan.probability.apply import SCORE_COLUMNS
 from minescan.pyramid.detector_screen import box_raster, detector_screen_shard
 from minescan.pyramid.levels import (
     check_workflow_screens,
@@ -153,8 +153,8 @@ def test_a_detector_level_without_a_model_stops_naming_the_key(weights, tmp_path
 
 
 def test_the_detector_screen_thresholds_keep_the_target_recall_of_unseen_tiles(weights, tmp_path):
-    from minescan.pyramid.detector_screen_thresholds import main as choose
-    from minescan.pyramid.false_positives import read_thresholds
+    from experiments.pyramid.detector_screen_thresholds import main as choose
+    from experiments.pyramid.false_positives import read_thresholds
 
     path = weights
     table = pd.read_csv(path.parents[2] / "tiles.csv")

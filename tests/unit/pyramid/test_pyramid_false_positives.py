@@ -11,9 +11,9 @@ import torch
 import yaml
 from rasterio.transform import from_origin
 
+from experiments.pyramid.false_positives import READ_BANDS, main, wilson
 from minescan.chips.cnn import TrainSettings, fit_ensemble, save_models
 from minescan.errors import MinescanInputError
-from minescan.pyramid.false_positives import READ_BANDS, main, wilson
 
 FILE_NAMES = {b: f"s2_B{b[1:].zfill(2) if b != 'B8A' else '8A'}.tif" for b in READ_BANDS}
 

@@ -93,7 +93,7 @@ def test_cnn_screen_shard_writes_the_pixel_screens_columns(ensemble, tmp_path):
 
     from minescan.cells import Cell
     from minescan.imagery.tile import CellImage, write_tile
-    from minescan.probability.steps import SCORE_COLUMNS
+    from minescan.probability.apply import SCORE_COLUMNS
     from minescan.pyramid.cnn_screen import cnn_screen_shard
 
     cell = Cell("c1", "c1", 16, 32721, 0.0, 0.0, 1280.0, 1280.0, 10.0)

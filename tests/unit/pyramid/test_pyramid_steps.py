@@ -8,7 +8,7 @@ import pandas as pd
 from minescan.grid.build import GridSpec
 from minescan.grid.regions import region_cells, region_geometry
 from minescan.outputs import write_geoparquet, write_parquet
-from minescan.probability.steps import SCORE_COLUMNS
+from minescan.probability.apply import SCORE_COLUMNS
 from minescan.pyramid.steps import level_cells_step, merge_screen_scores
 
 REGION = [117.03, -0.55, 117.53, -0.05]

@@ -10,7 +10,7 @@ from minescan.imagery.backends.synthetic import SyntheticBackend
 from minescan.imagery.errors import ShardFailed
 from minescan.pixelmodels.features import build_features
 from minescan.pixelmodels.model import LinearModel
-from minescan.probability.steps import SCORE_COLUMNS
+from minescan.probability.apply import SCORE_COLUMNS
 from minescan.pyramid.stream import stream_shard_scores
 
 

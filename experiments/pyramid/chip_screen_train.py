@@ -1,6 +1,6 @@
 """Train the chip CNN as a pyramid screen on real chips, without the cross-validation.
 
-    python -m minescan.pyramid.chip_screen_train --chips ../shared/data/chips/amazon_s2_change \\
+    python -m experiments.pyramid.chip_screen_train --chips ../shared/data/chips/amazon_s2_change \\
         --out results/screens/cnn_model.pt --members 2
 
 The model is the chips stage's final presence ensemble (``fit_final``: region-out longitude
@@ -22,8 +22,9 @@ from minescan.chips.cnn import save_models
 from minescan.chips.evaluate import TaskData, fit_final, schemes
 from minescan.chips.folds import region_edges
 from minescan.chips.load import load_chips
-from minescan.chips.steps import chip_settings, seed_everything
+from minescan.chips.steps import chip_settings
 from minescan.logs import setup_logging
+from minescan.ml.runtime import seed_everything
 from minescan.outputs import write_json
 from minescan.provenance import provenance as make_provenance
 
@@ -40,7 +41,7 @@ def recall_threshold(y: np.ndarray, score: np.ndarray, recall: float) -> float:
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m minescan.pyramid.chip_screen_train")
+    p = argparse.ArgumentParser(prog="python -m experiments.pyramid.chip_screen_train")
     p.add_argument("--chips", required=True, help="folder with chips.csv and images/")
     p.add_argument("--out", required=True, help="model file to write (cnn_model.pt)")
     p.add_argument("--members", type=int, default=2)

@@ -1,6 +1,6 @@
 """The screens' false-positive rate on real mine-free imagery.
 
-    python -m minescan.pyramid.false_positives --scenes ../shared/data/sentinel2/virginia_l1c \\
+    python -m experiments.pyramid.false_positives --scenes ../shared/data/sentinel2/virginia_l1c \\
         ../shared/data/sentinel2/brandenburg_l1c --config config/config.yaml \\
         --screen chip_cnn=results/screens/cnn_model.pt \\
         --screen pixel=results/screens/pixel_model.json --out results/screens/false_positives
@@ -82,7 +82,7 @@ def read_thresholds(model: Path) -> dict[str, float]:
         raise MinescanInputError(
             str(sidecar),
             "no threshold file next to the model",
-            "train the screen with minescan.pyramid.chip_screen_train or pixel_screen_train",
+            "train the screen with experiments.pyramid.chip_screen_train or pixel_screen_train",
         )
     record = json.loads(sidecar.read_text())
     return {
@@ -154,7 +154,7 @@ def summarise(cells: pd.DataFrame) -> pd.DataFrame:
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(prog="python -m minescan.pyramid.false_positives")
+    p = argparse.ArgumentParser(prog="python -m experiments.pyramid.false_positives")
     p.add_argument("--scenes", nargs="+", required=True, help="folders of mine-free scenes")
     p.add_argument("--config", default="config/config.yaml", help="grid and pyramid levels")
     p.add_argument("--screen", action="append", required=True, metavar="NAME=MODEL")

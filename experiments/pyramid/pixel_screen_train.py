@@ -1,6 +1,7 @@
 """Train the pixel-model screen on real chips with polygon-derived pixel labels.
 
-    python -m minescan.pyramid.pixel_screen_train --chips ../shared/data/chips/amazon_s2_change \\
+    python -m experiments.pyramid.pixel_screen_train \\
+        --chips ../shared/data/chips/amazon_s2_change \\
         --polygons ../shared/data/polygons/amazon_mining_watch \\
         --out results/screens/pixel_model.json
 
@@ -20,15 +21,15 @@ from pathlib import Path
 
 import numpy as np
 
+from experiments.pyramid.chip_screen_train import recall_threshold
 from minescan.chips.georef import PolygonLabeller, read_yearly_polygons
 from minescan.chips.load import CHIP_BANDS, geographic_split, load_chips
-from minescan.chips.steps import seed_everything
 from minescan.chips.tasks import presence_task
 from minescan.chips.weak import evaluate_weak_labels, label_chips
 from minescan.logs import setup_logging
+from minescan.ml.runtime import seed_everything
 from minescan.outputs import write_json
 from minescan.provenance import provenance as make_provenance
-from minescan.pyramid.chip_screen_train import recall_threshold
 from minescan.pyramid.screens import pixel_model_threshold
 
 LOG = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ def chip_detected_fraction(model, chips: np.ndarray, threshold: float) -> np.nda
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(prog="python -m minescan.pyramid.pixel_screen_train")
+    p = argparse.ArgumentParser(prog="python -m experiments.pyramid.pixel_screen_train")
     p.add_argument("--chips", required=True)
     p.add_argument("--polygons", required=True, help="folder of yearly AMW polygon layers")
     p.add_argument("--out", required=True, help="model JSON to write")

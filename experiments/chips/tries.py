@@ -1,13 +1,14 @@
 """One recipe try on a chips folder: the CNNs and the gradient boosting baseline under
 region-out (and spatial block CV), without the pixel models or a final model.
 
-    python -m minescan.chips.tries --chips ../shared/data/chips/amazon_s2_change \\
+    python -m experiments.chips.tries --chips ../shared/data/chips/amazon_s2_change \\
         --out results/chips_tries/chip_std --standardise chip --indices
 
 Writes ``metrics.csv`` (every scheme, task and model; the columns of the evaluation) and
 ``predictions.parquet``, and logs a short table. Everything else is read from the same
-settings as ``config/chips_full.yaml`` (5 block folds of 1 degree, 4 longitude regions with
-a 1 degree buffer, seed 42); the README's region-out table lists the command of every try.
+settings as ``experiments/configs/chips_full.yaml`` (5 block folds of 1 degree, 4 longitude
+regions with a 1 degree buffer, seed 42); the docs' tries tables give the command of
+every try.
 Nothing is tuned on a held-out region: each test fold's models choose their epoch and
 thresholds on the validation fold.
 """
@@ -22,9 +23,10 @@ from pathlib import Path
 from minescan.chips.evaluate import evaluate_chips
 from minescan.chips.georef import PolygonLabeller, read_yearly_polygons
 from minescan.chips.load import load_chips, sample_pairs
-from minescan.chips.steps import METRIC_COLUMNS, chip_settings, seed_everything
+from minescan.chips.steps import METRIC_COLUMNS, chip_settings
 from minescan.chips.weak import label_chips
 from minescan.logs import setup_logging
+from minescan.ml.runtime import seed_everything
 from minescan.outputs import write_csv, write_parquet
 from minescan.provenance import provenance as make_provenance
 
@@ -44,7 +46,7 @@ SHOWN = [
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m minescan.chips.tries", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m experiments.chips.tries", description=__doc__)
     p.add_argument("--chips", required=True, help="folder with chips.csv and images/")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--tasks", nargs="+", default=["presence", "emergence"])

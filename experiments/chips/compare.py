@@ -1,6 +1,6 @@
 """Paired differences between recipe tries: the same held-out rows scored by two models.
 
-    python -m minescan.chips.compare results/chips_tries/base6_presence:cnn_ensemble_2 \\
+    python -m experiments.chips.compare results/chips_tries/base6_presence:cnn_ensemble_2 \\
         results/chips_tries/augment_presence:cnn_ensemble [--scheme region_out]
 
 Pooled figures of two tries have wide, overlapping intervals (a few hundred chips in a few
@@ -81,7 +81,9 @@ def per_fold(spec: str, scheme: str) -> pd.DataFrame:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m minescan.chips.compare", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m experiments.chips.compare", description=__doc__
+    )
     parser.add_argument("reference", help="folder:model of the reference try")
     parser.add_argument("others", nargs="+", help="folder:model of each try compared")
     parser.add_argument("--scheme", default="region_out", choices=["spatial_cv", "region_out"])

@@ -1,7 +1,7 @@
 """Operating points of a trained detector used as a pyramid screen, for the false-positive
-command (``minescan.pyramid.false_positives --screen detector=<weights.pt>``).
+command (``experiments.pyramid.false_positives --screen detector=<weights.pt>``).
 
-    python -m minescan.pyramid.detector_screen_thresholds \\
+    python -m experiments.pyramid.detector_screen_thresholds \\
         --model results/detection/brazil_tailings/train/final/weights.pt \\
         --tiles results/detection/brazil_tailings/tiles.csv --split test
 
@@ -22,13 +22,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from experiments.pyramid.chip_screen_train import recall_threshold
 from minescan.detection.record import load_detector
 from minescan.errors import MinescanInputError
 from minescan.logs import setup_logging
 from minescan.ml.tiles import read_image
 from minescan.outputs import write_json
 from minescan.provenance import provenance as make_provenance
-from minescan.pyramid.chip_screen_train import recall_threshold
 from minescan.pyramid.screens import detector_score
 
 
@@ -40,7 +40,7 @@ def tile_scores(detector, table: pd.DataFrame) -> np.ndarray:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    p = argparse.ArgumentParser(prog="python -m minescan.pyramid.detector_screen_thresholds")
+    p = argparse.ArgumentParser(prog="python -m experiments.pyramid.detector_screen_thresholds")
     p.add_argument("--model", required=True, help="weights.pt with detector.json beside it")
     p.add_argument("--tiles", required=True, help="tiles.csv of the detection dataset")
     p.add_argument("--split", default="test", help="the tiles' split to choose on")
