@@ -6,6 +6,7 @@ no stage, and nothing in the package imports the tries in ``experiments/``."""
 from __future__ import annotations
 
 import ast
+from functools import cache
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -38,7 +39,8 @@ STEPS_TO_MOVE = {
 }
 
 
-def imported_modules(path: Path) -> set[str]:
+@cache
+def imported_modules(path: Path) -> frozenset[str]:
     """Every module name a file imports, at any depth of it (lazy imports count): ``from a
     import b`` yields ``a`` and ``a.b`` (b may be a module)."""
     found = set()
@@ -48,7 +50,7 @@ def imported_modules(path: Path) -> set[str]:
             found.update(f"{node.module}.{alias.name}" for alias in node.names)
         elif isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
-    return found
+    return frozenset(found)
 
 
 def imported_stages(path: Path) -> set[str]:
