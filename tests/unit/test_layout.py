@@ -9,6 +9,8 @@ import ast
 from functools import cache
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 PACKAGE = REPO / "minescan"
 # Data-flow order of the package's folders; a new stage takes its place here. ``ml`` holds the
@@ -113,6 +115,7 @@ def test_every_stage_package_is_placed_in_the_order():
     assert packages == set(STAGES)
 
 
+@pytest.mark.slow
 def test_no_stage_imports_a_later_stage():
     backwards = []
     for stage in STAGES:

@@ -46,6 +46,7 @@ def test_dihedral_moves_both_dates_of_a_pair_alike():
     assert sorted(out[0, 0].flatten().tolist()) == sorted(pair[0, 0].flatten().tolist())
 
 
+@pytest.mark.slow
 def test_training_is_seeded_and_files_round_trip(tmp_path):
     rng = np.random.default_rng(0)
     chips = rng.integers(100, 3000, (40, 48, 48, 6)).astype(np.float32)
@@ -82,6 +83,7 @@ def test_normaliser_standardises_log_reflectance():
     assert np.allclose(x.mean(dim=(0, 2, 3)).numpy(), 0, atol=1e-4)
 
 
+@pytest.mark.slow
 @needs_chips
 def test_a_small_cnn_beats_chance_on_held_out_blocks():
     chips = load_chips(CHIPS)

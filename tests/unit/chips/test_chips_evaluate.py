@@ -31,6 +31,7 @@ def result(tmp_path_factory):
     return evaluate_chips(load_chips(folder), SETTINGS)
 
 
+@pytest.mark.slow
 @needs_chips
 def test_every_family_is_scored_on_both_tasks_with_intervals(result):
     metrics = result.metrics.set_index(["task", "model"])

@@ -45,6 +45,7 @@ def test_too_few_blocks_or_folds_are_clear_errors():
         block_folds(frame(10), 1.0, 2, 0)
 
 
+@pytest.mark.slow
 @needs_chips
 def test_real_presence_folds_each_hold_mines_and_non_mines():
     task = presence_task(load_chips(CHIPS))

@@ -69,6 +69,7 @@ def test_a_folder_without_yearly_files_is_a_clear_error(tmp_path):
         read_yearly_polygons(tmp_path)
 
 
+@pytest.mark.slow
 @needs_chips
 def test_amazon_mining_watch_layers_carry_their_years():
     polygons = read_yearly_polygons(AMW)

@@ -53,6 +53,7 @@ def test_radiometric_augmentation_is_seeded_and_keeps_shapes():
         radiometric(pairs, ("fog",), np.random.default_rng(0))
 
 
+@pytest.mark.slow
 def test_tta_makes_the_ensemble_invariant_to_flips_and_rotations(tmp_path):
     x = chips(32)
     y = np.tile([0.0, 1.0], 16)
@@ -79,6 +80,7 @@ def test_tta_makes_the_ensemble_invariant_to_flips_and_rotations(tmp_path):
     assert np.allclose(loaded.probability(x), ensemble.probability(x), atol=1e-6)
 
 
+@pytest.mark.slow
 def test_fused_pairs_network_trains_and_round_trips(tmp_path):
     pairs = np.stack([chips(16), chips(16, 2)], axis=1)
     y = np.tile([0.0, 1.0], 8)

@@ -16,6 +16,7 @@ def chips():
     return load_chips(CHIPS)
 
 
+@pytest.mark.slow
 @needs_chips
 def test_t1_of_mining_emergence_is_the_only_mine(chips):
     meta = chips.meta
@@ -41,6 +42,7 @@ def test_geographic_split_keeps_places_together(chips):
         assert chips.meta["mine"][split == name].sum() > 20
 
 
+@pytest.mark.slow
 @needs_chips
 def test_pixels_carry_a_mine_signal_on_held_out_blocks(chips):
     split = geographic_split(chips.meta, 1.0, (0.6, 0.2, 0.2), seed=42)

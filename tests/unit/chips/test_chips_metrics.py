@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from minescan.chips.metrics import (
     bootstrap_intervals,
@@ -20,6 +21,7 @@ def test_sensitivity_at_specificity_reads_the_roc_curve():
     assert np.isnan(sensitivity_at_specificity(np.ones(3), np.ones(3), 0.99))
 
 
+@pytest.mark.slow
 def test_intervals_bracket_the_point_figures():
     rng = np.random.default_rng(0)
     y = rng.integers(0, 2, 400)

@@ -105,6 +105,7 @@ def test_too_many_regions_or_one_class_regions_are_clear_errors():
         region_folds(frame, RegionOut(regions=4))
 
 
+@pytest.mark.slow
 @needs_chips
 def test_real_regions_are_bands_of_several_degrees_with_both_classes():
     task = presence_task(load_chips(CHIPS))
@@ -116,6 +117,7 @@ def test_real_regions_are_bands_of_several_degrees_with_both_classes():
     assert (pd.Series(folds).groupby(task["sample_id"]).nunique() == 1).all()
 
 
+@pytest.mark.slow
 def test_paired_comparison_of_two_tries(tmp_path, capsys):
     from experiments.chips.compare import main as compare
 
@@ -141,6 +143,7 @@ def test_paired_comparison_of_two_tries(tmp_path, capsys):
     assert low > 0  # the better model wins on the same rows
 
 
+@pytest.mark.slow
 @needs_chips
 def test_the_evaluation_reports_both_schemes_and_ships_a_region_validated_model(tmp_path):
     import torch

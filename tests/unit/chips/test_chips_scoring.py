@@ -41,6 +41,7 @@ def model(tmp_path_factory):
     return path
 
 
+@pytest.mark.slow
 @needs_chips
 def test_a_renamed_moved_copy_gets_the_same_scores(model, tmp_path):
     original = copy_chips(CHIPS, tmp_path / "a", pairs_per_label=12, seed=1, rename=False)
@@ -63,6 +64,7 @@ def test_a_renamed_moved_copy_gets_the_same_scores(model, tmp_path):
     assert set(predictions["task"]) == {"presence", "emergence"}
 
 
+@pytest.mark.slow
 @needs_chips
 def test_the_command_line_scores_a_folder(model, tmp_path):
     folder = copy_chips(CHIPS, tmp_path / "c", pairs_per_label=6, seed=3)
@@ -97,6 +99,7 @@ def test_a_model_that_does_not_fit_the_chips_is_a_clear_error(model, tmp_path):
         score_folder(model=tmp_path / "x.pt", folder=folder, out=tmp_path / "o", bootstrap=0)
 
 
+@pytest.mark.slow
 @needs_chips
 def test_a_transfer_recipe_model_scores_a_renamed_moved_copy_alike(tmp_path):
     """Per-chip standardisation, indices, TTA, a fused pair network and the thresholds for

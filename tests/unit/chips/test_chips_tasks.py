@@ -22,6 +22,7 @@ def test_roles_and_no_data_on_a_tiny_folder(tmp_path, caplog):
     assert (chips.meta.loc[emergence["t1"], "time"] == "t1").all()
 
 
+@pytest.mark.slow
 @needs_chips
 def test_real_chips_give_the_documented_counts():
     chips = load_chips(CHIPS)

@@ -19,6 +19,7 @@ def labelled(tmp_path_factory):
     return chips, label_chips(chips, PolygonLabeller(read_yearly_polygons(AMW)))
 
 
+@pytest.mark.slow
 @needs_chips
 def test_mine_chips_lie_mostly_inside_the_polygons_of_their_years(labelled):
     chips, labels = labelled

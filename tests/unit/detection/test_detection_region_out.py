@@ -38,6 +38,7 @@ def test_the_held_out_band_is_the_test_split_and_a_gap_keeps_neighbours_out(fold
         band_tiles(folder, band=1, bands=3, gap_deg=0.15)
 
 
+@pytest.mark.slow
 def test_each_band_held_out_then_pooled(folder, tmp_path):
     metrics, objects = [], []
     for band in range(3):

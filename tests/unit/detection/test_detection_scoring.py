@@ -27,6 +27,7 @@ def model(tiny_detector):
     return root, root / "tailings", tiny_detector
 
 
+@pytest.mark.slow
 def test_training_records_channels_scaling_and_sizes_beside_the_weights(model):
     root, _, weights = model
     record = json.loads((weights.parent / "detector.json").read_text())
@@ -37,6 +38,7 @@ def test_training_records_channels_scaling_and_sizes_beside_the_weights(model):
     assert [f["a"] for f in record["features"]] == ["B4", "B3", "B2"]
 
 
+@pytest.mark.slow
 def test_a_renamed_moved_copy_of_the_folder_scores_the_same(model, tmp_path):
     root, folder, weights = model
     # A low confidence, so that the two-epoch detector's boxes are compared too.
@@ -114,6 +116,7 @@ def test_the_threshold_for_a_false_alarm_rate_keeps_that_many_boxes():
     assert (scores >= threshold_for_false_alarms(scores, 10.0, 2.0)).sum() == 0
 
 
+@pytest.mark.slow
 @needs_sentinel2
 def test_false_alarms_on_real_mine_free_scenes_and_recall_at_the_target(model, tmp_path):
     _, folder, weights = model
@@ -143,6 +146,7 @@ def _ensemble_of(weights, root):
     return root / "ensemble" / "weights.pt"
 
 
+@pytest.mark.slow
 def test_an_ensemble_of_a_model_with_itself_scores_as_the_model(model, tmp_path):
     _, folder, weights = model
     _ensemble_of(weights, tmp_path / "run")
@@ -182,6 +186,7 @@ def test_members_of_other_channels_or_scaling_are_refused(model, tmp_path):
         make_ensemble([weights], tmp_path / "ensemble")
 
 
+@pytest.mark.slow
 def test_test_time_augmentation_scores_every_view(model, tmp_path):
     _, folder, weights = model
     metrics = main(

@@ -57,6 +57,7 @@ def trained(tmp_path_factory):
     return root, summary
 
 
+@pytest.mark.slow
 def test_training_from_a_model_yaml_writes_weights_curves_and_a_summary(trained):
     root, summary = trained
     run = root / "train" / "final"
@@ -96,6 +97,7 @@ def test_hyperparameters_are_those_of_the_config_schema_and_unknown_ones_are_ref
         train_arguments({"epochs": 3, "flipud": 0.5})
 
 
+@pytest.mark.slow
 def test_training_starts_from_local_weights(trained):
     root, first = trained
     run = root / "train" / "fold0"
@@ -278,6 +280,7 @@ def test_a_missing_weights_path_fails_the_config_check(tmp_path):
     check_detection({"weights": None, "labelled": {}})
 
 
+@pytest.mark.slow
 @needs_sentinel2
 def test_false_alarms_are_counted_on_the_real_mine_free_scenes(trained, tmp_path):
     root, _ = trained

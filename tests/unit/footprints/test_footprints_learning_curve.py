@@ -28,6 +28,7 @@ def test_a_share_keeps_whole_groups_and_every_other_role():
     assert (subsample_roles(table, role, 0.01, seed=1) == "train").sum() == 2  # one group
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::UserWarning")
 def test_the_curve_retrains_on_a_share_and_ends_at_the_trained_model(tmp_path):
     torch.set_num_threads(1)

@@ -86,6 +86,7 @@ def run(tmp_path, folder, name):
     return out, summary
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::UserWarning")
 def test_training_learns_the_mines_keeps_the_test_tiles_out_and_is_seeded(tmp_path):
     torch.set_num_threads(1)

@@ -202,6 +202,7 @@ def test_no_footprints_at_all_is_no_mining_not_a_crash(polygons, cells):
         max_size=6,
     ),
 )
+@pytest.mark.slow
 def test_area_accounting_balances_for_any_footprints(before, after):
     """area_to = area_from + new - lost, new and lost never negative, whatever overlaps."""
     cells = CELL.copy()

@@ -151,6 +151,7 @@ def test_label_agreement_compares_categories_with_polygon_growth():
     assert table.loc["all", "pairs"] == 3
 
 
+@pytest.mark.slow
 def test_out_of_fold_growth_follows_the_polygons_on_separable_chips(synthetic, tmp_path):
     chips, polygons = synthetic
     out = tmp_path / "out"
@@ -205,6 +206,7 @@ def test_block_totals_sum_each_blocks_pairs():
     assert totals.loc["a", "new_polygons"] == 3.0 and totals.loc["b", "growth_predicted"] == 5.0
 
 
+@pytest.mark.slow
 def test_a_paired_segmenter_sees_both_dates_and_which_one_it_draws():
     rng = np.random.default_rng(0)
     chips = rng.integers(100, 3000, (4, 2, SIDE, SIDE, 6)).astype(np.float32)

@@ -29,6 +29,7 @@ def shipped():
     return yaml.safe_load((REPO / "config" / "config.yaml").read_text())
 
 
+@pytest.mark.slow
 def test_shipped_growth_section_validates_and_orders_the_windows():
     config = shipped()
     validate(copy.deepcopy(config), schema=SCHEMA)
@@ -73,6 +74,7 @@ def test_a_zoom_off_the_grid_and_a_missing_date_column_are_refused(tmp_path):
         )
 
 
+@pytest.mark.slow
 def test_snakemake_refuses_overlapping_windows_before_any_job(tmp_path):
     config = shipped()
     config["imagery"]["epochs"]["2019b"] = ["2019-06-01", "2020-06-01"]

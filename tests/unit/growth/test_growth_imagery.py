@@ -51,6 +51,7 @@ def read(tile):
         return src.read(), json.loads(src.tags()[PROVENANCE_KEY])
 
 
+@pytest.mark.slow
 def test_each_window_shows_the_polygons_mapped_by_its_end(windows):
     tmp, polygons, cells, tiles = windows
     dated = gpd.read_parquet(polygons)
@@ -94,6 +95,7 @@ def test_windows_do_not_share_stored_tiles(windows):
     assert len(list((tmp / "store").iterdir())) == len(WINDOWS)
 
 
+@pytest.mark.slow
 def test_undated_polygons_give_the_same_tiles_in_every_window(tmp_path):
     plain = tile_request(IMAGERY, WINDOWS["2019"])
     assert MAPPED_BEFORE not in plain

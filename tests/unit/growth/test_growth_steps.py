@@ -73,6 +73,7 @@ def run(inputs, folder, footprints=None, statuses=None):
     )
 
 
+@pytest.mark.slow
 def test_perfect_footprints_measure_the_polygons_growth(inputs, tmp_path):
     run(inputs, tmp_path)
     evaluation = pd.read_csv(tmp_path / "evaluation.csv")
@@ -112,6 +113,7 @@ def test_perfect_footprints_measure_the_polygons_growth(inputs, tmp_path):
     assert top_cells(cells, 2)
 
 
+@pytest.mark.slow
 def test_a_window_without_a_clear_observation_is_a_cell_record(inputs, tmp_path):
     tmp, *_, statuses = inputs
     later = pd.read_csv(statuses["2022"][0], dtype={"reason": object, "tile": object})

@@ -118,6 +118,7 @@ def test_cirrus_band_needs_a_top_of_atmosphere_collection():
     assert ok.bands == ("B2", "B10")
 
 
+@pytest.mark.slow
 def test_earth_engine_is_imported_lazily_and_missing_credentials_are_explained(monkeypatch):
     code = "import minescan.imagery.backends.gee, sys; print('ee' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -65,6 +65,7 @@ def test_the_request_size_message_is_not_taken_for_a_503():
     assert is_transient(ConnectionResetError("Connection reset by peer"))
 
 
+@pytest.mark.slow
 def test_a_cell_larger_than_computepixels_allows_is_fetched_in_windows_and_mosaicked():
     # 16 km at 10 m, 11 bands: 56 MB, over the 48 MB that one request may return.
     big = cell_from_row(cell_row(32750, 510720, 9945600, 16000))
@@ -190,6 +191,7 @@ def test_every_fetching_rule_declares_its_share_of_the_run_wide_budget():
     assert "workflow.global_resources.setdefault(EE_RESOURCE" in text["common.smk"]
 
 
+@pytest.mark.slow
 def test_snakemake_runs_no_more_jobs_than_the_budget_allows(tmp_path):
     """The mechanism of common.smk, in a workflow of its own: 4 jobs of 8 requests each under
     a budget of 16 run at most 2 at a time, although 4 cores are free."""

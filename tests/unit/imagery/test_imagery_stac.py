@@ -140,6 +140,7 @@ def backend(url: str, **options) -> StacBackend:
     return StacBackend.from_config(imagery)
 
 
+@pytest.mark.slow
 @needs_sentinel2
 def test_composite_is_the_real_reflectance_with_clouds_and_offset_removed(stac, tmp_path):
     row = cell_row(32618, 440000, 4170000, 1280)
@@ -155,6 +156,7 @@ def test_composite_is_the_real_reflectance_with_clouds_and_offset_removed(stac, 
     assert stac.range_requests > 0  # GDAL read the COGs with HTTP range requests
 
 
+@pytest.mark.slow
 @needs_sentinel2
 def test_shard_through_stac_records_uncovered_cells(stac, tmp_path):
     rows = [cell_row(32618, 440000, 4170000, 1280), virginia_rows()[1]]  # the second is outside
@@ -209,6 +211,7 @@ def make_corrupt_item(server: StacServer, item_id: str, x0: float) -> dict:
     return item
 
 
+@pytest.mark.slow
 @needs_sentinel2
 def test_faults_are_retried_or_recorded_per_cell_and_the_rest_of_the_shard_is_intact(tmp_path):
     """Against the loopback server: failing and dropped requests are retried; a corrupt asset

@@ -175,6 +175,7 @@ def test_coarse_pixels_with_clouds_are_masked_not_averaged_in(tmp_path):
     assert "coarse_pixels" in image.tags
 
 
+@pytest.mark.slow
 def test_a_production_size_cell_composites_within_its_declared_memory(tmp_path):
     """512 px and 40 dates, one band of each pixel size (10, 20, 60 m) to keep the test at a
     few seconds: one band's series is what a cell holds at its peak whatever the band count
@@ -210,6 +211,7 @@ def test_a_production_size_cell_composites_within_its_declared_memory(tmp_path):
     assert np.array_equal(image.data[0], real("B2"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("pixel_size", [10, 40])
 def test_row_blocks_give_the_tile_of_one_block(tmp_path, pixel_size):
     with StacServer(tmp_path) as server:

@@ -70,6 +70,7 @@ def read_all(folder):
     return out
 
 
+@pytest.mark.slow
 def test_a_rerun_fetches_nothing_and_gives_the_same_tiles(shard):
     tmp_path, rows, cells, polygons = shard
     first = CountingBackend()
@@ -94,6 +95,7 @@ def test_a_rerun_fetches_nothing_and_gives_the_same_tiles(shard):
     )
 
 
+@pytest.mark.slow
 def test_a_missing_or_damaged_stored_tile_is_fetched_again(shard):
     tmp_path, rows, cells, polygons = shard
     run(tmp_path, cells, polygons, CountingBackend())
@@ -123,6 +125,7 @@ def test_a_stored_tile_of_another_request_or_grid_is_not_used(shard):
     assert request_key(IMAGERY, 10) != request_key(other, 10)
 
 
+@pytest.mark.slow
 def test_failed_cells_are_recorded_and_fail_the_shard_only_above_the_share(shard):
     tmp_path, rows, cells, polygons = shard
     bad = rows[1]["cell_id"]

@@ -88,6 +88,7 @@ def trained(tmp_path_factory):
     return root, preds
 
 
+@pytest.mark.slow
 def test_held_out_cells_never_seen_in_training(trained):
     root, _ = trained
     data = pd.read_parquet(root / "pixel.parquet")
@@ -97,6 +98,7 @@ def test_held_out_cells_never_seen_in_training(trained):
     assert (merged["split_x"] == merged["split_y"]).all()
 
 
+@pytest.mark.slow
 def test_path_outputs_and_comparison(trained):
     root, preds = trained
     weights = pd.read_parquet(root / "pixel" / "lasso" / "weights.parquet")
@@ -119,6 +121,7 @@ def test_path_outputs_and_comparison(trained):
     assert (root / "pr.png").stat().st_size > 1000
 
 
+@pytest.mark.slow
 def test_channels_and_gee_export_of_the_deployed_model(trained):
     root, _ = trained
     record = steps.rank_channel_evidence(

@@ -130,6 +130,7 @@ def test_csv_holds_the_same_rows(shard, tmp_path):
     assert (csv["B4"].to_numpy() == table["B4"].to_numpy()).all()
 
 
+@pytest.mark.slow
 def test_blocked_exact_distance_equals_shapely_near_far_and_beyond_the_margin(shard):
     """Every pixel of cells near, far from and beyond the search margin of the polygons."""
     tmp, rows = shard

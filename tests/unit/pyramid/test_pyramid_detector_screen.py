@@ -57,6 +57,7 @@ def shard(folder, size=160):
     return folder
 
 
+@pytest.mark.slow
 def test_the_rule_scores_a_shard_with_the_best_box_in_the_screens_columns(weights, tmp_path):
     folder = shard(tmp_path)
     frame = detector_screen_shard(
@@ -152,6 +153,7 @@ def test_a_detector_level_without_a_model_stops_naming_the_key(weights, tmp_path
     assert sorted(f["a"] for f in record["features"]) == ["B2", "B3", "B4"]
 
 
+@pytest.mark.slow
 def test_the_detector_screen_thresholds_keep_the_target_recall_of_unseen_tiles(weights, tmp_path):
     from experiments.pyramid.detector_screen_thresholds import main as choose
     from experiments.pyramid.false_positives import read_thresholds

@@ -50,6 +50,7 @@ def model(tmp_path):
     return path
 
 
+@pytest.mark.slow
 def test_every_cell_is_scored_and_counted(tmp_path, model):
     write_scene(tmp_path / "scene")  # 5,120 m square, aligned to 2,560 m cells
     config = {

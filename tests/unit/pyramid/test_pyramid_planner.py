@@ -276,6 +276,7 @@ def test_command_prints_the_table_and_the_sweep(tmp_path, sample_polygons, capsy
     assert len(pd.read_csv(tmp_path / "plan.csv")) == 4 * 8  # four qualities, eight rows each
 
 
+@pytest.mark.slow
 def test_expected_pyramid_is_the_mean_of_simulated_scans(polygons, exact):
     """Random screens of recall 0.9 and false-positive rate 0.1 run down the real cells."""
     recall, fpr, runs = 0.9, 0.1, 60

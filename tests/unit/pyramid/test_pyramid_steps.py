@@ -4,6 +4,7 @@ import json
 
 import geopandas as gpd
 import pandas as pd
+import pytest
 
 from minescan.grid.build import GridSpec
 from minescan.grid.regions import region_cells, region_geometry
@@ -64,6 +65,7 @@ def test_a_level_that_keeps_nothing_gives_an_empty_next_level(tmp_path):
     assert list(pd.read_parquet(tmp_path / "none.parquet").columns) == list(SCORE_COLUMNS)
 
 
+@pytest.mark.slow
 def test_the_report_applies_each_levels_own_statistic(tmp_path):
     """A pixel level (detected_fraction) above a detector level (thresholded on its best box,
     max_probability): each level's cells are kept on its own threshold record's statistic."""
