@@ -31,7 +31,7 @@ rule detection_dataset:
         "../scripts/detection_dataset.py"
 
 
-rule detection_dataset_folder:
+use rule detection_dataset as detection_dataset_folder with:
     input:
         unpack(get_detection_folder_inputs),
     output:
@@ -39,22 +39,10 @@ rule detection_dataset_folder:
         table=f"{RESULTS}/detection/{{labelled}}/tiles.csv",
         scaling=f"{RESULTS}/detection/{{labelled}}/scaling.json",
         summary=f"{RESULTS}/detection/{{labelled}}/dataset.json",
-    params:
-        channels=DETECTION["channels"],
-        options=DETECTION_DATASET_OPTIONS,
-        chip_px=DETECTION_WINDOW_PX,
     log:
         f"{LOGS}/detection_dataset/{{labelled}}.log",
     benchmark:
         f"{BENCHMARKS}/detection_dataset/{{labelled}}.tsv"
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=60,
-    conda:
-        "../../envs/detection.yaml"
-    script:
-        "../scripts/detection_dataset.py"
 
 
 rule detection_train:
