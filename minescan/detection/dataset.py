@@ -8,7 +8,7 @@ Two sources, one table and one dataset:
   ``mask``, ``longitude``, ``latitude``; ``images/*.tif`` with band descriptions; ``masks/*.tif``
   with 1 = labelled object on the image's grid).
 
-Both become a table of tiles (``tile_table_*``), which ``build_dataset`` turns into the
+Both become a table of tiles (``minescan.ml.tile_tables``), which ``build_dataset`` turns into the
 ultralytics layout: ``images/<tile>.tif`` (uint8, one channel per configured band or index;
 three channels as one colour page, any other number as one page per channel, the form
 ultralytics reads with ``channels: N``), ``labels/<tile>.txt`` (boxes, empty for tiles without
@@ -29,8 +29,6 @@ import pandas as pd
 import yaml
 
 from minescan.atomic import atomic_path
-from minescan.cells import read_cells
-from minescan.detection.folder import read_tiles_table
 from minescan.errors import MinescanInputError
 from minescan.ml.background import background_tiles
 from minescan.ml.boxes import windows
@@ -42,53 +40,6 @@ from minescan.outputs import write_csv, write_json, write_text
 
 LOG = logging.getLogger(__name__)
 CLASS_NAMES = {0: "mine"}
-
-
-def tile_table_from_zoom(
-    cells: str | Path, statuses: Sequence[str | Path], tile_dirs: Sequence[str | Path]
-) -> pd.DataFrame:
-    """The tiles of a zoom level (status ``ok``) with their cell's position and metadata."""
-    table = read_cells(cells)
-    frames = []
-    for status, folder in zip(statuses, tile_dirs, strict=True):
-        frame = pd.read_csv(status)
-        frame = frame[frame["status"] == "ok"]
-        frame = frame.assign(image=[str(Path(folder) / t) for t in frame["tile"]])
-        frames.append(frame[["cell_id", "image"]])
-    tiles = pd.concat(frames, ignore_index=True).merge(table, on="cell_id", how="left")
-    return pd.DataFrame(
-        {
-            "tile": tiles["cell_id"],
-            "image": tiles["image"],
-            "mask": None,
-            "longitude": tiles["centroid_lon"],
-            "latitude": tiles["centroid_lat"],
-            "shard": tiles["shard"].astype(str),
-            "country": tiles.get("country"),
-            "climate": tiles.get("climate"),
-            "cell_id": tiles["cell_id"],
-            "zoom": tiles["zoom"],
-        }
-    )
-
-
-def tile_table_from_folder(folder: str | Path) -> pd.DataFrame:
-    """The tiles of a labelled folder (``tiles.csv``; paths inside the folder)."""
-    table = read_tiles_table(folder)
-    return pd.DataFrame(
-        {
-            "tile": table["tile"],
-            "image": table["image_file"].astype(str),
-            "mask": table["mask_file"].astype(str),
-            "longitude": table["longitude"],
-            "latitude": table["latitude"],
-            "shard": table["shard"].str.strip().replace("", "all") if "shard" in table else "all",
-            "country": table["country"].replace("", None) if "country" in table else None,
-            "climate": table["climate"].replace("", None) if "climate" in table else None,
-            "cell_id": table["tile"],
-            "zoom": None,
-        }
-    )
 
 
 def chip_offsets(shape: tuple[int, int], chip_px: int) -> list[tuple[int, int]]:

@@ -19,9 +19,10 @@ from typing import Any
 import pandas as pd
 
 from minescan.detection.assess import assess_tiles
-from minescan.detection.dataset import build_dataset, tile_table_from_folder
+from minescan.detection.dataset import build_dataset
 from minescan.detection.record import load_detector, write_record
 from minescan.ml.splits import latitude_bands, region_out_split
+from minescan.ml.tile_tables import tile_table_from_folder
 from minescan.outputs import write_csv, write_json
 
 LOG = logging.getLogger(__name__)

@@ -9,16 +9,13 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from minescan.detection.dataset import (
-    build_dataset,
-    tile_table_from_folder,
-    tile_table_from_zoom,
-)
+from minescan.detection.dataset import build_dataset
 from minescan.detection.evaluate import gallery, ground_truth, score_detections
-from minescan.detection.folder import folder_bands
 from minescan.detection.predict import Detector, detect_tiles, merge_detections
 from minescan.detection.record import write_record
 from minescan.ml.channels import ranked_channels, ranked_channels_for
+from minescan.ml.folder import folder_bands
+from minescan.ml.tile_tables import tile_table_from_folder, tile_table_from_zoom
 from minescan.outputs import write_csv, write_geoparquet, write_gpkg, write_json
 
 LOG = logging.getLogger(__name__)

@@ -27,7 +27,6 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for the fixtures
 from fixtures.detection import write_minescan_tile  # noqa: E402
 
-from minescan.detection.dataset import tile_table_from_folder  # noqa: E402
 from minescan.footprints.data import fit_scaling, load_pixels, resolve  # noqa: E402
 from minescan.footprints.model import Segmenter, build_network, load_segmenter  # noqa: E402
 from minescan.footprints.steps import predict_shard  # noqa: E402
@@ -35,6 +34,7 @@ from minescan.footprints.train import TrainOptions, train_segmenter  # noqa: E40
 from minescan.ml.background import background_tiles  # noqa: E402
 from minescan.ml.channels import Scaling  # noqa: E402
 from minescan.ml.splits import assign_splits, spatial_groups  # noqa: E402
+from minescan.ml.tile_tables import tile_table_from_folder  # noqa: E402
 from minescan.pixelmodels.features import Feature  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"

@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from minescan.chips.table import read_chips_table
-from minescan.detection.folder import FOLDER_COLUMNS, read_tiles_table
 from minescan.errors import MinescanInputError
+from minescan.ml.folder import FOLDER_COLUMNS, read_tiles_table
 from minescan.polygons.clean import clean_polygons
 from minescan.tables import editor_line
 

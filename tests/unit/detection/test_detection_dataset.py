@@ -20,9 +20,10 @@ from fixtures.detection import (
 )
 from fixtures.imagery import TAILINGS, needs_tailings
 
-from minescan.detection.dataset import build_dataset, tile_table_from_folder
+from minescan.detection.dataset import build_dataset
 from minescan.errors import MinescanInputError
 from minescan.ml.labels import read_yolo_boxes
+from minescan.ml.tile_tables import tile_table_from_folder
 
 
 def build(tiles, root, channels=("B4", "B3", "B2"), **changes):

@@ -12,10 +12,11 @@ import pytest
 from fixtures.detection import DATASET_OPTIONS, dataset_paths, labelled_folder
 from fixtures.imagery import SHARED, needs_sentinel2
 
-from minescan.detection.dataset import build_dataset, tile_table_from_folder
+from minescan.detection.dataset import build_dataset
 from minescan.detection.region_out import band_tiles, region_out_band, summarise
 from minescan.errors import MinescanInputError
 from minescan.ml.channels import Scaling
+from minescan.ml.tile_tables import tile_table_from_folder
 
 TRAIN = {"epochs": 1, "image_size": 128, "batch": 8, "patience": 10, "seed": 0}
 PREDICT = {"image_size": 128, "window_px": 128, "confidence": 0.01, "iou": 0.5, "overlap": 32}

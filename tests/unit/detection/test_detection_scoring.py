@@ -15,10 +15,10 @@ import rasterio
 from fixtures.imagery import SHARED, needs_sentinel2
 
 from minescan.detection.assess import threshold_for_false_alarms
-from minescan.detection.dataset import tile_table_from_folder
 from minescan.detection.evaluate import ground_truth
 from minescan.detection.scoring import main, score_folder
 from minescan.errors import MinescanInputError
+from minescan.ml.tile_tables import tile_table_from_folder
 
 
 @pytest.fixture(scope="module")

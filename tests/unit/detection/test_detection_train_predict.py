@@ -19,9 +19,10 @@ from rasterio.transform import from_origin
 
 from minescan.config import check_detection
 from minescan.detection import steps
-from minescan.detection.dataset import build_dataset, tile_table_from_folder
+from minescan.detection.dataset import build_dataset
 from minescan.detection.predict import DETECTION_COLUMNS, Detector
 from minescan.errors import MinescanInputError
+from minescan.ml.tile_tables import tile_table_from_folder
 
 SENTINEL2 = SHARED / "sentinel2"
 TRAIN = {"epochs": 2, "image_size": 128, "batch": 8, "patience": 10, "seed": 0}

@@ -13,11 +13,11 @@ from fixtures.detection import labelled_folder
 from rasterio.transform import from_origin
 
 from minescan.detection.check import check_detection_inputs
-from minescan.detection.dataset import tile_table_from_folder
-from minescan.detection.folder import check_labelled_folder
 from minescan.errors import MinescanInputError
 from minescan.imagery.check import check_imagery_inputs
 from minescan.ml.channels import ranked_channels_for
+from minescan.ml.folder import check_labelled_folder
+from minescan.ml.tile_tables import tile_table_from_folder
 
 
 @pytest.fixture(scope="module")

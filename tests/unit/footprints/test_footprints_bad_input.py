@@ -13,12 +13,12 @@ import torch
 from fixtures.detection import labelled_folder, write_minescan_tile
 from rasterio.transform import from_origin
 
-from minescan.detection.dataset import tile_table_from_folder
 from minescan.errors import MinescanInputError
 from minescan.footprints.data import check_mask, labelled_tiles
 from minescan.footprints.model import Segmenter, build_network, load_segmenter
 from minescan.footprints.steps import predict_shard
 from minescan.ml.channels import Scaling
+from minescan.ml.tile_tables import tile_table_from_folder
 from minescan.pixelmodels.features import Feature
 
 

@@ -11,10 +11,10 @@ import pytest
 import torch
 from fixtures.detection import labelled_folder
 
-from minescan.detection.dataset import tile_table_from_folder
 from minescan.footprints.model import load_segmenter
 from minescan.footprints.steps import train
 from minescan.footprints.train import chip_origin, dice_focal_loss
+from minescan.ml.tile_tables import tile_table_from_folder
 
 TINY = {
     "arch": "unet",
