@@ -166,30 +166,17 @@ rule detection_predict:
         "../scripts/detection_predict.py"
 
 
-rule detection_predict_folder:
+use rule detection_predict as detection_predict_folder with:
     input:
         folder=get_detection_folder,
         weights=f"{RESULTS}/detection/{{labelled}}/train/final/weights.pt",
         scaling=f"{RESULTS}/detection/{{labelled}}/scaling.json",
     output:
         detections=f"{RESULTS}/detection/{{labelled}}/detections/all.parquet",
-    params:
-        options=DETECTION_PREDICT_OPTIONS,
-        settings_dir=DETECTION_SETTINGS,
     log:
         f"{LOGS}/detection_predict/{{labelled}}.log",
     benchmark:
         f"{BENCHMARKS}/detection_predict/{{labelled}}.tsv"
-    threads: DETECTION["cpus_per_gpu"]
-    resources:
-        gpu=1,
-        cpus_per_gpu=DETECTION["cpus_per_gpu"],
-        mem_mb=DETECTION["mem_mb"],
-        runtime=DETECTION["predict_runtime_min"],
-    conda:
-        "../../envs/detection.yaml"
-    script:
-        "../scripts/detection_predict.py"
 
 
 rule detection_predict_background:
