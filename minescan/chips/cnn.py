@@ -31,6 +31,7 @@ from torch import nn
 from minescan.chips.inputs import Normaliser, dihedral, dihedral_views, radiometric
 from minescan.chips.networks import PAIR_KINDS, make_network
 from minescan.errors import MinescanInputError
+from minescan.ml.runtime import device
 from minescan.outputs import write_torch
 
 __all__ = ["Ensemble", "Normaliser", "TrainSettings", "dihedral", "fit_ensemble"]
@@ -53,10 +54,6 @@ class TrainSettings:
     augment: tuple[str, ...] = ()  # radiometric: any of "gain", "haze", "blur"
     tta: bool = False
     arch: str = "minescan"  # or "amw" (minescan.chips.networks)
-
-
-def device() -> torch.device:
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
 def _loss(

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-import torch
 
 from minescan.chips.cnn import TrainSettings, save_models
 from minescan.chips.evaluate import Settings, evaluate_chips
@@ -18,6 +17,7 @@ from minescan.chips.raster import score_tile
 from minescan.chips.scoring import MODEL_NAMES, score_folder, write_gallery
 from minescan.chips.weak import evaluate_weak_labels, label_chips, pixel_frame
 from minescan.errors import MinescanInputError
+from minescan.ml.runtime import seed_everything
 from minescan.outputs import write_csv, write_parquet
 from minescan.pixelmodels.plots import plot_path_scores, plot_weight_path
 
@@ -55,12 +55,6 @@ METRIC_COLUMNS = [
     "fn",
     "tn",
 ]
-
-
-def seed_everything(seed: int, threads: int) -> None:
-    torch.manual_seed(seed)
-    np.random.seed(seed)  # noqa: NPY002 (libraries that draw from the global state)
-    torch.set_num_threads(max(1, int(threads)))
 
 
 def centre_inside_of(chips, weak_chips: str | None) -> np.ndarray | None:

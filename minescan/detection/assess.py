@@ -43,7 +43,7 @@ def background_detections(
 ) -> tuple[gpd.GeoDataFrame, dict]:
     """Detections on the mine-free scenes of ``folder`` (cut into the detector's windows) and
     their tile count and valid area in km²."""
-    from minescan.detection.background import background_tiles
+    from minescan.ml.background import background_tiles
 
     bands = sorted({b for f in detector.features for b in f.bands})
     records, scenes = [], {}

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from minescan.detection.background import BAND_FILES
-from minescan.detection.channels import resolve_channels
-from minescan.detection.folder import check_labelled_folder
 from minescan.imagery.check import check_raster_folder
+from minescan.ml.background import BAND_FILES
+from minescan.ml.channels import resolve_channels
+from minescan.ml.folder import check_labelled_folder
 
 
 def check_detection_inputs(detection: Mapping[str, Any]) -> None:

@@ -8,7 +8,7 @@ Two sources, one table and one dataset:
   ``mask``, ``longitude``, ``latitude``; ``images/*.tif`` with band descriptions; ``masks/*.tif``
   with 1 = labelled object on the image's grid).
 
-Both become a table of tiles (``tile_table_*``), which ``build_dataset`` turns into the
+Both become a table of tiles (``minescan.ml.tile_tables``), which ``build_dataset`` turns into the
 ultralytics layout: ``images/<tile>.tif`` (uint8, one channel per configured band or index;
 three channels as one colour page, any other number as one page per channel, the form
 ultralytics reads with ``channels: N``), ``labels/<tile>.txt`` (boxes, empty for tiles without
@@ -20,150 +20,30 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
 import pandas as pd
-import rasterio
 import yaml
-from rasterio.errors import RasterioError
 
 from minescan.atomic import atomic_path
-from minescan.cells import read_cells
-from minescan.detection.channels import Scaling, channel_stack, resolve_channels
-from minescan.detection.folder import read_tiles_table
-from minescan.detection.labels import mine_regions, yolo_boxes, yolo_polygons
-from minescan.detection.splits import assign_splits, spatial_groups
 from minescan.errors import MinescanInputError
-from minescan.imagery.bands import MINE_BAND, NODATA
+from minescan.ml.background import background_tiles
+from minescan.ml.boxes import windows
+from minescan.ml.channels import Scaling, channel_stack, resolve_channels
+from minescan.ml.labels import mine_regions, yolo_boxes, yolo_polygons
+from minescan.ml.splits import assign_splits, spatial_groups
+from minescan.ml.tiles import pixel_area_km2, read_image
 from minescan.outputs import write_csv, write_json, write_text
 
 LOG = logging.getLogger(__name__)
 CLASS_NAMES = {0: "mine"}
 
 
-@dataclass
-class LabelledImage:
-    """One tile's pixels: spectral bands (band, row, col) uint16, validity, mine mask, grid."""
-
-    bands: tuple[str, ...]
-    data: np.ndarray
-    valid: np.ndarray
-    mine: np.ndarray | None
-    transform: Any
-    crs: Any
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        return self.valid.shape
-
-
-def read_image(path: str | Path, mask: str | Path | None = None, need_mine: bool = True):
-    """A tile's pixels: a minescan tile (mine band inside) or an image with a separate mask.
-
-    Band names come from the band descriptions; 0 is no data in every band.
-    """
-    try:
-        with rasterio.open(path) as src:
-            names = tuple(src.descriptions)
-            stack = src.read()
-            transform, crs = src.transform, src.crs
-    except RasterioError as error:
-        raise MinescanInputError(path, f"cannot be read as a raster ({error})") from error
-    if any(n is None for n in names):
-        raise MinescanInputError(
-            path, "bands have no descriptions", "name the bands (B2, B3, ...) in the file"
-        )
-    mine = None
-    if MINE_BAND in names:
-        mine = stack[names.index(MINE_BAND)] > 0
-        keep = [i for i, n in enumerate(names) if n != MINE_BAND]
-        stack, names = stack[keep], tuple(names[i] for i in keep)
-    if mask is not None:
-        try:
-            with rasterio.open(mask) as src:
-                mine = src.read(1) > 0
-        except RasterioError as error:
-            raise MinescanInputError(mask, f"cannot be read as a mask ({error})") from error
-        if mine.shape != stack.shape[1:]:
-            raise MinescanInputError(
-                mask, f"mask {mine.shape} does not match its image {stack.shape[1:]} ({path})"
-            )
-    if mine is None and need_mine:
-        raise MinescanInputError(
-            path,
-            f"no {MINE_BAND} band and no mask: the tile carries no labels",
-            "rebuild the tiles with the imagery stage, or give a mask column in tiles.csv",
-        )
-    valid = np.all(stack != NODATA, axis=0)
-    return LabelledImage(names, stack, valid, mine, transform, crs)
-
-
-def tile_table_from_zoom(
-    cells: str | Path, statuses: Sequence[str | Path], tile_dirs: Sequence[str | Path]
-) -> pd.DataFrame:
-    """The tiles of a zoom level (status ``ok``) with their cell's position and metadata."""
-    table = read_cells(cells)
-    frames = []
-    for status, folder in zip(statuses, tile_dirs, strict=True):
-        frame = pd.read_csv(status)
-        frame = frame[frame["status"] == "ok"]
-        frame = frame.assign(image=[str(Path(folder) / t) for t in frame["tile"]])
-        frames.append(frame[["cell_id", "image"]])
-    tiles = pd.concat(frames, ignore_index=True).merge(table, on="cell_id", how="left")
-    return pd.DataFrame(
-        {
-            "tile": tiles["cell_id"],
-            "image": tiles["image"],
-            "mask": None,
-            "longitude": tiles["centroid_lon"],
-            "latitude": tiles["centroid_lat"],
-            "shard": tiles["shard"].astype(str),
-            "country": tiles.get("country"),
-            "climate": tiles.get("climate"),
-            "cell_id": tiles["cell_id"],
-            "zoom": tiles["zoom"],
-        }
-    )
-
-
-def tile_table_from_folder(folder: str | Path) -> pd.DataFrame:
-    """The tiles of a labelled folder (``tiles.csv``; paths inside the folder)."""
-    table = read_tiles_table(folder)
-    return pd.DataFrame(
-        {
-            "tile": table["tile"],
-            "image": table["image_file"].astype(str),
-            "mask": table["mask_file"].astype(str),
-            "longitude": table["longitude"],
-            "latitude": table["latitude"],
-            "shard": table["shard"].str.strip().replace("", "all") if "shard" in table else "all",
-            "country": table["country"].replace("", None) if "country" in table else None,
-            "climate": table["climate"].replace("", None) if "climate" in table else None,
-            "cell_id": table["tile"],
-            "zoom": None,
-        }
-    ).reset_index(drop=True)  # the table's index numbers its lines, blank ones skipped
-
-
-def pixel_area_km2(image: LabelledImage) -> float:
-    """Area of one pixel in km² (geographic CRSs: at the tile's centre latitude)."""
-    width, height = abs(image.transform.a), abs(image.transform.e)
-    if image.crs is not None and image.crs.is_geographic:
-        row, col = image.shape[0] / 2, image.shape[1] / 2
-        _, lat = image.transform * (col, row)
-        metres = 111_320.0
-        return width * metres * np.cos(np.radians(lat)) * height * 110_574.0 / 1e6
-    return width * height / 1e6
-
-
 def chip_offsets(shape: tuple[int, int], chip_px: int) -> list[tuple[int, int]]:
     """Top-left corners of the chips of an image (one chip when it fits)."""
-    from minescan.detection.boxes import windows
-
     return [(y, x) for y in windows(shape[0], chip_px, 0) for x in windows(shape[1], chip_px, 0)]
 
 
@@ -185,8 +65,6 @@ def negative_chips(
     """Mine-free training chips (empty labels) cut from the real scenes of ``folder`` (read as
     ``background.background_tiles`` reads them), scaled as the tiles are; they join the last
     training fold, never the first, which validates the final model."""
-    from minescan.detection.background import background_tiles
-
     bands = sorted({b for f in features for b in f.bands})
     rows = []
     for tile_id, image in background_tiles(folder, bands, chip_px):

@@ -18,10 +18,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from minescan.detection.boxes import box_iou
-from minescan.detection.channels import Scaling, channel_stack
-from minescan.detection.dataset import read_image
-from minescan.detection.labels import mine_regions
+from minescan.ml.boxes import box_iou
+from minescan.ml.channels import Scaling, channel_stack
+from minescan.ml.labels import mine_regions
+from minescan.ml.tiles import read_image
 from minescan.pixelmodels.features import Feature
 
 IOU_THRESHOLDS = np.linspace(0.5, 0.95, 10)

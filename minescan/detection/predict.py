@@ -23,11 +23,11 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
-from minescan.detection.boxes import BORDER_PX, merge_cut_boxes, suppress, windows
-from minescan.detection.channels import Scaling, channel_stack
-from minescan.detection.dataset import LabelledImage, read_image
 from minescan.detection.fusion import DIHEDRAL, IDENTITY, predict_windows
 from minescan.errors import MinescanInputError
+from minescan.ml.boxes import BORDER_PX, merge_cut_boxes, suppress, windows
+from minescan.ml.channels import Scaling, channel_stack
+from minescan.ml.tiles import LabelledImage, read_image
 from minescan.pixelmodels.features import Feature
 
 LOG = logging.getLogger(__name__)

@@ -19,9 +19,10 @@ from typing import Any
 import pandas as pd
 
 from minescan.detection.assess import assess_tiles
-from minescan.detection.dataset import build_dataset, tile_table_from_folder
+from minescan.detection.dataset import build_dataset
 from minescan.detection.record import load_detector, write_record
-from minescan.detection.splits import latitude_bands, region_out_split
+from minescan.ml.splits import latitude_bands, region_out_split
+from minescan.ml.tile_tables import tile_table_from_folder
 from minescan.outputs import write_csv, write_json
 
 LOG = logging.getLogger(__name__)
@@ -58,7 +59,7 @@ def region_out_band(
 ) -> dict:
     """Train without band ``band``, score on it; returns its metrics. ``ensemble``: one model
     per fold fused (``train_models``); ``tta``: the 8 symmetries of each window fused."""
-    from minescan.detection.compat import device
+    from minescan.ml.runtime import device
 
     work = Path(work_dir)
     table = band_tiles(folder, band, bands, gap_deg)

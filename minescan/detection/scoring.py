@@ -23,11 +23,11 @@ import logging
 from pathlib import Path
 
 from minescan.detection.assess import assess_tiles
-from minescan.detection.dataset import tile_table_from_folder
 from minescan.detection.evaluate import gallery
-from minescan.detection.folder import check_labelled_folder
 from minescan.detection.record import load_detector, read_record, record_bands, record_path
 from minescan.errors import MinescanInputError
+from minescan.ml.folder import check_labelled_folder
+from minescan.ml.tile_tables import tile_table_from_folder
 from minescan.outputs import write_csv, write_gpkg, write_json
 from minescan.provenance import provenance as make_provenance
 from minescan.scoring_cli import labelled_folder_parser, start
@@ -68,7 +68,7 @@ def score_folder(
     tta: bool = False,
 ) -> dict:
     """Every file of the scoring of ``folder`` under ``out``; returns the metrics."""
-    from minescan.detection.compat import device
+    from minescan.ml.runtime import device
 
     out = Path(out)
     bands = check_bands(model, folder)

@@ -9,16 +9,13 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from minescan.detection.channels import ranked_channels, ranked_channels_for
-from minescan.detection.dataset import (
-    build_dataset,
-    tile_table_from_folder,
-    tile_table_from_zoom,
-)
+from minescan.detection.dataset import build_dataset
 from minescan.detection.evaluate import gallery, ground_truth, score_detections
-from minescan.detection.folder import folder_bands
 from minescan.detection.predict import Detector, detect_tiles, merge_detections
 from minescan.detection.record import write_record
+from minescan.ml.channels import ranked_channels, ranked_channels_for
+from minescan.ml.folder import folder_bands
+from minescan.ml.tile_tables import tile_table_from_folder, tile_table_from_zoom
 from minescan.outputs import write_csv, write_geoparquet, write_gpkg, write_json
 
 LOG = logging.getLogger(__name__)
@@ -117,7 +114,7 @@ def predict(
     window_px: int | None = None,
 ) -> gpd.GeoDataFrame:
     """Rules detection_predict(_folder): detections of tiles, georeferenced (GeoParquet)."""
-    from minescan.detection.compat import device
+    from minescan.ml.runtime import device
 
     detector = _detector(weights, scaling, image_size, settings_dir, window_px)
     found = detect_tiles(
@@ -208,7 +205,7 @@ def background(
 ) -> dict:
     """Rule detection_background: detections on real mine-free imagery, and its area."""
     from minescan.detection.assess import background_detections
-    from minescan.detection.compat import device
+    from minescan.ml.runtime import device
 
     detector = _detector(weights, scaling, image_size, settings_dir, window_px)
     found, summary = background_detections(

@@ -19,8 +19,9 @@ import pandas as pd
 import yaml
 
 from minescan.atomic import atomic_path
-from minescan.detection.compat import device, offline_ultralytics
 from minescan.errors import MinescanInputError
+from minescan.ml.compat import offline_ultralytics
+from minescan.ml.runtime import device
 from minescan.outputs import write_json
 
 LOG = logging.getLogger(__name__)

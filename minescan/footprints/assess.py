@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from minescan.detection.labels import mine_regions
 from minescan.footprints.data import TilePixels, load_pixels
 from minescan.footprints.evaluate import (
     Prediction,
@@ -26,6 +25,7 @@ from minescan.footprints.evaluate import (
     score,
 )
 from minescan.footprints.model import Segmenter
+from minescan.ml.labels import mine_regions
 from minescan.outputs import write_csv, write_json
 
 LOG = logging.getLogger(__name__)
@@ -43,8 +43,8 @@ class Assessment:
 
 def background_pixels(segmenter: Segmenter, folder: str | Path, tile_px: int) -> list[TilePixels]:
     """The mine-free scenes of ``folder`` cut into tiles and scaled as the model's input."""
-    from minescan.detection.background import background_tiles
-    from minescan.detection.channels import channel_stack
+    from minescan.ml.background import background_tiles
+    from minescan.ml.channels import channel_stack
 
     bands = sorted({b for f in segmenter.features for b in f.bands})
     out = []

@@ -19,11 +19,11 @@ import pandas as pd
 import rasterio
 from rasterio.errors import RasterioError
 
-from minescan.detection.channels import Scaling, channel_stack, resolve_channels
-from minescan.detection.dataset import pixel_area_km2, read_image
-from minescan.detection.labels import mine_regions
-from minescan.detection.splits import assign_splits, spatial_groups
 from minescan.errors import MinescanInputError
+from minescan.ml.channels import Scaling, channel_stack, resolve_channels
+from minescan.ml.labels import mine_regions
+from minescan.ml.splits import assign_splits, spatial_groups
+from minescan.ml.tiles import pixel_area_km2, read_image
 from minescan.pixelmodels.features import Feature
 
 LOG = logging.getLogger(__name__)

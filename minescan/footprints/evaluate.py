@@ -17,12 +17,12 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage
 
-from minescan.detection.labels import EIGHT_CONNECTED
 from minescan.footprints.data import TilePixels
 from minescan.footprints.model import Segmenter
 from minescan.footprints.predict import probability
 from minescan.footprints.thresholds import pixel_counts
 from minescan.footprints.vectorise import keep_large, pixel_area_m2
+from minescan.ml.labels import EIGHT_CONNECTED
 
 
 @dataclass

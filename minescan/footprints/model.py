@@ -15,9 +15,9 @@ from typing import Any
 
 import torch
 
-from minescan.detection.channels import Scaling
-from minescan.detection.compat import ensure_torchvision_nms
 from minescan.errors import MinescanInputError
+from minescan.ml.channels import Scaling
+from minescan.ml.compat import ensure_torchvision_nms
 from minescan.outputs import write_torch
 from minescan.pixelmodels.features import Feature
 

@@ -19,8 +19,8 @@ import rasterio
 import torch
 
 from minescan.atomic import atomic_path
-from minescan.detection.boxes import windows
 from minescan.footprints.model import Segmenter
+from minescan.ml.boxes import windows
 from minescan.outputs import geotiff_tags
 
 # Probability COGs: uint8 in steps of 1/250 (QGIS reads the scale), 255 = no data.

@@ -21,11 +21,11 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from minescan.detection.dataset import tile_table_from_folder
 from minescan.footprints.assess import assess, write_assessment
 from minescan.footprints.data import labelled_tiles
 from minescan.footprints.model import load_segmenter
 from minescan.footprints.vectorise import COLUMNS, footprints
+from minescan.ml.tile_tables import tile_table_from_folder
 from minescan.outputs import write_gpkg
 from minescan.provenance import provenance as make_provenance
 from minescan.scoring_cli import labelled_folder_parser, start

@@ -12,22 +12,17 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from minescan.detection.splits import (
+from minescan.footprints.data import fit_scaling, labelled_tiles, load_pixels, resolve
+from minescan.footprints.train import TrainOptions, train_segmenter
+from minescan.ml.runtime import device
+from minescan.ml.splits import (
     assign_splits,
     latitude_bands,
     region_out_split,
 )
-from minescan.footprints.data import fit_scaling, labelled_tiles, load_pixels, resolve
-from minescan.footprints.train import TrainOptions, train_segmenter
 from minescan.outputs import write_csv, write_json
 
 LOG = logging.getLogger(__name__)
-
-
-def device() -> str:
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def inner_validation(table: pd.DataFrame, train: pd.Series, val_folds: int, seed: int) -> pd.Series:
@@ -126,11 +121,11 @@ def predict_shard(
     """Rule footprints_predict: probability and mask COGs per cell, footprints of the shard."""
     import rasterio
 
-    from minescan.detection.channels import channel_stack
-    from minescan.detection.dataset import read_image
     from minescan.footprints.model import load_segmenter
     from minescan.footprints.predict import probability, write_rasters
     from minescan.footprints.vectorise import COLUMNS, check_min_area, footprints, keep_large
+    from minescan.ml.channels import channel_stack
+    from minescan.ml.tiles import read_image
     from minescan.outputs import write_geoparquet
 
     segmenter = load_segmenter(model, channels)

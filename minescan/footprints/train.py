@@ -26,11 +26,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-from minescan.detection.channels import Scaling
 from minescan.footprints.data import TilePixels
 from minescan.footprints.model import Segmenter, build_network
 from minescan.footprints.predict import probability
 from minescan.footprints.thresholds import choose_threshold
+from minescan.ml.channels import Scaling
 from minescan.pixelmodels.features import Feature
 
 LOG = logging.getLogger(__name__)

@@ -14,8 +14,8 @@ import shapely
 from rasterio import features
 from scipy import ndimage
 
-from minescan.detection.labels import EIGHT_CONNECTED
 from minescan.errors import MinescanInputError
+from minescan.ml.labels import EIGHT_CONNECTED
 from minescan.utm import to_utm, utm_epsg
 
 COLUMNS = [

@@ -17,7 +17,7 @@ import numpy as np
 # (uint16), the clear mask kept for the block (bool) and the no-data mask of the band being
 # masked (bool); the SCL read (uint8) is gone by then. Measured with tracemalloc: 49 MB for a
 # 512 px cell of 40 dates and 3 bands, against 71 MB from these figures
-# (tests/unit/test_imagery_stac_services.py; bench_stac_composite.py measures 11 bands).
+# (tests/unit/imagery/test_imagery_stac_services.py; bench_stac_composite.py measures 11 bands).
 BYTES_PER_SERIES_VALUE = 6
 # Per output pixel and band: the float32 medians and the uint16 tile.
 BYTES_PER_OUTPUT_VALUE = 4 + 2 + 4

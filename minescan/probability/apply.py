@@ -24,6 +24,19 @@ from minescan.pixelmodels.model import LinearModel
 LOG = logging.getLogger(__name__)
 PROBABILITY_SCALE = 250  # uint8 probability: value / 250, 255 = no data
 PROBABILITY_NODATA = 255
+# Per-cell scores of a tile's probabilities (summarize) and what they cost.
+SCORE_COLUMNS = (
+    "cell_id",
+    "valid_pixels",
+    "mean_probability",
+    "p95_probability",
+    "p99_probability",
+    "max_probability",
+    "detected_fraction",
+    "mine_fraction",
+    "probability_path",
+    "model_seconds",
+)
 
 
 @dataclass

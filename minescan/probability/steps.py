@@ -11,23 +11,10 @@ import pandas as pd
 
 from minescan.outputs import geotiff_tags, write_parquet, write_text
 from minescan.pixelmodels.model import LinearModel
-from minescan.probability.apply import probability_tiles
+from minescan.probability.apply import SCORE_COLUMNS, probability_tiles
 from minescan.probability.gee import ee_expression, javascript_source, python_source
 
 LOG = logging.getLogger(__name__)
-# Per-cell scores of a tile's probabilities (apply.summarize) and what they cost.
-SCORE_COLUMNS = (
-    "cell_id",
-    "valid_pixels",
-    "mean_probability",
-    "p95_probability",
-    "p99_probability",
-    "max_probability",
-    "detected_fraction",
-    "mine_fraction",
-    "probability_path",
-    "model_seconds",
-)
 
 
 def probability_shard(

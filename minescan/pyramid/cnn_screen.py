@@ -22,8 +22,7 @@ from minescan.chips.raster import score_tile
 from minescan.errors import MinescanInputError
 from minescan.imagery.tile import read_tile
 from minescan.outputs import write_parquet
-from minescan.probability.apply import summarize
-from minescan.probability.steps import SCORE_COLUMNS
+from minescan.probability.apply import SCORE_COLUMNS, summarize
 from minescan.pyramid.screens import STRIDE_PX
 
 LOG = logging.getLogger(__name__)

@@ -20,10 +20,9 @@ import pandas as pd
 import rasterio
 
 from minescan.atomic import atomic_path
-from minescan.detection.dataset import read_image
+from minescan.ml.tiles import read_image
 from minescan.outputs import geotiff_tags, write_parquet
-from minescan.probability.apply import summarize
-from minescan.probability.steps import SCORE_COLUMNS
+from minescan.probability.apply import SCORE_COLUMNS, summarize
 from minescan.pyramid.screens import best_box, detector_boxes
 
 LOG = logging.getLogger(__name__)
@@ -79,8 +78,8 @@ def detector_screen_shard(
 ) -> pd.DataFrame:
     """Rule pyramid_screen_detector: the screen's score columns of every tile of a shard.
     ``model``: a detection ``weights.pt`` with its ``detector.json`` beside it."""
-    from minescan.detection.compat import device  # torch: only where the detector runs
     from minescan.detection.record import load_detector
+    from minescan.ml.runtime import device  # torch: only where the detector runs
 
     detector = load_detector(model, settings_dir)
     table = pd.read_csv(status)

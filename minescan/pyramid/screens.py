@@ -109,7 +109,7 @@ class Screen:
         if self.name == "chip_cnn":
             return chip_cnn_score(self.model, data, bands)
         if tile is None:  # a fetched cell: the detector's image wants the tile's form
-            from minescan.detection.dataset import LabelledImage
+            from minescan.ml.tiles import LabelledImage
 
             data = np.asarray(data)
             tile = LabelledImage(tuple(bands), data, data.any(axis=0), None, None, None)

@@ -25,7 +25,7 @@ from minescan.outputs import (
     write_json,
     write_parquet,
 )
-from minescan.probability.steps import SCORE_COLUMNS
+from minescan.probability.apply import SCORE_COLUMNS
 from minescan.pyramid import accounting
 from minescan.pyramid.descend import children_in_region, kept_cells
 from minescan.pyramid.spatial_prior import SpatialPrior, prior_columns

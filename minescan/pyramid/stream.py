@@ -27,8 +27,7 @@ from minescan.imagery.request import backend_options
 from minescan.imagery.tiles import polygon_index
 from minescan.outputs import write_parquet
 from minescan.pixelmodels.model import LinearModel
-from minescan.probability.apply import CompiledModel, summarize
-from minescan.probability.steps import SCORE_COLUMNS
+from minescan.probability.apply import SCORE_COLUMNS, CompiledModel, summarize
 
 log = logging.getLogger(__name__)
 

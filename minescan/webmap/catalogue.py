@@ -45,7 +45,7 @@ LEVEL_STYLE = {"weight": 1, "fillOpacity": 0.2}
 DETECTION_STYLE = {"color": "#ff6f00", "weight": 2, "fillOpacity": 0.05}
 # Footprints are drawn simplified by one pixel of their imagery (10 m on the grid, 80 m at a
 # z13 pyramid level): that removes the pixel staircase of their edges (most of the map's bytes)
-# and moves no edge by more than the data resolves (tests/unit/test_webmap_build.py).
+# and moves no edge by more than the data resolves (tests/unit/webmap/test_webmap_build.py).
 FOOTPRINT_SIMPLIFY_PIXELS = 1.0
 FOOTPRINT_STYLE = {"color": "#6a1b9a", "weight": 1, "fillColor": "#ab47bc", "fillOpacity": 0.5}
 GROWTH_STYLE = {"color": "#00838f", "weight": 1, "fillOpacity": 0.25}

@@ -27,9 +27,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for the 
 from fixtures.detection import DATASET_OPTIONS, labelled_folder  # noqa: E402
 
 from minescan.detection import steps  # noqa: E402
-from minescan.detection.compat import offline_ultralytics  # noqa: E402
-from minescan.detection.dataset import build_dataset, tile_table_from_folder  # noqa: E402
+from minescan.detection.dataset import build_dataset
 from minescan.detection.predict import Detector, detect_tiles  # noqa: E402
+from minescan.ml.compat import offline_ultralytics  # noqa: E402
+from minescan.ml.tile_tables import tile_table_from_folder  # noqa: E402
 
 REAL = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "tiles" / "brazil_tailings"
 

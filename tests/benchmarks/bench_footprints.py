@@ -27,14 +27,14 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for the fixtures
 from fixtures.detection import write_minescan_tile  # noqa: E402
 
-from minescan.detection.background import background_tiles  # noqa: E402
-from minescan.detection.channels import Scaling  # noqa: E402
-from minescan.detection.dataset import tile_table_from_folder  # noqa: E402
-from minescan.detection.splits import assign_splits, spatial_groups  # noqa: E402
 from minescan.footprints.data import fit_scaling, load_pixels, resolve  # noqa: E402
 from minescan.footprints.model import Segmenter, build_network, load_segmenter  # noqa: E402
 from minescan.footprints.steps import predict_shard  # noqa: E402
 from minescan.footprints.train import TrainOptions, train_segmenter  # noqa: E402
+from minescan.ml.background import background_tiles  # noqa: E402
+from minescan.ml.channels import Scaling  # noqa: E402
+from minescan.ml.splits import assign_splits, spatial_groups  # noqa: E402
+from minescan.ml.tile_tables import tile_table_from_folder  # noqa: E402
 from minescan.pixelmodels.features import Feature  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
@@ -69,9 +69,9 @@ def forward_only(segmenter: Segmenter, tiles: list[Path], window: int, overlap: 
     """Seconds of the network's forward passes over the windows of ``tiles``, nothing else."""
     import torch
 
-    from minescan.detection.boxes import windows
-    from minescan.detection.channels import channel_stack
-    from minescan.detection.dataset import read_image
+    from minescan.ml.boxes import windows
+    from minescan.ml.channels import channel_stack
+    from minescan.ml.tiles import read_image
 
     batches = []
     for path in tiles:

@@ -30,7 +30,7 @@ from test_workflow import REPO, _copy_workflow
 
 from minescan.grid.countries import country_geometry
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 # Commands that cannot be dry runs: the report needs a finished run, --lint is no run at all
 # (it is checked on its own), and a command with <placeholders> is a template to fill in.

@@ -31,7 +31,7 @@ from minescan.webmap.browser import (
     why_no_browser,
 )
 
-pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.browser]
 
 SCREENSHOTS = REPO / "results" / "screenshots"
 REPORT_MAX_BYTES = 15_000_000

@@ -13,7 +13,7 @@ import pytest
 import yaml
 from workflow_copy import REPO, copy_workflow
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")

@@ -31,7 +31,7 @@ from workflow_copy import run_snakemake as _snakemake
 
 GOLDEN = REPO / "tests" / "golden" / "demo.json"
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 def _config(workdir: Path) -> dict:

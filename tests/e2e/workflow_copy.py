@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-COPIED = ["Snakefile", "workflow", "config", "resources", "envs"]
+COPIED = ["Snakefile", "workflow", "config", "resources", "envs", "experiments"]
 
 
 def copy_workflow(target: Path) -> Path:

@@ -38,7 +38,7 @@ from slurm_harness import (
 
 from minescan.outputs import PROVENANCE_KEY
 
-pytestmark = pytest.mark.slurm
+pytestmark = [pytest.mark.slurm, pytest.mark.slow]
 
 # Results that differ between any two runs, whatever ran them.
 SKIP_RESULT_DIRS = {"logs", "benchmarks"}

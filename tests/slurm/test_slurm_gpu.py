@@ -25,7 +25,7 @@ import pytest
 import yaml
 from slurm_harness import PROFILE, SLURM_TEST_ARGS, copy_workflow, rule_of, sacct_jobs, snakemake
 
-pytestmark = pytest.mark.slurm
+pytestmark = [pytest.mark.slurm, pytest.mark.slow]
 
 TIMEOUT = 240  # s, for each of the two Snakemake runs
 DATASET = "results/detection/z16/dataset.json"

@@ -12,13 +12,14 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pytest
 import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from minescan.chips.table import read_chips_table
-from minescan.detection.folder import FOLDER_COLUMNS, read_tiles_table
 from minescan.errors import MinescanInputError
+from minescan.ml.folder import FOLDER_COLUMNS, read_tiles_table
 from minescan.polygons.clean import clean_polygons
 from minescan.tables import editor_line
 
@@ -81,6 +82,7 @@ def _inside(folder: Path, path: Path) -> bool:
     return Path(os.path.normpath(path)).is_relative_to(Path(os.path.normpath(folder.absolute())))
 
 
+@pytest.mark.slow
 @FUZZ
 @given(table=_table(CHIPS_COLUMNS), raw=st.none() | st.binary(max_size=64))
 def test_chips_table_reader(table, raw):
@@ -100,6 +102,7 @@ def test_chips_table_reader(table, raw):
         assert all(_inside(folder, p) for t in ("t0", "t1") for p in result[f"{t}_file"])
 
 
+@pytest.mark.slow
 @FUZZ
 @given(table=_table(list(FOLDER_COLUMNS)), raw=st.none() | st.binary(max_size=64))
 def test_tiles_table_reader(table, raw):
@@ -132,6 +135,7 @@ ATTRIBUTES = st.one_of(
     schema=st.sampled_from(["auto", "maus_v1", "tang", "generic", "maus_v2"]),
     sizes=st.lists(st.sampled_from([0.0, 1e-9, 0.001, 0.01]), min_size=4, max_size=4),
 )
+@pytest.mark.slow
 def test_polygon_attributes(codes, areas, schema, sizes):
     n = len(codes)
     geometries = [

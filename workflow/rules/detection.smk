@@ -31,7 +31,7 @@ rule detection_dataset:
         "../scripts/detection_dataset.py"
 
 
-rule detection_dataset_folder:
+use rule detection_dataset as detection_dataset_folder with:
     input:
         unpack(get_detection_folder_inputs),
     output:
@@ -39,22 +39,10 @@ rule detection_dataset_folder:
         table=f"{RESULTS}/detection/{{labelled}}/tiles.csv",
         scaling=f"{RESULTS}/detection/{{labelled}}/scaling.json",
         summary=f"{RESULTS}/detection/{{labelled}}/dataset.json",
-    params:
-        channels=DETECTION["channels"],
-        options=DETECTION_DATASET_OPTIONS,
-        chip_px=DETECTION_WINDOW_PX,
     log:
         f"{LOGS}/detection_dataset/{{labelled}}.log",
     benchmark:
         f"{BENCHMARKS}/detection_dataset/{{labelled}}.tsv"
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=60,
-    conda:
-        "../../envs/detection.yaml"
-    script:
-        "../scripts/detection_dataset.py"
 
 
 rule detection_train:
@@ -178,30 +166,17 @@ rule detection_predict:
         "../scripts/detection_predict.py"
 
 
-rule detection_predict_folder:
+use rule detection_predict as detection_predict_folder with:
     input:
         folder=get_detection_folder,
         weights=f"{RESULTS}/detection/{{labelled}}/train/final/weights.pt",
         scaling=f"{RESULTS}/detection/{{labelled}}/scaling.json",
     output:
         detections=f"{RESULTS}/detection/{{labelled}}/detections/all.parquet",
-    params:
-        options=DETECTION_PREDICT_OPTIONS,
-        settings_dir=DETECTION_SETTINGS,
     log:
         f"{LOGS}/detection_predict/{{labelled}}.log",
     benchmark:
         f"{BENCHMARKS}/detection_predict/{{labelled}}.tsv"
-    threads: DETECTION["cpus_per_gpu"]
-    resources:
-        gpu=1,
-        cpus_per_gpu=DETECTION["cpus_per_gpu"],
-        mem_mb=DETECTION["mem_mb"],
-        runtime=DETECTION["predict_runtime_min"],
-    conda:
-        "../../envs/detection.yaml"
-    script:
-        "../scripts/detection_predict.py"
 
 
 rule detection_predict_background:

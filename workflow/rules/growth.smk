@@ -135,7 +135,7 @@ if GROWTH["enabled"]:
 # Growth on real imagery: the real chip pairs' t0 and t1 segmented out of fold and compared per
 # pair with the yearly polygons' area and growth. Off in the demo (about 12 minutes on one
 # core); `snakemake --cores 1 growth_chip_pairs --configfile config/config.yaml
-# config/growth_chip_pairs.yaml`.
+# experiments/configs/growth_chip_pairs.yaml`.
 #   results/growth/chip_pairs/{metrics,by_category,per_fold,per_block,label_agreement,
 #   history,pairs}.csv, summary.json, growth_scatter.png
 GROWTH_CHIP_PAIRS = GROWTH.get("chip_pairs") or {"enabled": False}

@@ -2,9 +2,9 @@
 
 import torch
 
-from minescan.detection.dataset import tile_table_from_folder
 from minescan.footprints.steps import region_out_band
 from minescan.logs import setup_logging
+from minescan.ml.tile_tables import tile_table_from_folder
 from minescan.provenance import provenance
 
 if __name__ == "__main__":

@@ -2,10 +2,10 @@
 
 import torch
 
-from minescan.detection.channels import ranked_channels
-from minescan.detection.dataset import tile_table_from_folder, tile_table_from_zoom
 from minescan.footprints.steps import train
 from minescan.logs import setup_logging
+from minescan.ml.channels import ranked_channels
+from minescan.ml.tile_tables import tile_table_from_folder, tile_table_from_zoom
 from minescan.provenance import provenance
 
 if __name__ == "__main__":

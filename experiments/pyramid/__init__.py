@@ -1,0 +1,1 @@
+"""Tries of the pyramid screens on real imagery: screen models and their false alarms."""
