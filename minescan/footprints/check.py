@@ -12,7 +12,7 @@ from typing import Any
 import rasterio
 from rasterio.transform import from_origin
 
-from minescan.detection.folder import read_tiles_table
+from minescan.ml.folder import read_tiles_table
 from minescan.errors import MinescanInputError
 from minescan.footprints.data import check_mask
 from minescan.footprints.vectorise import check_min_area

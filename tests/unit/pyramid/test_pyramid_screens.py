@@ -1,12 +1,15 @@
 """The pyramid's screens scoring one tile: the chip CNN's best window, the pixel model's
 mine-like share, clear errors for missing models and bands, and the levels accepting them."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
 
 from minescan.chips.cnn import TrainSettings, fit_ensemble, save_models
 from minescan.chips.raster import score_windows
+from minescan.chips.shipped import SHIPPED_MODEL
 from minescan.errors import MinescanInputError
 from minescan.pixelmodels.features import Feature
 from minescan.pixelmodels.model import LinearModel
@@ -73,7 +76,7 @@ def test_missing_model_file_is_named(tmp_path):
         load_screen("chip_cnn", tmp_path / "none.pt")
 
 
-def test_levels_take_chip_cnn_and_detector_per_level(tmp_path):
+def test_levels_take_chip_cnn_and_detector_per_level(ensemble, tmp_path):
     pyramid = {"levels": [15, 16], "screen": {15: "chip_cnn", 16: "detector"}}
     levels = pyramid_levels(GRID, pyramid)
     assert [lv.screen for lv in levels] == ["chip_cnn", "detector"]
@@ -82,10 +85,15 @@ def test_levels_take_chip_cnn_and_detector_per_level(tmp_path):
     model = tmp_path / "cnn_model.pt"
     with pytest.raises(MinescanInputError, match="does not exist"):
         check_screen_inputs(levels[:1], {"chip_cnn": str(model)}, TILE_BANDS)
-    model.write_bytes(b"x")
+    save_models({"presence": ensemble}, model, {})
     with pytest.raises(MinescanInputError, match="lack \\['B11', 'B12'\\]"):
         check_screen_inputs(levels[:1], {"chip_cnn": str(model)}, ("B2", "B3", "B4", "B8"))
     check_screen_inputs(levels[:1], {"chip_cnn": str(model)}, TILE_BANDS)
+    # the shipped RGB model reads its own three bands, by name
+    shipped = str(Path(__file__).resolve().parents[3] / SHIPPED_MODEL)
+    check_screen_inputs(levels[:1], {"chip_cnn": shipped}, ("B2", "B3", "B4"))
+    with pytest.raises(MinescanInputError, match="lack \\['B4'\\]"):
+        check_screen_inputs(levels[:1], {"chip_cnn": shipped}, ("B2", "B3", "B8"))
 
 
 def test_cnn_screen_shard_writes_the_pixel_screens_columns(ensemble, tmp_path):
