@@ -29,7 +29,7 @@ HEADER = """\
 # Configuration
 
 <!-- Generated from workflow/schemas/config.schema.yaml by `python -m minescan.config_docs`;
-edit the schema, not this file (tests/unit/test_docs_config_reference.py fails when they differ). -->
+edit the schema, not this file (tests/unit/test_docs_config_reference.py checks). -->
 
 Every key minescan reads, with its type, its **default** (the schema's: what a key left out of
 your config file is), what the **demo** config `config/config.yaml` sets where that differs,

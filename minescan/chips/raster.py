@@ -87,6 +87,21 @@ def score_tile(
             transform, crs = src.transform, src.crs
     image = np.moveaxis(data.astype(np.float32), 0, -1)
     probability = score_windows(models["presence"], image, stride)
+    write_probability(probability, transform, crs, out_path, stride, provenance)
+    LOG.info("%s: %d x %d windows at stride %d", tile_path, *probability.shape, stride)
+    return probability
+
+
+def write_probability(
+    probability: np.ndarray,
+    transform: Affine,
+    crs,
+    out_path: str | Path,
+    stride: int,
+    provenance: dict,
+    size: int = 48,
+) -> None:
+    """A window grid of ``score_windows`` as a float32 GeoTIFF of the window centres."""
     with (
         atomic_path(out_path) as tmp,
         rasterio.open(
@@ -98,13 +113,11 @@ def score_tile(
             count=1,
             dtype="float32",
             crs=crs,
-            transform=window_transform(transform, stride),
+            transform=window_transform(transform, stride, size),
             nodata=np.nan,
             compress="deflate",
         ) as dst,
     ):
         dst.write(probability, 1)
         dst.set_band_description(1, "mine_probability")
-        dst.update_tags(**geotiff_tags(provenance), stride_px=str(stride), window_px="48")
-    LOG.info("%s: %d x %d windows at stride %d", tile_path, *probability.shape, stride)
-    return probability
+        dst.update_tags(**geotiff_tags(provenance), stride_px=str(stride), window_px=str(size))

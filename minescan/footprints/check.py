@@ -12,10 +12,10 @@ from typing import Any
 import rasterio
 from rasterio.transform import from_origin
 
-from minescan.ml.folder import read_tiles_table
 from minescan.errors import MinescanInputError
 from minescan.footprints.data import check_mask
 from minescan.footprints.vectorise import check_min_area
+from minescan.ml.folder import read_tiles_table
 
 
 def footprints_labelled(

@@ -3,7 +3,8 @@
 Each tile is scanned in 48 px windows at a 24 px stride (``minescan.chips.raster``; its
 probability raster is written like the pixel screen's) and summarised in the pixel screen's
 columns, over windows instead of pixels: ``max_probability`` is the best window,
-``detected_fraction`` the share of windows at or above the ensemble's best-F1 threshold, so
+``detected_fraction`` the share of windows at or above the model's first operating point
+(best F1 for minescan's ensembles; AMW's published models are read from their ``.h5``), so
 ``pyramid.statistic`` and the thresholds step work unchanged.
 """
 
@@ -16,9 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from minescan.chips.cnn import load_models
-from minescan.chips.load import CHIP_BANDS
-from minescan.chips.raster import score_tile
+from minescan.chips.raster import score_windows, write_probability
+from minescan.chips.shipped import decision_threshold, load_chip_model, tile_bands
 from minescan.errors import MinescanInputError
 from minescan.imagery.tile import read_tile
 from minescan.outputs import write_parquet
@@ -33,11 +33,9 @@ def cnn_screen_shard(
 ) -> pd.DataFrame:
     table = pd.read_csv(status)
     ok = table[table["status"] == "ok"]
-    models = load_models(model)
-    if "presence" not in models:
-        raise MinescanInputError(model, "holds no presence (patch) model", "give cnn_model.pt")
-    threshold = float(models["presence"].threshold)
-    bands = list(models["presence"].band_names or CHIP_BANDS)
+    screen = load_chip_model(model)
+    bands = tile_bands(screen)
+    threshold = decision_threshold(screen)
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     rows = []
     for name in ok["tile"]:
@@ -47,12 +45,16 @@ def cnn_screen_shard(
         except KeyError as error:
             raise MinescanInputError(
                 str(path),
-                f"the chip_cnn screen needs bands {bands} ({error})",
+                f"the chip_cnn screen ({screen.name}) needs bands {bands} ({error})",
                 "add them to imagery.bands, or use pyramid.screen: pixel for this level",
             ) from None
         start = time.perf_counter()
         out = Path(out_dir) / f"{path.stem}.tif"
-        windows = score_tile(model, path, out, STRIDE_PX, provenance)
+        image = np.moveaxis(tile.data.astype(np.float32), 0, -1)
+        windows = score_windows(screen, image, STRIDE_PX, screen.size)
+        write_probability(
+            windows, tile.transform, tile.crs, out, STRIDE_PX, provenance, screen.size
+        )
         scored = windows[np.isfinite(windows)]
         cell_id = tile.tags.get("cell_id", path.stem)
         row = summarize(cell_id, scored, tile.mine[tile.valid], threshold, str(out))

@@ -126,17 +126,17 @@ def check_screen_inputs(
 
 
 def chip_model_bands(path: str) -> tuple[str, ...]:
-    """The bands a chip model reads: its own record's, or the six of a model not yet trained."""
+    """The tile bands a chip model reads: its own (minescan's file or AMW's ``.h5``), or the
+    six of a model not trained yet."""
     from pathlib import Path
 
     from minescan.chips.load import CHIP_BANDS
 
     if not Path(path).is_file():
         return CHIP_BANDS
-    from minescan.chips.cnn import load_models
+    from minescan.chips.shipped import load_chip_model, tile_bands
 
-    presence = load_models(path).get("presence")
-    return tuple(presence.band_names or CHIP_BANDS) if presence else CHIP_BANDS
+    return tuple(tile_bands(load_chip_model(path)))
 
 
 def _check_chip_bands(level: Level, bands: Sequence[str], needed: Sequence[str]) -> None:

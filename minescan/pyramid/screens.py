@@ -63,11 +63,15 @@ def pixel_score(model, data: np.ndarray, bands: Sequence[str]) -> float:
     return float(np.mean(model.probability(columns) >= pixel_model_threshold(model)))
 
 
-def chip_cnn_score(ensemble, data: np.ndarray, bands: Sequence[str], stride: int = STRIDE_PX):
-    """Highest presence probability over the tile's 48 px windows (NaN: no valid window)."""
-    check_bands("chip_cnn", CHIP_BANDS, bands, "tile")
-    image = np.moveaxis(_stack(data, bands, CHIP_BANDS).astype(np.float32), 0, -1)
-    windows = score_windows(ensemble, image, stride, WINDOW_PX)
+def chip_cnn_score(model, data: np.ndarray, bands: Sequence[str], stride: int = STRIDE_PX):
+    """Highest presence probability over the tile's windows (NaN: no valid window); ``model``
+    is a chip screen (``minescan.chips.shipped.load_chip_model``) or a chip-CNN ensemble."""
+    from minescan.chips.shipped import tile_bands
+
+    needed = tile_bands(model) if hasattr(model, "size") else model.band_names or CHIP_BANDS
+    check_bands("chip_cnn", needed, bands, "tile")
+    image = np.moveaxis(_stack(data, bands, needed).astype(np.float32), 0, -1)
+    windows = score_windows(model, image, stride, getattr(model, "size", WINDOW_PX))
     return float(np.nanmax(windows)) if np.isfinite(windows).any() else float("nan")
 
 
@@ -136,12 +140,9 @@ def load_screen(name: str, path: str | Path, settings_dir: str | Path | None = N
 
         return Screen(name, LinearModel.load(path))
     if name == "chip_cnn":
-        from minescan.chips.cnn import load_models
+        from minescan.chips.shipped import load_chip_model
 
-        models = load_models(path)
-        if "presence" not in models:
-            raise MinescanInputError(str(path), "holds no presence (patch) model")
-        return Screen(name, models["presence"])
+        return Screen(name, load_chip_model(path))
     if name == "detector":
         from minescan.detection.record import load_detector
 

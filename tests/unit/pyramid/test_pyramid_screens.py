@@ -161,3 +161,54 @@ def test_detector_screen_scores_a_fetched_cells_array():
 
     screen = Screen("detector", BoxesDetector([0.3, 0.6]))
     assert screen.score(tile(size=64), TILE_BANDS) == pytest.approx(0.6)
+
+
+AMW_13 = (
+    Path(__file__).resolve().parents[4]
+    / "shared"
+    / "data"
+    / "models"
+    / "amw"
+    / "48px_v4.21-CNN100ka_2026-05-08ep179.h5"
+)
+
+
+@pytest.mark.skipif(not AMW_13.is_file(), reason=f"{AMW_13} is absent")
+def test_amw_13_band_model_screens_a_level1c_tile_by_band_name(tmp_path):
+    import pandas as pd
+
+    from minescan.cells import Cell
+    from minescan.chips.amw_models import load_amw_model
+    from minescan.imagery.tile import CellImage, write_tile
+    from minescan.pyramid.cnn_screen import cnn_screen_shard
+
+    l1c = ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B8A", "B9", "B10", "B11", "B12")
+    cell = Cell("c1", "c1", 16, 32721, 0.0, 0.0, 1280.0, 1280.0, 10.0)
+    tiles = tmp_path / "tiles"
+    tiles.mkdir()
+    data = np.random.default_rng(3).integers(200, 4000, (13, 128, 128)).astype(np.uint16)
+    write_tile(tiles / "c1.tif", cell, CellImage(l1c, data), np.zeros((128, 128)), {})
+    pd.DataFrame({"tile": ["c1.tif"], "status": ["ok"]}).to_csv(tmp_path / "s.csv", index=False)
+    frame = cnn_screen_shard(
+        tiles_dir=str(tiles),
+        status=str(tmp_path / "s.csv"),
+        model=str(AMW_13),
+        out_dir=str(tmp_path / "out"),
+        scores=str(tmp_path / "scores.parquet"),
+        provenance={},
+    )
+    # the tile's bands are read in AMW's order (B8A before B8, B10 after B9), not the file's
+    order = [
+        l1c.index(b)
+        for b in ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8A", "B8", "B9", "B10", "B11", "B12")
+    ]
+    screen = load_amw_model("amw-13band-v4.21", AMW_13.parent)
+    windows = np.lib.stride_tricks.sliding_window_view(
+        np.moveaxis(data[order], 0, -1).astype(np.float32), (48, 48), axis=(0, 1)
+    )[::24, ::24]
+    best = screen.probability(np.moveaxis(windows.reshape(-1, 13, 48, 48), 1, -1)).max()
+    assert frame.iloc[0]["max_probability"] == pytest.approx(best, abs=1e-5)
+    # a six-band tile lacks AMW's bands: named before any scoring
+    levels = pyramid_levels(GRID, {"levels": [15, 16], "screen": "chip_cnn"})
+    with pytest.raises(MinescanInputError, match="B10"):
+        check_screen_inputs(levels, {"chip_cnn": str(AMW_13)}, TILE_BANDS)
