@@ -44,6 +44,9 @@ PLACEHOLDERS = {
     "my_config.yaml": "my_config.yaml",  # written into the copy: the shipped config
     "/data/s2": "s2",  # a folder of one raster with the configured bands, in the copy
     "/scratch/$USER/": "scratch/",  # Snakemake may create the SLURM log folder
+    "my_mines.gpkg": "resources/maus_sample/maus_v1_idn_east_kalimantan.gpkg",
+    "path: data/s2": "path: s2",
+    "my_region.yaml": "config/examples/local.yaml",  # the shipped "your own region" example
 }
 
 
