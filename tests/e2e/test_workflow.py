@@ -247,7 +247,9 @@ def test_bad_polygons_fail_clearly_and_write_nothing(tmp_path):
     run = _snakemake(workdir, "grid", "--configfile", "config/bad.yaml")
     assert run.returncode != 0
     # Checked while the workflow is parsed: the message names the file and row, no job runs.
-    assert "resources/points.geojson: row 0 is Point, not polygons" in run.stderr
+    assert "resources/points.geojson: row 0 (feature order from 0) is Point, not polygons" in (
+        run.stderr
+    )
     assert not (workdir / "results").exists()
 
 
