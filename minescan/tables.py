@@ -112,7 +112,18 @@ def inside(folder: str | Path, relative: str, path: str | Path, index: int, colu
     return target
 
 
-__all__ = ["editor_line", "inside", "lines", "numbers", "read_table"]
+def binary_labels(table: pd.DataFrame, column: str, path: str | Path, remedy: str) -> pd.Series:
+    """A 0/1 column as integers; any other cell is refused by line."""
+    label = pd.to_numeric(table[column].str.strip(), errors="coerce")
+    bad = table.index[~label.isin([0, 1])]
+    if len(bad):
+        raise MinescanInputError(
+            path, f"{lines(bad)}: {column} {table[column][bad[0]]!r} is not 0 or 1", remedy
+        )
+    return label.astype(int)
+
+
+__all__ = ["binary_labels", "editor_line", "inside", "lines", "numbers", "read_table"]
 
 
 def unique_names(table: pd.DataFrame, column: str, path: str | Path, remedy: str) -> pd.Series:

@@ -28,7 +28,7 @@ from PIL import Image
 
 from minescan.chips.load import Chips
 from minescan.errors import MinescanInputError
-from minescan.tables import inside, lines, numbers, read_table, unique_names
+from minescan.tables import binary_labels, inside, lines, numbers, read_table, unique_names
 
 LOG = logging.getLogger(__name__)
 GALLERY_BANDS = ("B4", "B3", "B2")
@@ -59,21 +59,14 @@ def read_gallery_table(folder: str | Path) -> pd.DataFrame:
     path = folder / "chips.csv"
     table = read_table(path, REQUIRED_COLUMNS, LAYOUT)
     ids = unique_names(table, "chip_id", path, "give every chip its own id")
-    label = pd.to_numeric(table["label"].str.strip(), errors="coerce")
-    bad = table.index[~label.isin([0, 1])]
-    if len(bad):
-        raise MinescanInputError(
-            path,
-            f"{lines(bad)}: label {table['label'][bad[0]]!r} is not 0 or 1",
-            "label 1: the chip shows mining; 0: it does not",
-        )
+    label = binary_labels(table, "label", path, "label 1: the chip shows mining; 0: it does not")
     index = numbers(table, "index", path, 0, 1e9, "give the chip's position in its image")
     if (index % 1 != 0).any():
         bad = table.index[index % 1 != 0]
         raise MinescanInputError(path, f"{lines(bad)}: index is not a whole number")
     out = table.assign(
         chip_id=ids,
-        label=label.astype(int),
+        label=label,
         index=index.astype(int),
         source=table["source"].str.strip(),
         file=[inside(folder, v, path, i, "image") for i, v in table["image"].items()],

@@ -87,21 +87,24 @@ def score_tile(
             transform, crs = src.transform, src.crs
     image = np.moveaxis(data.astype(np.float32), 0, -1)
     probability = score_windows(models["presence"], image, stride)
-    write_probability(probability, transform, crs, out_path, stride, provenance)
+    grid = window_transform(transform, stride)
+    write_probability(
+        probability, grid, crs, out_path, provenance, stride_px=str(stride), window_px="48"
+    )
     LOG.info("%s: %d x %d windows at stride %d", tile_path, *probability.shape, stride)
     return probability
 
 
 def write_probability(
     probability: np.ndarray,
-    transform: Affine,
+    grid_transform: Affine,
     crs,
     out_path: str | Path,
-    stride: int,
     provenance: dict,
-    size: int = 48,
+    **tags: str,
 ) -> None:
-    """A window grid of ``score_windows`` as a float32 GeoTIFF of the window centres."""
+    """A window grid as a float32 GeoTIFF of the window centres (``window_transform``; NaN:
+    unscored), with the provenance and ``tags``."""
     with (
         atomic_path(out_path) as tmp,
         rasterio.open(
@@ -113,11 +116,11 @@ def write_probability(
             count=1,
             dtype="float32",
             crs=crs,
-            transform=window_transform(transform, stride, size),
+            transform=grid_transform,
             nodata=np.nan,
             compress="deflate",
         ) as dst,
     ):
-        dst.write(probability, 1)
+        dst.write(probability.astype(np.float32), 1)
         dst.set_band_description(1, "mine_probability")
-        dst.update_tags(**geotiff_tags(provenance), stride_px=str(stride), window_px=str(size))
+        dst.update_tags(**geotiff_tags(provenance), **tags)

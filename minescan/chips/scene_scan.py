@@ -28,11 +28,9 @@ from rasterio.windows import Window
 from scipy import ndimage
 from scipy.spatial import cKDTree
 
-from minescan.atomic import atomic_path
-from minescan.chips.raster import score_windows, window_transform
+from minescan.chips.raster import score_windows, window_transform, write_probability
 from minescan.chips.screen import ChipScreen
 from minescan.errors import MinescanInputError
-from minescan.outputs import geotiff_tags
 
 BAND_NAME = re.compile(r"(?:^|_)(B(?:0[1-9]|1[0-2]|8A))$", re.IGNORECASE)
 RASTER_SUFFIXES = {".tif", ".tiff", ".jp2"}
@@ -241,28 +239,13 @@ def scan_scene(
 
 def write_score_raster(figures: dict, path: str | Path, provenance: dict) -> None:
     """The score grid of ``scan_scene`` as a float32 GeoTIFF of window centres (NaN: unscored)."""
-    grid = figures["grid"]
-    with (
-        atomic_path(path) as tmp,
-        rasterio.open(
-            tmp,
-            "w",
-            driver="GTiff",
-            width=grid.shape[1],
-            height=grid.shape[0],
-            count=1,
-            dtype="float32",
-            crs=figures["crs"],
-            transform=figures["transform"],
-            nodata=np.nan,
-            compress="deflate",
-        ) as dst,
-    ):
-        dst.write(grid.astype(np.float32), 1)
-        dst.set_band_description(1, "mine_probability")
-        dst.update_tags(
-            **geotiff_tags(provenance),
-            model=figures["model"],
-            window_px=str(figures["window_px"]),
-            stride_px=str(figures["stride_px"]),
-        )
+    write_probability(
+        figures["grid"],
+        figures["transform"],
+        figures["crs"],
+        path,
+        provenance,
+        model=figures["model"],
+        window_px=str(figures["window_px"]),
+        stride_px=str(figures["stride_px"]),
+    )

@@ -16,7 +16,7 @@ import pandas as pd
 from numpy.lib import format as npy_format
 
 from minescan.errors import MinescanInputError
-from minescan.tables import inside, lines, numbers, read_table, unique_names
+from minescan.tables import binary_labels, inside, lines, numbers, read_table, unique_names
 
 CHIP_BANDS = ("B2", "B3", "B4", "B8", "B11", "B12")
 REQUIRED_COLUMNS = ("sample_id", "label", "category", "longitude", "latitude", "t0_path", "t1_path")
@@ -37,18 +37,13 @@ def read_chips_table(folder: str | Path) -> pd.DataFrame:
     path = folder / "chips.csv"
     table = read_table(path, REQUIRED_COLUMNS, LAYOUT)
     ids = unique_names(table, "sample_id", path, "give every pair its own id")
-    label = pd.to_numeric(table["label"].str.strip(), errors="coerce")
-    bad = table.index[~label.isin([0, 1])]
-    if len(bad):
-        raise MinescanInputError(
-            path,
-            f"{lines(bad)}: label {table['label'][bad[0]]!r} is not 0 or 1",
-            "label 1: a mine appeared between t0 and t1; 0: it did not",
-        )
+    label = binary_labels(
+        table, "label", path, "label 1: a mine appeared between t0 and t1; 0: it did not"
+    )
     degrees = "give the chip centre in degrees (EPSG:4326)"
     table = table.assign(
         sample_id=ids,
-        label=label.astype(int),
+        label=label,
         longitude=numbers(table, "longitude", path, -180, 180, degrees),
         latitude=numbers(table, "latitude", path, -90, 90, degrees),
     )
