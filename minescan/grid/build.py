@@ -330,3 +330,26 @@ def build_grid(
         )
         tables[zoom] = table
     return tables
+
+
+def level_spec(
+    zoom: int,
+    cell_size_m: int,
+    parent_zoom: int | None,
+    pixel_size_m: int,
+    min_overlap_fraction: float,
+    max_cells_per_shard: int,
+    shard_block_m: int,
+) -> GridSpec:
+    """The grid of one zoom level (and its parent's size, for the parent ids)."""
+    sizes = {int(zoom): int(cell_size_m)}
+    if parent_zoom is not None:
+        sizes[int(parent_zoom)] = 2 * int(cell_size_m)
+    return GridSpec(
+        zooms=tuple(sorted(sizes)),
+        cell_size_m=sizes,
+        pixel_size_m=int(pixel_size_m),
+        min_overlap_fraction=float(min_overlap_fraction),
+        max_cells_per_shard=int(max_cells_per_shard),
+        shard_block_m=int(shard_block_m),
+    )

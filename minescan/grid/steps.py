@@ -8,7 +8,7 @@ from typing import Any
 
 import geopandas as gpd
 
-from minescan.grid.build import GridSpec, build_grid
+from minescan.grid.build import build_grid, level_spec
 from minescan.grid.negatives import NegativeSearch
 from minescan.grid.outputs import shard_summary, write_grid_products
 from minescan.grid.regions import region_cells, region_geometry
@@ -16,29 +16,6 @@ from minescan.outputs import write_csv, write_geoparquet
 from minescan.provenance import provenance
 
 log = logging.getLogger(__name__)
-
-
-def level_spec(
-    zoom: int,
-    cell_size_m: int,
-    parent_zoom: int | None,
-    pixel_size_m: int,
-    min_overlap_fraction: float,
-    max_cells_per_shard: int,
-    shard_block_m: int,
-) -> GridSpec:
-    """The grid of one zoom level (and its parent's size, for the parent ids)."""
-    sizes = {int(zoom): int(cell_size_m)}
-    if parent_zoom is not None:
-        sizes[int(parent_zoom)] = 2 * int(cell_size_m)
-    return GridSpec(
-        zooms=tuple(sorted(sizes)),
-        cell_size_m=sizes,
-        pixel_size_m=int(pixel_size_m),
-        min_overlap_fraction=float(min_overlap_fraction),
-        max_cells_per_shard=int(max_cells_per_shard),
-        shard_block_m=int(shard_block_m),
-    )
 
 
 def negative_search(negatives: dict[str, Any]) -> NegativeSearch | None:

@@ -15,9 +15,9 @@ import pandas as pd
 from minescan.cells import read_cells
 from minescan.detection.predict import merge_detections
 from minescan.errors import MinescanInputError
+from minescan.grid.build import level_spec
 from minescan.grid.outputs import shard_summary
 from minescan.grid.regions import region_geometry
-from minescan.grid.steps import level_spec
 from minescan.outputs import (
     write_csv,
     write_geoparquet,

@@ -212,7 +212,7 @@ def per_shard(pattern, default_cellset="training"):
 
 
 def get_level(wildcards):
-    """What one zoom level's cells depend on, and nothing else (see grid.steps.level_spec)."""
+    """What one zoom level's cells depend on, and nothing else (see grid.build.level_spec)."""
     zoom = int(wildcards.zoom)
     return {
         "cell_size_m": CELL_SIZES[zoom],
