@@ -93,8 +93,15 @@ def validation_places(
 ) -> tuple[np.ndarray, np.ndarray]:
     """``rows`` split into training and validation rows by whole places (about ``share`` of
     the chips in validation, both labels represented)."""
-    k = max(2, round(1 / share))
     groups = block_groups(meta.iloc[rows], 0.5)
+    places = len(np.unique(groups))
+    if places < 2:
+        raise MinescanInputError(
+            "chips.gallery",
+            f"the {len(rows)} training chips lie in one place",
+            "validation needs chips of two places or more (located, or of two samplings)",
+        )
+    k = min(places, max(2, round(1 / share)))
     y = meta["label"].to_numpy()[rows]
     splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
     # of the k candidate parts, the one closest to ``share`` of the chips and of the mining

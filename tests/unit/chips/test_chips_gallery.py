@@ -119,3 +119,41 @@ def test_region_out_never_splits_a_place_and_keeps_its_buffer():
         assert 0 < meta["mine"].iloc[roles["test"]].mean() < 1
     block = gallery_block_folds(meta, 5, 1.0, seed=0)
     assert meta.groupby("place").apply(lambda g: len(set(block[g.index])) == 1).all()
+
+
+@needs_gallery
+@pytest.mark.slow
+def test_the_recipe_trains_on_a_gallery_folder_into_a_model_the_scoring_reads(tmp_path):
+    from minescan.chips.cnn import load_models
+    from minescan.chips.gallery_steps import train_gallery
+    from minescan.outputs import read_provenance
+
+    folder = small_gallery(tmp_path, rows=64)
+    recipe = {
+        "arch": "minescan",
+        "width": 4,
+        "depth": 1,
+        "members": 2,
+        "epochs": 1,
+        "patience": 1,
+        "batch_size": 16,
+        "learning_rate": 0.003,
+        "standardise": "band",
+        "augment": ["gain", "haze"],
+    }
+    out = tmp_path / "model.pt"
+    train_gallery(
+        gallery=str(folder),
+        out=str(out),
+        recipe=recipe,
+        validation_share=0.25,
+        seed=0,
+        threads=1,
+        provenance={"params": {"recipe": recipe}},
+    )
+    presence = load_models(out)["presence"]
+    assert presence.band_names == GALLERY_BANDS and len(presence.members) == 2
+    points = presence.operating_points
+    assert set(points) == {"best_f1", "specificity_0.99", "specificity_0.998"}
+    assert points["specificity_0.99"] <= points["specificity_0.998"]
+    assert read_provenance(out)["params"]["recipe"]["members"] == 2
