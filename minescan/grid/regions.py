@@ -26,7 +26,7 @@ from minescan.grid.countries import country_geometry
 from minescan.grid.coverage import pack_keys
 from minescan.grid.naming import parse_cell_id
 from minescan.grid.negatives import LAND_SAMPLES
-from minescan.polygons.clean import read_polygons
+from minescan.polygons.read import read_polygons
 from minescan.utm import MAX_LAT, MIN_LAT, to_lonlat, to_utm, utm_zone_number
 
 REGION = "region"

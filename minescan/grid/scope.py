@@ -17,7 +17,7 @@ import numpy as np
 import shapely
 
 from minescan.grid.regions import region_geometry
-from minescan.polygons.clean import read_polygons
+from minescan.polygons.read import read_polygons
 
 
 def _meets(region: shapely.Geometry, geoms: np.ndarray) -> bool:

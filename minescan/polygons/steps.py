@@ -5,8 +5,9 @@ from __future__ import annotations
 import geopandas as gpd
 
 from minescan.outputs import write_geoparquet, write_json
-from minescan.polygons.clean import clean_polygons, read_polygons
+from minescan.polygons.clean import clean_polygons
 from minescan.polygons.dated import check_date_column
+from minescan.polygons.read import read_polygons
 from minescan.provenance import provenance
 
 

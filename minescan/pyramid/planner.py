@@ -78,7 +78,8 @@ from minescan.grid.regions import (
     zone_pieces,
 )
 from minescan.grid.shards import assign_shards
-from minescan.polygons.clean import clean_polygons, read_polygons
+from minescan.polygons.clean import clean_polygons
+from minescan.polygons.read import read_polygons
 
 log = logging.getLogger(__name__)
 

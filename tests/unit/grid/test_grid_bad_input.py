@@ -15,7 +15,8 @@ from minescan.config import check_config
 from minescan.errors import MinescanInputError
 from minescan.grid.build import GridSpec, build_grid
 from minescan.grid.negatives import NegativeSearch
-from minescan.polygons.clean import clean_polygons, read_polygons
+from minescan.polygons.clean import clean_polygons
+from minescan.polygons.read import read_polygons
 from minescan.polygons.steps import clean_polygons_step
 from minescan.utm import to_utm
 

@@ -11,7 +11,8 @@ from minescan.errors import MinescanInputError
 from minescan.grid.budget import check_grid_size, estimate_cells
 from minescan.grid.build import zone_coverages
 from minescan.grid.countries import country_geometry
-from minescan.polygons.clean import clean_polygons, read_polygons
+from minescan.polygons.clean import clean_polygons
+from minescan.polygons.read import read_polygons
 
 GRID = {"zoom_levels": [15, 16], "cell_size_m": 2560}  # the demo's grid
 

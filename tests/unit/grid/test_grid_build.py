@@ -14,7 +14,8 @@ from minescan.grid.naming import cell_names, parse_cell_id, parse_name
 from minescan.grid.negatives import NegativeSearch
 from minescan.grid.regions import child_cells, region_cells
 from minescan.grid.shards import assign_shards
-from minescan.polygons.clean import clean_polygons, read_polygons
+from minescan.polygons.clean import clean_polygons
+from minescan.polygons.read import read_polygons
 from minescan.utm import to_utm
 
 SPEC = GridSpec(

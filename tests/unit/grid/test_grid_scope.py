@@ -10,7 +10,8 @@ import shapely
 import yaml
 
 from minescan.grid.scope import scope_warnings
-from minescan.polygons.clean import clean_polygons, read_polygons
+from minescan.polygons.clean import clean_polygons
+from minescan.polygons.read import read_polygons
 
 REPO = Path(__file__).resolve().parents[3]
 SHIPPED = yaml.safe_load((REPO / "config" / "config.yaml").read_text())

@@ -25,8 +25,9 @@ from minescan.growth.change import (
 from minescan.growth.config import Window
 from minescan.growth.evaluate import evaluate_growth, true_geometries
 from minescan.growth.tables import area_table, change_table
-from minescan.polygons.clean import clean_polygons, read_polygons
+from minescan.polygons.clean import clean_polygons
 from minescan.polygons.dated import mapped_before
+from minescan.polygons.read import read_polygons
 
 REPO = Path(__file__).resolve().parents[3]
 SAMPLE = REPO / "resources" / "amw_sample" / "amw_peixoto_sample.gpkg"
