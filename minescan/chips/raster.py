@@ -85,13 +85,40 @@ def score_tile(
                 ) from None
             data = src.read([names.index(b) + 1 for b in bands])
             transform, crs = src.transform, src.crs
-    image = np.moveaxis(data.astype(np.float32), 0, -1)
-    probability = score_windows(models["presence"], image, stride)
-    grid = window_transform(transform, stride)
-    write_probability(
-        probability, grid, crs, out_path, provenance, stride_px=str(stride), window_px="48"
+    probability = scan_to_raster(
+        models["presence"], data, transform, crs, out_path, stride, provenance
     )
     LOG.info("%s: %d x %d windows at stride %d", tile_path, *probability.shape, stride)
+    return probability
+
+
+def scan_to_raster(
+    scorer,
+    data: np.ndarray,
+    transform: Affine,
+    crs,
+    out_path: str | Path,
+    stride: int,
+    provenance: dict,
+    size: int = 48,
+    **tags: str,
+) -> np.ndarray:
+    """Score (bands, rows, cols) digital numbers in ``scorer``'s band order window by window
+    (a chip-CNN ensemble or a chip screen) and write the probability GeoTIFF; returns the
+    window grid."""
+    image = np.moveaxis(np.asarray(data, dtype=np.float32), 0, -1)
+    probability = score_windows(scorer, image, stride, size)
+    grid = window_transform(transform, stride, size)
+    write_probability(
+        probability,
+        grid,
+        crs,
+        out_path,
+        provenance,
+        stride_px=str(stride),
+        window_px=str(size),
+        **tags,
+    )
     return probability
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from minescan.chips.raster import score_windows, window_transform, write_probability
+from minescan.chips.raster import scan_to_raster
 from minescan.chips.shipped import decision_threshold, load_chip_model, tile_bands
 from minescan.errors import MinescanInputError
 from minescan.imagery.tile import read_tile
@@ -50,18 +50,16 @@ def cnn_screen_shard(
             ) from None
         start = time.perf_counter()
         out = Path(out_dir) / f"{path.stem}.tif"
-        image = np.moveaxis(tile.data.astype(np.float32), 0, -1)
-        windows = score_windows(screen, image, STRIDE_PX, screen.size)
-        grid = window_transform(tile.transform, STRIDE_PX, screen.size)
-        write_probability(
-            windows,
-            grid,
+        windows = scan_to_raster(
+            screen,
+            tile.data,
+            tile.transform,
             tile.crs,
             out,
+            STRIDE_PX,
             provenance,
+            screen.size,
             model=screen.name,
-            stride_px=str(STRIDE_PX),
-            window_px=str(screen.size),
         )
         scored = windows[np.isfinite(windows)]
         cell_id = tile.tags.get("cell_id", path.stem)

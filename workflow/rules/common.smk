@@ -114,6 +114,10 @@ CHIPS_CNN = CHIPS["cnn"]
 CHIPS_SCORED = {str(name): folder for name, folder in CHIPS["score"].items()}
 CHIPS_GALLERY = CHIPS["gallery"]
 CHIPS_SHIPPED = CHIPS["shipped"]
+# Read once, so an absent scene is named once per run.
+MINE_FREE_SCENES = [s for s in CHIPS_SHIPPED["mine_free_scenes"] if Path(s).is_dir()]
+for _scene in sorted(set(CHIPS_SHIPPED["mine_free_scenes"]) - set(MINE_FREE_SCENES)):
+    logger.warning(f"chips.shipped.mine_free_scenes: {_scene} not found, skipped")
 
 
 wildcard_constraints:
@@ -334,10 +338,7 @@ def get_chips_outputs():
 
 def get_mine_free_scenes():
     """The real mine-free scenes the shipped chip model is scanned over (those present)."""
-    present = [s for s in CHIPS_SHIPPED["mine_free_scenes"] if Path(s).is_dir()]
-    for scene in set(CHIPS_SHIPPED["mine_free_scenes"]) - set(present):
-        logger.warning(f"chips.shipped.mine_free_scenes: {scene} not found, skipped")
-    return present
+    return MINE_FREE_SCENES
 
 
 def get_chip_model_outputs():
