@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-TEST_THREADS = "2"
+# One thread per pytest-xdist worker (the suite runs a worker per core), two otherwise.
+TEST_THREADS = "1" if os.environ.get("PYTEST_XDIST_WORKER") else "2"
 for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(variable, TEST_THREADS)
 
@@ -43,3 +44,16 @@ def tiny_detector(tmp_path_factory) -> Path:
     from fixtures.detection import train_tiny_detector
 
     return train_tiny_detector(tmp_path_factory.mktemp("tiny_detector"))
+
+
+# Tests that share one expensive or exclusive thing run on one pytest-xdist worker: the
+# session's demo run is made once, and the SLURM clusters (one set of ports and one
+# /etc/slurm/slurm.conf) never start twice at once.
+SHARED_BY_GROUP = {"demo": "demo", "slurm_env": "slurm", "slurm_gpu_env": "slurm"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        groups = {SHARED_BY_GROUP[name] for name in item.fixturenames if name in SHARED_BY_GROUP}
+        if groups:
+            item.add_marker(pytest.mark.xdist_group(sorted(groups)[0]))

@@ -21,6 +21,8 @@ rule detection_dataset:
         f"{LOGS}/detection_dataset/z{{zoom}}.log",
     benchmark:
         f"{BENCHMARKS}/detection_dataset/z{{zoom}}.tsv"
+    # on the run's longest chain (training, then predictions over every shard): first
+    priority: 5
     threads: 1
     resources:
         mem_mb=4000,
@@ -72,6 +74,8 @@ rule detection_train:
         f"{LOGS}/detection_train/{{dataset}}_{{run}}.log",
     benchmark:
         f"{BENCHMARKS}/detection_train/{{dataset}}_{{run}}.tsv"
+    # on the run's longest chain (training, then predictions over every shard): first
+    priority: 5
     threads: DETECTION["cpus_per_gpu"]
     resources:
         gpu=1,
@@ -154,6 +158,8 @@ rule detection_predict:
         f"{LOGS}/detection_predict/z{{zoom}}/{{shard}}.log",
     benchmark:
         f"{BENCHMARKS}/detection_predict/z{{zoom}}/{{shard}}.tsv"
+    # on the run's longest chain (training, then predictions over every shard): first
+    priority: 5
     threads: DETECTION["cpus_per_gpu"]
     resources:
         gpu=1,
@@ -218,6 +224,8 @@ rule detection_merge:
         gpkg=f"{DETECTION_DIR}/detections.gpkg",
     log:
         f"{LOGS}/detection_merge/{{dataset}}.log",
+    # on the run's longest chain (training, then predictions over every shard): first
+    priority: 5
     threads: 1
     resources:
         mem_mb=2000,
@@ -257,6 +265,8 @@ rule detection_evaluate:
         f"{LOGS}/detection_evaluate/{{dataset}}.log",
     benchmark:
         f"{BENCHMARKS}/detection_evaluate/{{dataset}}.tsv"
+    # on the run's longest chain (training, then predictions over every shard): first
+    priority: 5
     threads: 1
     resources:
         mem_mb=4000,

@@ -35,6 +35,8 @@ rule footprints_train:
         f"{LOGS}/footprints_train/{{source}}_{{arch}}.log",
     benchmark:
         f"{BENCHMARKS}/footprints_train/{{source}}_{{arch}}.tsv"
+    # on the run's longest chain (training, then predictions over every shard): first
+    priority: 5
     threads: FOOTPRINTS["cpus_per_gpu"]
     resources:
         gpu=1,

@@ -22,6 +22,8 @@ rule tiles:
         f"{LOGS}/tiles/{{cellset}}/{{epoch}}/z{{zoom}}/{{shard}}.log",
     benchmark:
         f"{BENCHMARKS}/tiles/{{cellset}}/{{epoch}}/z{{zoom}}/{{shard}}.tsv"
+    # every later stage waits on tiles
+    priority: 5
     threads: IMAGERY["threads"]
     resources:
         mem_mb=get_tile_mem_mb,
