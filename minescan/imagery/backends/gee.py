@@ -26,6 +26,12 @@ import numpy as np
 
 from minescan.cells import Cell
 from minescan.errors import MinescanInputError
+from minescan.imagery.backends.gee_cost import (
+    CostModel,
+    cell_pixels,
+    check_budget,
+    estimate_level,
+)
 from minescan.imagery.backends.gee_errors import is_too_large, is_transient
 from minescan.imagery.backends.gee_limits import Window
 from minescan.imagery.backends.gee_request import (
@@ -127,6 +133,8 @@ class GeeBackend:
     metadata_server: bool = True
     timeout_s: float = DEADLINE_S
     workload_tag: str = "minescan-l2a"
+    cost: CostModel | None = None  # None: no estimate (no coefficient configured)
+    max_eecu_hours: float | None = None
     name: str = "gee"
     simulated: bool = False
     _ee: Any = field(default=None, repr=False)
@@ -141,6 +149,7 @@ class GeeBackend:
         collection = check_collection(options.get("collection"), level)
         dates = imagery.get("dates") or ["2019-01-01", "2020-01-01"]
         concurrency = int(options.get("max_concurrency", 8))
+        guard = options.get("max_eecu_hours")
         return cls(
             project=options.get("project"),
             bands=bands,
@@ -160,6 +169,8 @@ class GeeBackend:
             metadata_server=bool(options.get("metadata_server", True)),
             timeout_s=float(options.get("timeout_s", DEADLINE_S)),
             workload_tag=check_workload_tag(options.get("workload_tag") or f"minescan-{level}"),
+            cost=CostModel.from_imagery({**imagery, "bands": bands}, dates),
+            max_eecu_hours=None if guard is None else float(guard),
         )
 
     def describe(self) -> dict[str, str]:
@@ -171,6 +182,21 @@ class GeeBackend:
             "dates": f"{self.dates[0]}/{self.dates[1]} (end exclusive), median",
             "cloud_mask": f"Cloud Score+ cs_cdf >= {self.clear_threshold:g}",
         }
+
+    def check_cost(self, cells: list[Cell]) -> None:
+        """Log the estimated EECU-hours of ``cells`` and refuse them, before Earth Engine is
+        even initialised, when the estimate is above ``max_eecu_hours``."""
+        if self.cost is None or not cells:
+            return
+        pixels = cell_pixels(
+            [c.xmin for c in cells],
+            [c.ymin for c in cells],
+            [c.xmax for c in cells],
+            [c.ymax for c in cells],
+        )
+        level = estimate_level(f"{len(cells)} cells to fetch", pixels, self.cost)
+        log.info("Earth Engine estimate (workload tag %s): %s", self.workload_tag, level.describe())
+        check_budget([level], self.max_eecu_hours, what="this tiles job")
 
     def prepare(self) -> Any:
         """Initialize Earth Engine once per job (thread-safe); a failure is kept and raised
