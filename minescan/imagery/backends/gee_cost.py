@@ -126,7 +126,10 @@ def estimate_cells_file(
 
 
 def check_budget(
-    levels: Sequence[LevelEstimate], max_eecu_hours: float | None, what: str = "the run"
+    levels: Sequence[LevelEstimate],
+    max_eecu_hours: float | None,
+    what: str = "the run",
+    stopped: str = "nothing was requested",
 ) -> float:
     """The levels' EECU-hours together; MinescanInputError above ``max_eecu_hours`` (None: no
     guard)."""
@@ -139,8 +142,8 @@ def check_budget(
     raise MinescanInputError(
         "config",
         f"{what} would take about {total:,.1f} EECU-hours of Earth Engine compute "
-        f"({cells:,} cells), over {GUARD_KEY} ({float(max_eecu_hours):g}); nothing was "
-        f"requested. Estimated at {model.seconds_per_million_values:g} EECU-seconds per "
+        f"({cells:,} cells), over {GUARD_KEY} ({float(max_eecu_hours):g}); {stopped}. "
+        f"Estimated at {model.seconds_per_million_values:g} EECU-seconds per "
         f"million values ({COEFFICIENT_KEY}): {listing}",
         f"raise {GUARD_KEY} (or set it to null) if your project's quota allows it, narrow the "
         "region or the date window, or calibrate the coefficient from a small run's EECU "
@@ -162,7 +165,12 @@ class RunLedger:
             return False
         self.levels[level.name] = level
         try:
-            check_budget(list(self.levels.values()), self.max_eecu_hours)
+            check_budget(
+                list(self.levels.values()),
+                self.max_eecu_hours,
+                what="the run (its levels known so far)",
+                stopped=f"no tile of {level.name} was requested",
+            )
         except MinescanInputError:
             del self.levels[level.name]  # a retried DAG evaluation refuses again
             raise

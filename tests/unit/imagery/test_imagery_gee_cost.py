@@ -100,7 +100,8 @@ def test_the_run_counts_each_level_once_and_stops_above_the_guard():
         ledger.add(nxt)
     message = str(refused.value)
     assert "imagery.gee.max_eecu_hours (1)" in message
-    assert "about 1.1 EECU-hours" in message and "nothing was requested" in message
+    assert "about 1.1 EECU-hours" in message
+    assert "no tile of pyramid/2019/z13 was requested" in message
     assert "pyramid/2019/z12" in message and "pyramid/2019/z13" in message
     assert "raise imagery.gee.max_eecu_hours" in message and "calibrate" in message
     assert ledger.eecu_hours == pytest.approx(level.eecu_hours)  # the refused level is out
@@ -138,8 +139,10 @@ def test_a_job_over_the_guard_makes_no_request(monkeypatch, tmp_path, caplog):
     fake = FakeEE()
     monkeypatch.setitem(sys.modules, "ee", fake)
     backend = GeeBackend.from_config(imagery(max_eecu_hours=0.0001))
-    with pytest.raises(MinescanInputError, match=r"over imagery\.gee\.max_eecu_hours \(0\.0001\)"):
+    with pytest.raises(MinescanInputError) as refused:
         _shard(tmp_path, backend)
+    assert "this tiles job would take about" in str(refused.value)
+    assert "over imagery.gee.max_eecu_hours (0.0001); nothing was requested" in str(refused.value)
     assert fake.requests == [] and fake.initialized == []  # not even initialised
     assert not (tmp_path / "status.csv").exists()
     assert "Earth Engine estimate (workload tag minescan-l2a): 4 cells to fetch" in caplog.text
