@@ -12,6 +12,7 @@ from minescan.grid.budget import check_grid_size
 from minescan.grid.scope import scope_warnings
 from minescan.growth.config import check_growth
 from minescan.imagery.bands import check_bands
+from minescan.imagery.backends.gee import composite_params as gee_composite_params
 from minescan.imagery.backends.gee_cost import RunLedger, add_cells_file
 from minescan.imagery.check import check_imagery_inputs
 from minescan.imagery.remote_check import EE_RESOURCE, check_imagery, ee_requests_per_job, gee_budget

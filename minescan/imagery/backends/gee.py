@@ -26,6 +26,7 @@ import numpy as np
 
 from minescan.cells import Cell
 from minescan.errors import MinescanInputError
+from minescan.imagery.backends.gee_composite import Composite
 from minescan.imagery.backends.gee_cost import (
     CostModel,
     cell_pixels,
@@ -173,6 +174,19 @@ class GeeBackend:
             max_eecu_hours=None if guard is None else float(guard),
         )
 
+    @property
+    def composite(self) -> Composite:
+        """The composite this backend's tiles are made of (before coarse pixels are averaged)."""
+        return Composite(
+            self.bands,
+            self.dates,
+            self.collection,
+            self.cloud_score_collection,
+            "cs_cdf",
+            self.clear_threshold,
+            self.max_cloud_cover,
+        )
+
     def describe(self) -> dict[str, str]:
         return {
             "backend": "gee",
@@ -224,15 +238,17 @@ class GeeBackend:
         return self.prepare()
 
     def requests(self, cell: Cell) -> list[tuple[Window, dict[str, Any]]]:
+        c = self.composite
         return build_requests(
             self.ee(),
             cell,
-            bands=self.bands,
-            dates=self.dates,
-            collection=self.collection,
-            cloud_score_collection=self.cloud_score_collection,
-            clear_threshold=self.clear_threshold,
-            max_cloud_cover=self.max_cloud_cover,
+            bands=c.bands,
+            dates=c.dates,
+            collection=c.collection,
+            cloud_score_collection=c.cloud_score_collection,
+            cloud_score_band=c.cloud_score_band,
+            clear_threshold=c.clear_threshold,
+            max_cloud_cover=c.max_cloud_cover,
             min_clear_share=self.min_clear_share,
         )
 
@@ -332,3 +348,18 @@ class GeeBackend:
         if len(requests) > 1:
             tags["requests"] = f"{len(requests)} computePixels windows, mosaicked"
         return CellImage(self.bands, to_uint16_reflectance(data, valid), tags)
+
+
+def composite_params(imagery: Mapping[str, Any], dates: list[str] | tuple[str, str]) -> dict:
+    """What the gee backend composites with for ``imagery`` over ``dates``, as plain values (a
+    rule's params): the exported classifier's usage builds the same."""
+    composite = GeeBackend.from_config({**imagery, "dates": list(dates)}).composite
+    return {
+        "bands": list(composite.bands),
+        "dates": list(composite.dates),
+        "collection": composite.collection,
+        "cloud_score_collection": composite.cloud_score_collection,
+        "cloud_score_band": composite.cloud_score_band,
+        "clear_threshold": composite.clear_threshold,
+        "max_cloud_cover": composite.max_cloud_cover,
+    }
