@@ -147,7 +147,7 @@ def check_budget(
         f"million values ({COEFFICIENT_KEY}): {listing}",
         f"raise {GUARD_KEY} (or set it to null) if your project's quota allows it, narrow the "
         "region or the date window, or calibrate the coefficient from a small run's EECU "
-        "usage in Cloud Monitoring (docs/stages/imagery.md)",
+        "usage in Cloud Monitoring (docs/imagery.md)",
     )
 
 
