@@ -33,6 +33,9 @@ FETCH_KEYS = (
     "timeout_s",
     "read_threads",
     "workload_tag",
+    "eecu_seconds_per_million_values",
+    "high_volume_cost_factor",
+    "max_eecu_hours",
 )
 # Dated polygons (``first_mapped``) make the mine band and the synthetic mine surfaces of a date
 # window: those first mapped before the window's end. Undated polygons add nothing to a request.

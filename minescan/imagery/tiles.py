@@ -30,7 +30,7 @@ from minescan.cells import (
     read_polygons,
 )
 from minescan.imagery.backends import make_backend
-from minescan.imagery.backends.base import Backend, plan, prepare
+from minescan.imagery.backends.base import Backend, check_cost, plan, prepare
 from minescan.imagery.errors import CellSkipped, ShardFailed
 from minescan.imagery.request import MAPPED_BEFORE, backend_options
 from minescan.imagery.store import TileStore
@@ -184,6 +184,7 @@ def _fetch(
     if not cells:
         return {}
     backend = backend or make_backend(backend_options(imagery, fetch), threads)
+    check_cost(backend, cells)
     prepare(backend)
     plan(backend, cells)
     index = polygon_index(polygons, cells, imagery)

@@ -7,8 +7,10 @@ as integers), followed by the model's link (logistic, or scale/offset/clamp). Ea
 denominators, so both give the same score. :func:`evaluate_expression` evaluates the same
 string on numpy arrays with those semantics; the tests compare it with the numpy model.
 
-``earthengine-api`` is never imported here: :func:`apply_model` only calls methods of the
-``ee.Image`` it is given.
+The generated usage builds the composite the model was trained on (``gee_composite``, the
+description the gee backend builds its tiles from), so that the model meets the pixels it
+learnt. ``earthengine-api`` is never imported here: :func:`apply_model` only calls methods of
+the ``ee.Image`` it is given.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from minescan.imagery.backends.gee_composite import Composite
 from minescan.pixelmodels.features import Feature
 from minescan.pixelmodels.model import LinearModel
 
@@ -66,25 +69,38 @@ def _link_python(model: LinearModel) -> str:
     )
 
 
-def python_source(model: LinearModel, header: str = "") -> str:
-    """A self-contained Python module with ``mine_probability(image) -> ee.Image``."""
+def model_composite(model: LinearModel, params: Mapping[str, Any]) -> Composite:
+    """The training composite of ``params`` (``imagery.backends.gee.composite_params``), which
+    holds every band the model reads."""
+    values = dict(params)
+    bands, dates = tuple(values.pop("bands")), tuple(values.pop("dates"))
+    missing = [band for band in model.bands if band not in bands]
+    if missing:
+        raise ValueError(f"the model reads {missing}, which the training composite lacks")
+    return Composite(bands=bands, dates=dates, **values)
+
+
+def python_source(model: LinearModel, composite: Composite, header: str = "") -> str:
+    """A self-contained Python module with ``mine_probability(image) -> ee.Image`` and
+    ``training_composite(region)``, the composite to apply it to."""
     bands = json.dumps(model.bands)
     return (
         f'"""minescan mine probability for Earth Engine (generated; do not edit).\n\n{header}'
-        "\nUsage:\n    import ee\n    ee.Initialize()\n"
-        "    s2 = ee.ImageCollection('COPERNICUS/S2_SR_HARMONIZED').filterDate("
-        "'2019-01-01', '2020-01-01').median()\n"
-        '    probability = mine_probability(s2)\n"""\n\n'
+        "\nUsage (compute or export at scale=10, the model's pixels):\n"
+        "    import ee\n    ee.Initialize(project='your-project')\n"
+        "    region = ee.Geometry.Rectangle([112.0, -3.0, 112.5, -2.5])\n"
+        '    probability = mine_probability(training_composite(region))\n"""\n\n'
         f"BANDS = {bands}\n"
         f"EXPRESSION = {ee_expression(model)!r}\n\n\n"
+        f"{composite.python_source('training_composite')}\n\n"
         "def mine_probability(image):\n"
-        '    """Probability of a mine per pixel from Sentinel-2 L2A reflectance x 10000."""\n'
+        '    """Probability of a mine per pixel from Sentinel-2 reflectance x 10000."""\n'
         "    score = image.select(BANDS).toFloat().expression(EXPRESSION)\n"
         f"    return {_link_python(model)}.rename({OUTPUT_BAND!r})\n"
     )
 
 
-def javascript_source(model: LinearModel, header: str = "") -> str:
+def javascript_source(model: LinearModel, composite: Composite, header: str = "") -> str:
     """The same as a snippet for the Earth Engine Code Editor."""
     comment = "".join(f"// {line}\n" for line in header.splitlines())
     return (
@@ -92,19 +108,14 @@ def javascript_source(model: LinearModel, header: str = "") -> str:
         f"{comment}"
         f"var MINESCAN_BANDS = {json.dumps(model.bands)};\n"
         f"var MINESCAN_EXPRESSION = {json.dumps(ee_expression(model))};\n\n"
+        f"{composite.javascript_source('minescanTrainingComposite')}\n"
         "function minescanMineProbability(image) {\n"
         "  var score = image.select(MINESCAN_BANDS).toFloat().expression(MINESCAN_EXPRESSION);\n"
         f"  return {_link_python(model)}.rename('{OUTPUT_BAND}');\n"
         "}\n\n"
-        "// Example: a 2019 median composite masked with Cloud Score+.\n"
-        "// var csPlus = ee.ImageCollection('GOOGLE/CLOUD_SCORE_PLUS/V1/S2_HARMONIZED');\n"
-        "// var s2 = ee.ImageCollection('COPERNICUS/S2_SR_HARMONIZED')\n"
-        "//   .filterBounds(geometry)  // a region drawn in the Code Editor\n"
-        "//   .filterDate('2019-01-01', '2020-01-01').linkCollection(csPlus, ['cs_cdf'])\n"
-        "//   .map(function (img) { return img.updateMask(img.select('cs_cdf').gte(0.6)); })\n"
-        "//   .median();\n"
-        "// Map.addLayer(minescanMineProbability(s2), {min: 0, max: 1,\n"
-        "//   palette: ['white', 'orange', 'red']}, 'mine probability');\n"
+        "// Example, over a region drawn in the Code Editor (`geometry`):\n"
+        "// Map.addLayer(minescanMineProbability(minescanTrainingComposite(geometry)),\n"
+        "//   {min: 0, max: 1, palette: ['white', 'orange', 'red']}, 'mine probability');\n"
     )
 
 

@@ -4,15 +4,21 @@ a shard, the per-cell scores of a zoom level in one table, and the Earth Engine 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from minescan.outputs import geotiff_tags, write_parquet, write_text
 from minescan.pixelmodels.model import LinearModel
 from minescan.probability.apply import SCORE_COLUMNS, probability_tiles
-from minescan.probability.gee import ee_expression, javascript_source, python_source
+from minescan.probability.gee import (
+    ee_expression,
+    javascript_source,
+    model_composite,
+    python_source,
+)
 
 LOG = logging.getLogger(__name__)
 
@@ -56,17 +62,25 @@ def merge_scores(*, scores: Sequence[str], out: str, provenance: dict) -> pd.Dat
 
 
 def export_gee(
-    *, model: str, python_out: str, javascript_out: str, expression_out: str, provenance: dict
+    *,
+    model: str,
+    composite: Mapping[str, Any],
+    python_out: str,
+    javascript_out: str,
+    expression_out: str,
+    provenance: dict,
 ) -> None:
-    """The deployed linear model as Earth Engine Python and Code Editor code."""
+    """The deployed linear model as Earth Engine Python and Code Editor code, with the
+    training composite of ``composite`` (``imagery.backends.gee.composite_params``)."""
     linear = LinearModel.load(model)
+    training = model_composite(linear, composite)
     header = (
         f"Model: {linear.meta.get('kind')} ({linear.link} link), lambda "
         f"{linear.meta.get('lambda', float('nan')):.4g}, {linear.meta.get('nonzero')} "
         f"non-zero weights, decision threshold {linear.meta.get('threshold', 0.5):.3f}.\n"
         f"Trained by minescan {provenance.get('version')} ({provenance.get('git_commit')}).\n"
     )
-    write_text(python_source(linear, header), python_out)
-    write_text(javascript_source(linear, header), javascript_out)
+    write_text(python_source(linear, training, header), python_out)
+    write_text(javascript_source(linear, training, header), javascript_out)
     write_text(ee_expression(linear) + "\n", expression_out)
     LOG.info("exported %d-term expression over bands %s", linear.meta.get("nonzero"), linear.bands)

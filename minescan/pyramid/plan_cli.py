@@ -23,6 +23,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from minescan.imagery.backends.gee_cost import CostModel
 from minescan.outputs import write_csv, write_json
 from minescan.provenance import provenance
 from minescan.pyramid.planner import (
@@ -35,10 +36,38 @@ from minescan.pyramid.planner import (
     polygons_hull,
     survey,
 )
+from minescan.schema import load_schema
 
 log = logging.getLogger(__name__)
 
 HULL = "hull"
+SCHEMA = Path("workflow/schemas/config.schema.yaml")
+
+
+def gee_cost_model(
+    bands: int, dates: Sequence[str] | None = None, coefficient: float | None = None
+) -> CostModel:
+    """The Earth Engine cost model with the schema's imagery.gee defaults (high-volume endpoint)
+    and its default epoch's window, unless ``dates`` or ``coefficient`` are given."""
+    imagery = load_schema(SCHEMA)["properties"]["imagery"]["properties"]
+    gee = {k: v["default"] for k, v in imagery["gee"]["properties"].items() if "default" in v}
+    if coefficient is not None:
+        gee["eecu_seconds_per_million_values"] = coefficient
+    window = dates or next(iter(imagery["epochs"]["default"].values()))
+    return CostModel.from_imagery({"bands": [None] * bands, "gee": gee}, window)
+
+
+def with_eecu(table: pd.DataFrame, model: CostModel) -> pd.DataFrame:
+    """The plan with ``eecu_hours``: what each level's cells would take on Earth Engine, which
+    composites every cell at 10 m whatever its pixel size; a total without a cell size sums its
+    scan's levels."""
+    table = table.copy()
+    px = table["cells"] * (table["cell_size_m"].astype(float) / 10) ** 2
+    table["eecu_hours"] = [model.eecu_seconds(p) / 3600 for p in px]
+    for i in table.index[table["cell_size_m"].isna()]:
+        levels = (table["scan"] == table.at[i, "scan"]) & table["cell_size_m"].notna()
+        table.at[i, "eecu_hours"] = table.loc[levels, "eecu_hours"].sum()
+    return table
 
 
 def _resolve_region(region: Any, polygons: gpd.GeoDataFrame | None) -> Any:
@@ -142,6 +171,7 @@ def format_table(table: pd.DataFrame) -> str:
             "pixels": table["pixels"].map(_human),
             "bytes": table["bytes"].map(lambda v: _human(v, "B")),
             "px frac": table["pixel_fraction"].map(lambda v: f"{v:.2%}"),
+            "EECU-h": table["eecu_hours"].map(lambda v: f"{v:,.1f}"),
             "area scored": table["area_recall_scored"].map(lambda v: f"{v:.2%}"),
             "area kept": table["area_recall_kept"].map(lambda v: f"{v:.2%}"),
             "basis": table["basis"],
@@ -181,6 +211,17 @@ def main(argv: Sequence[str] | None = None) -> None:
         default=3000,
         help="coarse cells on coasts and edges walked down exactly at most; more are sampled",
     )
+    parser.add_argument(
+        "--dates",
+        nargs=2,
+        help="the composite's window, for the Earth Engine estimate (EECU-h; default: the "
+        "schema's default epoch)",
+    )
+    parser.add_argument(
+        "--eecu-seconds-per-million-values",
+        type=float,
+        help="the Earth Engine estimate's coefficient (default: imagery.gee's in the schema)",
+    )
     parser.add_argument("--csv", type=Path, help="write every plan's table here")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -214,10 +255,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         args.min_land_fraction,
         args.sample_cells,
     )
+    cost = gee_cost_model(args.bands, args.dates, args.eecu_seconds_per_million_values)
     tables = []
     for recall, fpr in itertools.product(args.recall, args.false_positive_rate):
         table = expected_scans(surveyed, pixel_sizes, args.bands, recall, fpr)
-        tables.append(table)
+        tables.append(with_eecu(table, cost))
     elapsed = time.perf_counter() - started
 
     info = surveyed.info
@@ -234,6 +276,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"wall time: {elapsed:.1f} s (reading and cleaning polygons {read_s:.1f} s)\n")
     print(f"recall {args.recall[0]}, false-positive rate {args.false_positive_rate[0]} per level:")
     print(format_table(tables[0]))
+    print(
+        f"EECU-h: Earth Engine estimate, {cost.seconds_per_million_values:g} EECU-seconds per "
+        f"million values, {cost.images} images, {cost.endpoint} endpoint (docs/imagery.md)"
+    )
     print("\nper screen quality: pyramid total vs the exhaustive finest level")
     rows = []
     for table in tables:

@@ -12,6 +12,8 @@ from minescan.grid.budget import check_grid_size
 from minescan.grid.scope import scope_warnings
 from minescan.growth.config import check_growth
 from minescan.imagery.bands import check_bands
+from minescan.imagery.backends.gee import composite_params as gee_composite_params
+from minescan.imagery.backends.gee_cost import RunLedger, add_cells_file
 from minescan.imagery.check import check_imagery_inputs
 from minescan.imagery.remote_check import EE_RESOURCE, check_imagery, ee_requests_per_job, gee_budget
 from minescan.imagery.composite import tiles_job_mem_mb
@@ -175,6 +177,23 @@ for _cellset in CELLSETS.values():
 def get_cells(wildcards):
     """The cells table of a cell set's zoom level."""
     return CELLSETS[wildcards.cellset]["cells"].format(zoom=wildcards.zoom)
+
+
+# The run's Earth Engine compute, estimated level by level as each level's cells become known
+# (the DAG of its tiles jobs is built before any of them runs): logged, and above
+# imagery.gee.max_eecu_hours the run stops before the level's first request.
+EE_LEDGER = RunLedger((IMAGERY.get("gee") or {}).get("max_eecu_hours"))
+
+
+def get_tile_cells(wildcards):
+    """The cells table of a tiles job, its level added to the run's Earth Engine estimate."""
+    cells = get_cells(wildcards)
+    if workflow.is_main_process:
+        name = f"{wildcards.cellset}/{wildcards.epoch}/z{wildcards.zoom}"
+        line = add_cells_file(EE_LEDGER, cells, name, IMAGERY, EPOCHS[wildcards.epoch])
+        if line:
+            logger.info(f"minescan: {line}")
+    return cells
 
 
 def get_tile_polygons(wildcards):

@@ -8,7 +8,7 @@
 
 rule tiles:
     input:
-        cells=get_cells,
+        cells=get_tile_cells,
         polygons=get_tile_polygons,
     output:
         tiles=directory(f"{TILES}/{{shard}}"),

@@ -54,6 +54,9 @@ rule probability_export_gee:
         python=f"{PROBABILITY_DIR}/gee/mine_probability.py",
         javascript=f"{PROBABILITY_DIR}/gee/mine_probability.js",
         expression=f"{PROBABILITY_DIR}/gee/expression.txt",
+    params:
+        # The training epoch's composite as the gee backend builds it, for the usage examples.
+        composite=gee_composite_params(IMAGERY, EPOCHS[TRAINING_EPOCH]),
     log:
         f"{LOGS}/probability_export_gee/z{MODELS_ZOOM}.log",
     threads: 1

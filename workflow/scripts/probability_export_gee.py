@@ -9,6 +9,7 @@ if __name__ == "__main__":
     setup_logging(sm.log[0])
     export_gee(
         model=sm.input.model,
+        composite=sm.params.composite,
         python_out=sm.output.python,
         javascript_out=sm.output.javascript,
         expression_out=sm.output.expression,

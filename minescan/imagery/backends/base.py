@@ -29,6 +29,14 @@ class Backend(Protocol):
         ...
 
 
+def check_cost(backend: object, cells: list) -> None:
+    """Let a backend refuse a shard's cells before any request (``check_cost(cells)``: the
+    Earth Engine backend's estimate of their compute against its budget)."""
+    hook = getattr(backend, "check_cost", None)
+    if hook is not None:
+        hook(cells)
+
+
 def prepare(backend: object) -> None:
     """Run a backend's one-off set-up (``prepare()``: Earth Engine's initialisation) before the
     first cell, outside the per-cell error handling: a failure there fails the job at once with

@@ -26,6 +26,13 @@ import numpy as np
 
 from minescan.cells import Cell
 from minescan.errors import MinescanInputError
+from minescan.imagery.backends.gee_composite import Composite
+from minescan.imagery.backends.gee_cost import (
+    CostModel,
+    cell_pixels,
+    check_budget,
+    estimate_level,
+)
 from minescan.imagery.backends.gee_errors import is_too_large, is_transient
 from minescan.imagery.backends.gee_limits import Window
 from minescan.imagery.backends.gee_request import (
@@ -127,6 +134,8 @@ class GeeBackend:
     metadata_server: bool = True
     timeout_s: float = DEADLINE_S
     workload_tag: str = "minescan-l2a"
+    cost: CostModel | None = None  # None: no estimate (no coefficient configured)
+    max_eecu_hours: float | None = None
     name: str = "gee"
     simulated: bool = False
     _ee: Any = field(default=None, repr=False)
@@ -141,6 +150,7 @@ class GeeBackend:
         collection = check_collection(options.get("collection"), level)
         dates = imagery.get("dates") or ["2019-01-01", "2020-01-01"]
         concurrency = int(options.get("max_concurrency", 8))
+        guard = options.get("max_eecu_hours")
         return cls(
             project=options.get("project"),
             bands=bands,
@@ -160,6 +170,21 @@ class GeeBackend:
             metadata_server=bool(options.get("metadata_server", True)),
             timeout_s=float(options.get("timeout_s", DEADLINE_S)),
             workload_tag=check_workload_tag(options.get("workload_tag") or f"minescan-{level}"),
+            cost=CostModel.from_imagery({**imagery, "bands": bands}, dates),
+            max_eecu_hours=None if guard is None else float(guard),
+        )
+
+    @property
+    def composite(self) -> Composite:
+        """The composite this backend's tiles are made of (before coarse pixels are averaged)."""
+        return Composite(
+            self.bands,
+            self.dates,
+            self.collection,
+            self.cloud_score_collection,
+            "cs_cdf",
+            self.clear_threshold,
+            self.max_cloud_cover,
         )
 
     def describe(self) -> dict[str, str]:
@@ -171,6 +196,21 @@ class GeeBackend:
             "dates": f"{self.dates[0]}/{self.dates[1]} (end exclusive), median",
             "cloud_mask": f"Cloud Score+ cs_cdf >= {self.clear_threshold:g}",
         }
+
+    def check_cost(self, cells: list[Cell]) -> None:
+        """Log the estimated EECU-hours of ``cells`` and refuse them, before Earth Engine is
+        even initialised, when the estimate is above ``max_eecu_hours``."""
+        if self.cost is None or not cells:
+            return
+        pixels = cell_pixels(
+            [c.xmin for c in cells],
+            [c.ymin for c in cells],
+            [c.xmax for c in cells],
+            [c.ymax for c in cells],
+        )
+        level = estimate_level(f"{len(cells)} cells to fetch", pixels, self.cost)
+        log.info("Earth Engine estimate (workload tag %s): %s", self.workload_tag, level.describe())
+        check_budget([level], self.max_eecu_hours, what="this tiles job")
 
     def prepare(self) -> Any:
         """Initialize Earth Engine once per job (thread-safe); a failure is kept and raised
@@ -198,15 +238,17 @@ class GeeBackend:
         return self.prepare()
 
     def requests(self, cell: Cell) -> list[tuple[Window, dict[str, Any]]]:
+        c = self.composite
         return build_requests(
             self.ee(),
             cell,
-            bands=self.bands,
-            dates=self.dates,
-            collection=self.collection,
-            cloud_score_collection=self.cloud_score_collection,
-            clear_threshold=self.clear_threshold,
-            max_cloud_cover=self.max_cloud_cover,
+            bands=c.bands,
+            dates=c.dates,
+            collection=c.collection,
+            cloud_score_collection=c.cloud_score_collection,
+            cloud_score_band=c.cloud_score_band,
+            clear_threshold=c.clear_threshold,
+            max_cloud_cover=c.max_cloud_cover,
             min_clear_share=self.min_clear_share,
         )
 
@@ -306,3 +348,18 @@ class GeeBackend:
         if len(requests) > 1:
             tags["requests"] = f"{len(requests)} computePixels windows, mosaicked"
         return CellImage(self.bands, to_uint16_reflectance(data, valid), tags)
+
+
+def composite_params(imagery: Mapping[str, Any], dates: list[str] | tuple[str, str]) -> dict:
+    """What the gee backend composites with for ``imagery`` over ``dates``, as plain values (a
+    rule's params): the exported classifier's usage builds the same."""
+    composite = GeeBackend.from_config({**imagery, "dates": list(dates)}).composite
+    return {
+        "bands": list(composite.bands),
+        "dates": list(composite.dates),
+        "collection": composite.collection,
+        "cloud_score_collection": composite.cloud_score_collection,
+        "cloud_score_band": composite.cloud_score_band,
+        "clear_threshold": composite.clear_threshold,
+        "max_cloud_cover": composite.max_cloud_cover,
+    }

@@ -10,12 +10,16 @@ from typing import Any
 
 from minescan.cells import Cell
 from minescan.errors import MinescanInputError
+from minescan.imagery.backends.gee_composite import (
+    CLOUD_SCORE_PLUS,
+    SR_COLLECTION,
+    TOA_COLLECTION,
+    Composite,
+    tile_values,
+)
 from minescan.imagery.backends.gee_limits import Window, split_windows
 from minescan.imagery.bands import NODATA
 
-SR_COLLECTION = "COPERNICUS/S2_SR_HARMONIZED"
-TOA_COLLECTION = "COPERNICUS/S2_HARMONIZED"
-CLOUD_SCORE_PLUS = "GOOGLE/CLOUD_SCORE_PLUS/V1/S2_HARMONIZED"
 # The harmonized collections per imagery.level: their images of processing baseline 04.00 and
 # later are shifted back by the +1000 offset; the older COPERNICUS/S2 and S2_SR are not.
 COLLECTIONS = {"l2a": SR_COLLECTION, "l1c": TOA_COLLECTION}
@@ -73,22 +77,18 @@ def build_composite(
     clear_threshold: float = 0.6,
     max_cloud_cover: float = 60.0,
 ) -> Any:
-    """The median of the Cloud Score+-masked images over ``region`` and ``dates`` (an ee.Image)."""
-    scores = ee.ImageCollection(cloud_score_collection)
-
-    def mask(image: Any) -> Any:
-        return image.updateMask(image.select(cloud_score_band).gte(clear_threshold))
-
-    return (
-        ee.ImageCollection(collection)
-        .filterBounds(region)
-        .filterDate(dates[0], dates[1])
-        .filter(ee.Filter.lt("CLOUDY_PIXEL_PERCENTAGE", max_cloud_cover))
-        .linkCollection(scores, [cloud_score_band])
-        .map(mask)
-        .select(list(bands))
-        .median()
+    """The median of the Cloud Score+-masked images over ``region`` and ``dates`` (an ee.Image),
+    as ``gee_composite.Composite`` describes it."""
+    composite = Composite(
+        tuple(bands),
+        (str(dates[0]), str(dates[1])),
+        collection,
+        cloud_score_collection,
+        cloud_score_band,
+        float(clear_threshold),
+        float(max_cloud_cover),
     )
+    return composite.build(ee, region)
 
 
 def quarters(window: Window) -> list[Window]:
@@ -159,7 +159,7 @@ def to_request_image(image: Any) -> Any:
     """Reflectance rounded half up (as ``to_uint16_reflectance`` rounds the other backends'),
     valid pixels at least 1 and masked ones 0: a real median of 0 (dark water in B8A-B12 since
     the 2022 baseline) stays a valid pixel instead of reading as no data."""
-    return image.round().max(1).unmask(NODATA).toUint16()
+    return tile_values(image).unmask(NODATA).toUint16()
 
 
 def build_requests(

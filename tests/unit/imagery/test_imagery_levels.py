@@ -29,7 +29,10 @@ def test_level_1c_composite_has_the_13_toa_bands_as_reflectance_x_10000():
     b._ee = fake
     image = b.fetch(CELL, None)
     collections = [args[0] for name, args in fake.calls if name == "ImageCollection"]
-    assert collections == ["GOOGLE/CLOUD_SCORE_PLUS/V1/S2_HARMONIZED", "COPERNICUS/S2_HARMONIZED"]
+    assert sorted(collections) == [
+        "COPERNICUS/S2_HARMONIZED",
+        "GOOGLE/CLOUD_SCORE_PLUS/V1/S2_HARMONIZED",
+    ]
     assert fake.requests[0]["bandIds"] == list(ALL_13)
     # The fake serves digital numbers (reflectance x 10000); the tile keeps them as they are.
     row0, col0 = round(-CELL.ymax / 10), round(CELL.xmin / 10)

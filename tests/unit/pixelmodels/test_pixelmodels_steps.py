@@ -8,6 +8,7 @@ import pytest
 from fixtures.pixel_tables import BANDS, pixel_table, write_tables
 
 from minescan.errors import MinescanInputError
+from minescan.imagery.backends.gee import composite_params
 from minescan.outputs import write_parquet
 from minescan.pixelmodels import steps
 from minescan.pixelmodels.linear import LinearModel
@@ -145,6 +146,7 @@ def test_channels_and_gee_export_of_the_deployed_model(trained):
     assert [r["rank"] for r in saved["ranking"]] == list(range(1, len(saved["ranking"]) + 1))
     export_gee(
         model=str(root / "pixel" / "logistic" / "model.json"),
+        composite=composite_params({"bands": list(BANDS)}, ["2019-01-01", "2020-01-01"]),
         python_out=str(root / "ee.py"),
         javascript_out=str(root / "ee.js"),
         expression_out=str(root / "expr.txt"),

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from fixtures.pixel_tables import BANDS
 
+from minescan.imagery.backends.gee_composite import Composite
 from minescan.pixelmodels.features import build_features
 from minescan.pixelmodels.model import LinearModel
 from minescan.probability.gee import (
@@ -52,6 +53,9 @@ class FakeImage:
         return FakeImage({name: next(iter(self.bands.values()))})
 
 
+COMPOSITE = Composite(tuple(BANDS), ("2019-01-01", "2020-01-01"))
+
+
 def _model(link: str, seed: int = 0) -> LinearModel:
     rng = np.random.default_rng(seed)
     features = build_features(BANDS)
@@ -75,7 +79,7 @@ def test_exported_python_function_matches_numpy_model(link):
     model = _model(link)
     cols = _columns()
     namespace: dict = {}
-    exec(python_source(model, "test header"), namespace)  # the generated module
+    exec(python_source(model, COMPOSITE, "test header"), namespace)  # the generated module
     result = namespace["mine_probability"](FakeImage(cols))
     got = result.bands["mine_probability"]
     # numpy features are float32, as toFloat() makes them in Earth Engine
@@ -88,10 +92,10 @@ def test_expression_uses_only_the_model_bands_and_appears_in_javascript():
     expression = ee_expression(model)
     used = {b for f in model.sparse().features for b in f.bands}
     assert {b for b in BANDS if f"b('{b}')" in expression} == used
-    js = javascript_source(model)
+    js = javascript_source(model, COMPOSITE)
     assert "function minescanMineProbability(image)" in js
     assert expression.replace("'", "\\'") in js or expression in js.replace('\\"', '"')
-    assert "ee." not in python_source(model).split('"""')[2].split("def ")[0]
+    assert "ee." not in python_source(model, COMPOSITE).split('"""')[2].split("def ")[0]
 
 
 def test_earthengine_api_is_not_imported():
