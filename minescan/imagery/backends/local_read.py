@@ -21,15 +21,16 @@ def band_resampling(band: str, pixel_size: float, configured: str) -> Resampling
 
 
 def aligned_window(src, cell: Cell, method: Resampling) -> rasterio.windows.Window | None:
-    """The band's window that GDAL reads onto the cell's pixels with the result of a warp, or
-    None when only a warp will do.
+    """The band's window that GDAL reads straight onto the cell's pixels, or None when only a
+    warp will do.
 
     Two cases, both in the cell's CRS with north-up pixels and wholly inside the band:
     averaging onto coarser cell pixels, when the cell's edges fall on the band's pixel edges
-    (whole source pixels); nearest onto cell pixels a whole number of times finer than the
-    band's (20 m and 60 m bands on a 10 m cell), when the cell's edges fall on that finer grid,
-    so that every cell pixel lies inside one band pixel and nearest has no ties to break. The
-    window is then fractional (a 60 m band starting 40 m into a pixel); GDAL reads it as such.
+    (whole source pixels; the means come rounded to the band's integer type); nearest onto cell
+    pixels a whole number of times finer than the band's (20 m and 60 m bands on a 10 m cell),
+    when the cell's edges fall on that finer grid, so that every cell pixel lies inside one
+    band pixel: the warp's pixels, as nearest has no ties to break. The window is then
+    fractional (a 60 m band starting 40 m into a pixel), which GDAL reads as such.
     """
     t = src.transform
     res = t.a
@@ -70,7 +71,7 @@ def read_band(
 
     ``out`` in the band's own dtype (uint16) keeps the numbers and marks no data with
     ``nodata``; ``out`` in float32 marks it NaN. A windowed read, where the grids line up
-    (``aligned_window``), is several times faster than the warp and gives the same pixels.
+    (``aligned_window``), is several times faster than the warp.
     """
     floating = np.issubdtype(out.dtype, np.floating)
     window = aligned_window(src, cell, method)
