@@ -195,6 +195,7 @@ class LocalBackend:
     simulated: bool = False
     _scenes: list[Scene] | None = None
     _handles: threading.local = field(default_factory=threading.local, repr=False)
+    _footprints: dict[tuple[str, int], tuple[float, ...]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_config(cls, imagery: Mapping[str, Any], threads: int = 1) -> LocalBackend:
@@ -241,13 +242,7 @@ class LocalBackend:
         return self._scenes
 
     def fetch(self, cell: Cell, mine: np.ndarray) -> CellImage:
-        covering = [
-            s
-            for s in self.scenes()
-            if _intersects(
-                transform_bounds(s.crs, cell.crs, *s.bounds, densify_pts=21), cell.bounds
-            )
-        ]
+        covering = [s for s in self.scenes() if _intersects(self._footprint(s, cell), cell.bounds)]
         if not covering:
             raise CellSkipped("not_covered", f"no raster in {self.path} covers the cell")
         if len(covering) == 1 and self._exact(covering[0], cell):
@@ -274,6 +269,16 @@ class LocalBackend:
         if data is None:
             data = to_uint16_reflectance(values, valid, overwrite=True)
         return CellImage(self.bands, data, tags)
+
+    def _footprint(self, scene: Scene, cell: Cell) -> tuple[float, ...]:
+        """The scene's bounds in the cell's CRS, once per scene and CRS (not per cell: an
+        archive of many scenes would otherwise cost a reprojection per scene and cell)."""
+        key = (scene.key, cell.epsg)
+        if key not in self._footprints:
+            self._footprints[key] = transform_bounds(
+                scene.crs, cell.crs, *scene.bounds, densify_pts=21
+            )
+        return self._footprints[key]
 
     def _nodata(self, scene: Scene, name: str) -> float | None:
         return self.nodata if self.nodata is not None else scene.nodata.get(name)
