@@ -30,11 +30,17 @@ class CellImage:
         return np.all(self.data != NODATA, axis=0)
 
 
-def to_uint16_reflectance(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
+def to_uint16_reflectance(
+    values: np.ndarray, valid: np.ndarray, overwrite: bool = False
+) -> np.ndarray:
     """Round half up to uint16 (as Earth Engine's ``round`` does, so that backends agree on the
     half-way medians of an even count of dates) with valid pixels clipped to 1..65535 (0
-    means no data)."""
-    clean = np.array(values, dtype=np.float32)
+    means no data). ``overwrite``: float32 ``values`` are the caller's scratch, worked on in
+    place instead of copied."""
+    if overwrite and values.dtype == np.float32:
+        clean = values
+    else:
+        clean = np.array(values, dtype=np.float32)
     clean[np.isnan(clean)] = 1.0
     clean += np.float32(0.5)
     np.floor(clean, out=clean)
@@ -60,12 +66,12 @@ def write_tile(
     """
     if image.data.shape[1:] != cell.shape:
         raise ValueError(f"{cell.cell_id}: image {image.data.shape} does not fit {cell.shape}")
-    stack = np.concatenate([image.data, mine[np.newaxis].astype(np.uint16)], axis=0)
+    count = image.data.shape[0] + 1  # the bands, then the mine band
     profile = {
         "driver": "COG",
         "width": cell.width,
         "height": cell.height,
-        "count": stack.shape[0],
+        "count": count,
         "dtype": "uint16",
         "crs": cell.crs,
         "transform": cell.transform,
@@ -84,13 +90,14 @@ def write_tile(
         "cell_id": cell.cell_id,
         "cell_name": cell.name,
         "zoom": str(cell.zoom),
-        "mine_band": f"band {stack.shape[0]} ({MINE_BAND}): 1 inside a mining polygon, else 0",
+        "mine_band": f"band {count} ({MINE_BAND}): 1 inside a mining polygon, else 0",
         "scale": "reflectance x 10000",
         **geotiff_tags(provenance),
     }
     path = Path(path)
     with atomic_path(path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
-        dst.write(stack)
+        dst.write(image.data, indexes=list(range(1, count)))
+        dst.write(mine.astype(np.uint16, copy=False), count)
         dst.descriptions = (*image.bands, MINE_BAND)
         dst.update_tags(**tags)
         for index, name in enumerate(image.bands, start=1):

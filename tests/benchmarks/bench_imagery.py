@@ -7,6 +7,10 @@ the local backend (5120 m cells cut from the real Virginia Sentinel-2 scene, 11 
 60 m bands resampled), and both on one thread in km2 per core-hour side by side, run by turns
 and the best of ``--repeat`` rounds each, so that the load of a shared machine falls on both
 (pin it to one core: ``nice taskset -c 1 python tests/benchmarks/bench_imagery.py --cells 6``).
+The local backend's tiles step is printed as a share of GDAL's pace at reading the same bands,
+with where its time goes: the reads alone, the COG writes alone, and the step per cell beyond
+the shard's fixed cost (the step on all cells less the step on one cell), which is the pace of
+a production shard of a hundred cells or more.
 Pixel tables: rows per second for the whole pixels step (read tiles, exact signed distance,
 write Parquet), and for writing the same rows as Parquet and as CSV.
 """
@@ -20,6 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import rasterio
@@ -54,6 +59,8 @@ GDAL = "GDAL reads the same 11 bands"
 LOCAL = "tiles, local backend, 1 thread"
 FETCH = "local backend reads alone (no tile written)"
 STORE = "tiles, again from the tile store"
+WRITE = "local backend's COG writes alone"
+LOCAL_ONE = "tiles, local backend, 1 thread, 1 cell"
 
 
 def kalimantan_cells(n: int) -> list[dict]:
@@ -78,6 +85,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument(
         "--repeat", type=int, default=3, help="rounds of the one-core tiles steps; the best counts"
+    )
+    parser.add_argument(
+        "--compress",
+        default="zstd",
+        choices=["zstd", "deflate", "lzw", "none"],
+        help="imagery.cog.compress of the local backend's tiles",
     )
     args = parser.parse_args()
     imagery = {"backend": "synthetic", "bands": list(DEFAULT_BANDS)}
@@ -129,14 +142,16 @@ def main() -> None:
         size_pq = (tmp / "w.parquet").stat().st_size / 1e6
         size_csv = (tmp / "w.csv").stat().st_size / 1e6
         print(f"{'size: Parquet vs CSV':<48} {size_pq:,.1f} MB vs {size_csv:,.1f} MB")
-        one_core(tmp, shard, args.cells, args.repeat)
+        one_core(tmp, shard, args.cells, args.repeat, args.compress)
 
 
 def per_core_hour(km2: float, seconds: float) -> str:
     return f"{km2 / seconds * 3600:12,.0f} km2 per core-hour"
 
 
-def one_core(tmp: Path, synthetic: dict, n_synthetic: int, repeat: int) -> None:
+def one_core(
+    tmp: Path, synthetic: dict, n_synthetic: int, repeat: int, compress: str = "zstd"
+) -> None:
     """The tiles step on one thread: synthetic, and from the real Virginia scene next to GDAL
     reading the same bands and to a rerun from the tile store. The steps run by turns, best of
     ``repeat`` rounds each, so that a shared machine's load falls on all of them alike."""
@@ -154,7 +169,7 @@ def one_core(tmp: Path, synthetic: dict, n_synthetic: int, repeat: int) -> None:
     }
     n = min(n_synthetic, 6)
     if VIRGINIA.is_dir():
-        steps.update(virginia_steps(tmp, n))
+        steps.update(virginia_steps(tmp, n, compress))
     best = dict.fromkeys(steps, math.inf)
     cpu = dict.fromkeys(steps, math.inf)  # CPU seconds: steadier than wall time when shared
     for run in range(repeat):
@@ -175,10 +190,21 @@ def one_core(tmp: Path, synthetic: dict, n_synthetic: int, repeat: int) -> None:
         pace = (
             f"  ({rates[label] / rates[GDAL]:.0%} of GDAL's pace; CPU "
             f"{cpu[label]:.2f} s, {cpu[GDAL] / cpu[label]:.0%} of GDAL's)"
-            if label in (LOCAL, STORE, FETCH)
+            if label in (LOCAL, STORE, FETCH, WRITE)
             else ""
         )
         print(f"{'':<48} {per_core_hour(km2, seconds)}{pace}")
+    if VIRGINIA.is_dir() and n > 1:
+        # The step on n cells less the step on one: what each further cell of a shard costs.
+        per_cell = (best[LOCAL] - best[LOCAL_ONE]) / (n - 1)
+        per_cell_cpu = (cpu[LOCAL] - cpu[LOCAL_ONE]) / (n - 1)
+        gdal_cell, gdal_cpu = best[GDAL] / n, cpu[GDAL] / n
+        print(
+            f"{'tiles, local backend, per cell beyond the first':<48} {per_cell * 1000:7.1f} ms "
+            f"vs GDAL's {gdal_cell * 1000:.1f} ms ({gdal_cell / per_cell:.0%} of GDAL's pace; "
+            f"CPU {gdal_cpu / per_cell_cpu:.0%}); the shard's fixed cost "
+            f"{(best[LOCAL_ONE] - per_cell) * 1000:.0f} ms"
+        )
     if VIRGINIA.is_dir():
         synthetic_rate, local_rate = rates[SYNTHETIC], rates[LOCAL]
         print(
@@ -187,7 +213,7 @@ def one_core(tmp: Path, synthetic: dict, n_synthetic: int, repeat: int) -> None:
         )
 
 
-def virginia_steps(tmp: Path, n: int) -> dict:
+def virginia_steps(tmp: Path, n: int, compress: str = "zstd") -> dict:
     """GDAL reading the bands of ``n`` cells of the real scene, the tiles step from them, and
     its rerun from the tile store (each round's rerun reads the store its tiles step filled)."""
     rows = virginia_cells(n)
@@ -195,6 +221,7 @@ def virginia_steps(tmp: Path, n: int) -> dict:
         "backend": "local",
         "bands": list(DEFAULT_BANDS),
         "local": {"path": str(VIRGINIA), "patterns": ["s2_B*.tif"]},
+        "cog": {"compress": compress},
     }
     cells = write_cells(tmp, rows, "v.parquet")
     polygons = rectangle_polygons(tmp, 32618, [(440000, 4165000, 441000, 4166000)])
@@ -235,10 +262,40 @@ def virginia_steps(tmp: Path, n: int) -> dict:
         for row in rows:
             backend.fetch(cell_from_row(row), None)
 
+    def write_only(run: int) -> None:
+        # The COG writes alone, of images fetched once before the rounds.
+        for i, (cell, image) in enumerate(fetched):
+            write_tile(tmp / f"w_{run}" / f"{i}.tif", cell, image, mine, record, compress)
+
+    from minescan.cells import cell_from_row
+    from minescan.imagery.backends.local import LocalBackend
+    from minescan.imagery.tile import write_tile
+    from minescan.provenance import provenance
+
+    backend = LocalBackend.from_config(local)
+    fetched = [(cell_from_row(r), backend.fetch(cell_from_row(r), None)) for r in rows]
+    mine = np.zeros(fetched[0][0].shape, dtype=np.uint8)
+    record = provenance({"imagery": local, "pixel_size_m": 10.0})
+    one = write_cells(tmp, rows[:1], "v1.parquet")
+
+    def tiles_one_cell(run: int) -> None:
+        make_shard_tiles(
+            cells=one,
+            polygons=polygons,
+            shard="b",
+            threads=1,
+            tiles_dir=tmp / f"one_{run}",
+            status=tmp / f"one_{run}.csv",
+            imagery=local,
+            store_dir=tmp / f"store_one{run}",
+        )
+
     return {
         GDAL: (n, raw_read),
         FETCH: (n, fetch_only),
+        WRITE: (n, write_only),
         LOCAL: (n, tiles("v1")),
+        LOCAL_ONE: (1, tiles_one_cell),
         STORE: (n, tiles("v2")),
     }
 

@@ -18,17 +18,17 @@ from typing import Any
 
 import numpy as np
 import rasterio
-import rasterio.windows
 from rasterio.errors import RasterioError
-from rasterio.warp import Resampling, reproject, transform_bounds
+from rasterio.warp import Resampling, transform_bounds
 
 from minescan.cells import Cell
 from minescan.errors import MinescanInputError
+from minescan.imagery.backends.local_read import band_resampling, read_band
 from minescan.imagery.backends.safe import granule_of, in_safe, read_product, safe_band
 from minescan.imagery.bands import (
-    BANDS,
     DEFAULT_BANDS,
     MINE_BAND,
+    NODATA,
     check_bands,
     check_level,
     normalise_band_name,
@@ -173,47 +173,6 @@ def _intersects(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
-def band_resampling(band: str, pixel_size: float, configured: str) -> Resampling:
-    """The configured method when refining or keeping a band's resolution; the mean of the
-    source pixels when the cell's pixels are coarser (pyramid levels), which nearest would alias."""
-    if pixel_size > BANDS[band].resolution_m:
-        return Resampling.average
-    return Resampling[configured]
-
-
-def read_aligned(
-    src, index: int, cell: Cell, nodata: float | None, method: Resampling, out: np.ndarray
-) -> bool:
-    """Fill ``out`` with a windowed read when the band's grid lines up with the cell's.
-
-    When the band's pixels line up with the cell's (same CRS, north up, the cell's edges on
-    the band's pixel edges, wholly inside it) the cell is a whole-pixel window of the band,
-    read and scaled by a whole factor (nearest up, average down) by GDAL directly, several
-    times faster than a warp. Any other case returns False and the caller warps.
-    """
-    t = src.transform
-    res = t.a
-    if src.crs != cell.crs or t.b or t.d or t.e != -res:
-        return False
-    up = method == Resampling.nearest and res >= cell.pixel_size
-    down = method == Resampling.average and res <= cell.pixel_size
-    if not (up or down):
-        return False
-    col, row = (cell.xmin - t.c) / res, (t.f - cell.ymax) / res
-    width, height = cell.width * cell.pixel_size / res, cell.height * cell.pixel_size / res
-    if not all(float(v).is_integer() for v in (col, row, width, height)):
-        return False
-    inside = col >= 0 and row >= 0 and col + width <= src.width and row + height <= src.height
-    if not inside:  # cells over the scene's edge: the warp fills the rest with no data
-        return False
-    window = rasterio.windows.Window(int(col), int(row), int(width), int(height))
-    data = src.read(index, window=window, out_shape=cell.shape, resampling=method)
-    out[...] = data
-    if nodata is not None:
-        out[data == nodata] = np.nan
-    return True
-
-
 def _bands_of_level(imagery: Mapping[str, Any]) -> tuple[str, ...]:
     bands = check_bands(imagery.get("bands", DEFAULT_BANDS))
     check_level(imagery.get("level"), bands)
@@ -236,6 +195,7 @@ class LocalBackend:
     simulated: bool = False
     _scenes: list[Scene] | None = None
     _handles: threading.local = field(default_factory=threading.local, repr=False)
+    _footprints: dict[tuple[str, int], tuple[float, ...]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_config(cls, imagery: Mapping[str, Any], threads: int = 1) -> LocalBackend:
@@ -282,18 +242,16 @@ class LocalBackend:
         return self._scenes
 
     def fetch(self, cell: Cell, mine: np.ndarray) -> CellImage:
-        covering = [
-            s
-            for s in self.scenes()
-            if _intersects(
-                transform_bounds(s.crs, cell.crs, *s.bounds, densify_pts=21), cell.bounds
-            )
-        ]
+        covering = [s for s in self.scenes() if _intersects(self._footprint(s, cell), cell.bounds)]
         if not covering:
             raise CellSkipped("not_covered", f"no raster in {self.path} covers the cell")
-        stacks = [self._warp_scene(scene, cell) for scene in covering]
-        data = stacks[0] if len(stacks) == 1 else np.nanmedian(np.stack(stacks), axis=0)
-        valid = np.all(np.isfinite(data), axis=0)
+        if len(covering) == 1 and self._exact(covering[0], cell):
+            data, valid = self._read_exact(covering[0], cell)
+        else:
+            stacks = [self._warp_scene(scene, cell) for scene in covering]
+            values = stacks[0] if len(stacks) == 1 else np.nanmedian(np.stack(stacks), axis=0)
+            valid = np.all(np.isfinite(values), axis=0)
+            data = None
         fraction = float(valid.mean())
         if fraction < self.min_valid_fraction:
             raise CellSkipped(
@@ -308,9 +266,56 @@ class LocalBackend:
                 f"{Path(s.key).name}: " + ",".join(f"{b}{v:+d}" for b, v in s.offsets.items())
                 for s in shifted
             )
-        return CellImage(self.bands, to_uint16_reflectance(data, valid), tags)
+        if data is None:
+            data = to_uint16_reflectance(values, valid, overwrite=True)
+        return CellImage(self.bands, data, tags)
 
-    def _warp_scene(self, scene: Scene, cell: Cell) -> np.ndarray:
+    def _footprint(self, scene: Scene, cell: Cell) -> tuple[float, ...]:
+        """The scene's bounds in the cell's CRS, once per scene and CRS (not per cell: an
+        archive of many scenes would otherwise cost a reprojection per scene and cell)."""
+        key = (scene.key, cell.epsg)
+        if key not in self._footprints:
+            self._footprints[key] = transform_bounds(
+                scene.crs, cell.crs, *scene.bounds, densify_pts=21
+            )
+        return self._footprints[key]
+
+    def _nodata(self, scene: Scene, name: str) -> float | None:
+        return self.nodata if self.nodata is not None else scene.nodata.get(name)
+
+    def _exact(self, scene: Scene, cell: Cell) -> bool:
+        """Whether the tile holds the scene's numbers unchanged: uint16 bands with an integer
+        no-data value, nearest resampling, no offset and no scaling. Such a scene is read as
+        uint16 (``_read_exact``), without the float copies that scaling, offsets, medians of
+        several scenes and averaging need (``_warp_scene``), to the same pixels."""
+        if (self.scale, self.offset) != (1.0, 0.0) or any(scene.offsets.get(b) for b in self.bands):
+            return False
+        self._check_bands(scene, cell)
+        for name in self.bands:
+            nodata = self._nodata(scene, name)
+            if nodata is None or not float(nodata).is_integer() or not 0 <= nodata <= 65535:
+                return False
+            if band_resampling(name, cell.pixel_size, self.resampling) != Resampling.nearest:
+                return False
+            path, index = scene.bands[name]
+            if self._open(path, name, cell).dtypes[index - 1] != "uint16":
+                return False
+        return True
+
+    def _read_exact(self, scene: Scene, cell: Cell) -> tuple[np.ndarray, np.ndarray]:
+        """The scene's bands as uint16 on the cell's grid, and where every band has data; as
+        ``to_uint16_reflectance`` makes them, valid numbers are at least 1 and no data is 0."""
+        out = np.empty((len(self.bands), *cell.shape), dtype=np.uint16)
+        valid = np.ones(cell.shape, dtype=bool)
+        for i, name in enumerate(self.bands):
+            nodata = int(self._nodata(scene, name))
+            self._read(scene, name, cell, nodata, out[i])
+            valid &= out[i] != nodata
+        np.maximum(out, 1, out=out)
+        out[:, ~valid] = NODATA
+        return out, valid
+
+    def _check_bands(self, scene: Scene, cell: Cell) -> None:
         missing = [b for b in self.bands if b not in scene.bands]
         if missing:
             raise MinescanInputError(
@@ -319,29 +324,37 @@ class LocalBackend:
                 f"(has {sorted(scene.bands)})",
                 "add the band files or remove the bands from imagery.bands",
             )
+
+    def _open(self, path: Path, name: str, cell: Cell):
+        try:
+            return self._dataset(path)
+        except RasterioError as error:
+            raise self._unreadable(path, name, cell, error) from error
+
+    @staticmethod
+    def _unreadable(path: Path, name: str, cell: Cell, error: Exception) -> MinescanInputError:
+        return MinescanInputError(
+            path,
+            f"cell {cell.cell_id}: band {name} cannot be read ({error})",
+            "replace the corrupt or truncated file",
+        )
+
+    def _read(
+        self, scene: Scene, name: str, cell: Cell, nodata: float | None, out: np.ndarray
+    ) -> None:
+        path, index = scene.bands[name]
+        src = self._open(path, name, cell)
+        method = band_resampling(name, cell.pixel_size, self.resampling)
+        try:
+            read_band(src, index, cell, nodata, method, out)
+        except RasterioError as error:
+            raise self._unreadable(path, name, cell, error) from error
+
+    def _warp_scene(self, scene: Scene, cell: Cell) -> np.ndarray:
+        self._check_bands(scene, cell)
         out = np.full((len(self.bands), *cell.shape), np.nan, dtype=np.float32)
         for i, name in enumerate(self.bands):
-            path, index = scene.bands[name]
-            nodata = self.nodata if self.nodata is not None else scene.nodata.get(name)
-            method = band_resampling(name, cell.pixel_size, self.resampling)
-            try:
-                src = self._dataset(path)
-                if not read_aligned(src, index, cell, nodata, method, out[i]):
-                    reproject(
-                        source=rasterio.band(src, index),
-                        destination=out[i],
-                        src_nodata=nodata,
-                        dst_transform=cell.transform,
-                        dst_crs=cell.crs,
-                        dst_nodata=np.nan,
-                        resampling=method,
-                    )
-            except RasterioError as error:
-                raise MinescanInputError(
-                    path,
-                    f"cell {cell.cell_id}: band {name} cannot be read ({error})",
-                    "replace the corrupt or truncated file",
-                ) from error
+            self._read(scene, name, cell, self._nodata(scene, name), out[i])
             if scene.offsets.get(name):  # the SAFE's own offset, before the user's scaling
                 out[i] += scene.offsets[name]
         if (self.scale, self.offset) != (1.0, 0.0):
