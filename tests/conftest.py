@@ -25,6 +25,14 @@ SAMPLE_POLYGONS = REPO / "resources" / "maus_sample" / "maus_v1_idn_east_kaliman
 os.environ.setdefault("MINESCAN_CACHE_DIR", str(REPO / ".cache" / "minescan"))
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--stage-runs",
+        action="store_true",
+        help="run every per-stage test config for real (tests/e2e/test_stage_configs.py)",
+    )
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
@@ -48,12 +56,27 @@ def tiny_detector(tmp_path_factory) -> Path:
 
 # Tests that share one expensive or exclusive thing run on one pytest-xdist worker: the
 # session's demo run is made once, and the SLURM clusters (one set of ports and one
-# /etc/slurm/slurm.conf) never start twice at once.
-SHARED_BY_GROUP = {"demo": "demo", "slurm_env": "slurm", "slurm_gpu_env": "slurm"}
+# /etc/slurm/slurm.conf) never start twice at once. The groups are handed out first, longest
+# first, and the single tests after them, so the other worker never waits at the end.
+SHARED_BY_GROUP = {
+    "demo": "demo",
+    "slurm_env": "slurm",
+    "slurm_gpu_env": "slurm",
+    "dry_runs": "dry_runs",  # tests/e2e/test_input_dry_runs.py: every command, one process
+}
+GROUP_ORDER = ["demo", "slurm", "dry_runs", "stages"]
 
 
+def _group(item) -> str | None:
+    marker = item.get_closest_marker("xdist_group")
+    return str(marker.args[0]) if marker and marker.args else None
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config, items):
     for item in items:
         groups = {SHARED_BY_GROUP[name] for name in item.fixturenames if name in SHARED_BY_GROUP}
-        if groups:
+        if groups and not _group(item):
             item.add_marker(pytest.mark.xdist_group(sorted(groups)[0]))
+    rank = {name: index for index, name in enumerate(GROUP_ORDER)}
+    items.sort(key=lambda item: rank.get(_group(item), len(rank)))
