@@ -99,9 +99,11 @@ class Normaliser:
         return len(self.mean)
 
     def __call__(self, chips: np.ndarray) -> torch.Tensor:
-        """Channels-first float32 tensor of (..., h, w, bands) reflectance."""
+        """Channels-first float32 tensor of (..., h, w, bands) reflectance, laid out channels
+        last in memory: torch's CPU convolutions of these few channels run about twice as
+        fast on that layout as on a contiguous channels-first one."""
         x = (_channels(chips, self.standardise, self.indices) - self.mean) / self.scale
-        return torch.from_numpy(np.moveaxis(x, -1, -3).astype(np.float32))
+        return torch.from_numpy(np.moveaxis(np.ascontiguousarray(x, dtype=np.float32), -1, -3))
 
     def to_record(self) -> dict:
         return {

@@ -21,6 +21,8 @@ rule models_dataset:
         f"{LOGS}/models_dataset/z{{zoom}}.log",
     benchmark:
         f"{BENCHMARKS}/models_dataset/z{{zoom}}.tsv"
+    # detection and the footprints take their channels from the models: first of all
+    priority: 6
     threads: 1
     resources:
         mem_mb=lambda wc, input: max(2000, 12 * input.size_mb),
@@ -66,6 +68,8 @@ rule models_linear_path:
         f"{LOGS}/models_linear_path/z{{zoom}}_{{unit}}_{{linear}}.log",
     benchmark:
         f"{BENCHMARKS}/models_linear_path/z{{zoom}}_{{unit}}_{{linear}}.tsv"
+    # detection and the footprints take their channels from the models: first of all
+    priority: 6
     threads: 1
     resources:
         mem_mb=lambda wc, input: max(3000, 40 * input.size_mb),
@@ -90,6 +94,8 @@ rule models_family:
         f"{LOGS}/models_family/z{{zoom}}_{{unit}}_{{family}}.log",
     benchmark:
         f"{BENCHMARKS}/models_family/z{{zoom}}_{{unit}}_{{family}}.tsv"
+    # detection and the footprints take their channels from the models: first of all
+    priority: 6
     threads: 1  # more for large tables: --set-threads models_family=8
     resources:
         mem_mb=lambda wc, input: max(3000, 40 * input.size_mb),
@@ -129,6 +135,8 @@ rule models_compare:
         f"{LOGS}/models_compare/z{{zoom}}.log",
     benchmark:
         f"{BENCHMARKS}/models_compare/z{{zoom}}.tsv"
+    # detection and the footprints take their channels from the models: first of all
+    priority: 6
     threads: 1
     resources:
         mem_mb=4000,
@@ -163,6 +171,8 @@ rule models_channels:
         f"{LOGS}/models_channels/z{{zoom}}.log",
     benchmark:
         f"{BENCHMARKS}/models_channels/z{{zoom}}.tsv"
+    # detection and the footprints take their channels from the models: first of all
+    priority: 6
     threads: 1
     resources:
         mem_mb=lambda wc, input: max(3000, 40 * input.size_mb),

@@ -27,6 +27,8 @@ rule pixels:
         f"{LOGS}/pixels/z{{zoom}}/{{shard}}.log",
     benchmark:
         f"{BENCHMARKS}/pixels/z{{zoom}}/{{shard}}.tsv"
+    # detection and the footprints take their channels from the models: first of all
+    priority: 6
     threads: 1
     resources:
         mem_mb=PIXELS["mem_mb"],

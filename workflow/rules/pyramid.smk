@@ -20,8 +20,9 @@ checkpoint pyramid_cells:
         min_land_fraction=float(PYRAMID["min_land_fraction"]),
     log:
         f"{LOGS}/pyramid_cells/z{{zoom}}.log",
-    # the pyramid's levels run one after another: keep the chain moving
-    priority: 5
+    # the pyramid's levels run one after another: keep the chain moving, after the models
+    # and the detection chain
+    priority: 4
     threads: 1
     resources:
         mem_mb=4000,
@@ -52,8 +53,9 @@ rule pyramid_screen:
         f"{LOGS}/pyramid_screen/{{cellset}}/z{{zoom}}/{{shard}}.log",
     benchmark:
         f"{BENCHMARKS}/pyramid_screen/{{cellset}}/z{{zoom}}/{{shard}}.tsv"
-    # the pyramid's levels run one after another: keep the chain moving
-    priority: 5
+    # the pyramid's levels run one after another: keep the chain moving, after the models
+    # and the detection chain
+    priority: 4
     threads: 1
     resources:
         mem_mb=2000,
@@ -86,8 +88,9 @@ rule pyramid_screen_detector:
         f"{LOGS}/pyramid_screen/{{cellset}}/z{{zoom}}/{{shard}}.log",
     benchmark:
         f"{BENCHMARKS}/pyramid_screen/{{cellset}}/z{{zoom}}/{{shard}}.tsv"
-    # the pyramid's levels run one after another: keep the chain moving
-    priority: 5
+    # the pyramid's levels run one after another: keep the chain moving, after the models
+    # and the detection chain
+    priority: 4
     threads: DETECTION["cpus_per_gpu"]
     resources:
         gpu=1,
@@ -113,8 +116,9 @@ rule pyramid_scores:
         scores=f"{PYRAMID_SCREEN}/scores.parquet",
     log:
         f"{LOGS}/pyramid_scores/{{cellset}}/z{{zoom}}.log",
-    # the pyramid's levels run one after another: keep the chain moving
-    priority: 5
+    # the pyramid's levels run one after another: keep the chain moving, after the models
+    # and the detection chain
+    priority: 4
     threads: 1
     resources:
         mem_mb=2000,
@@ -145,8 +149,9 @@ rule pyramid_threshold:
         curve_targets=[float(t) for t in PYRAMID["curve_targets"]],
     log:
         f"{LOGS}/pyramid_threshold/z{{zoom}}.log",
-    # the pyramid's levels run one after another: keep the chain moving
-    priority: 5
+    # the pyramid's levels run one after another: keep the chain moving, after the models
+    # and the detection chain
+    priority: 4
     threads: 1
     resources:
         mem_mb=1000,
@@ -260,8 +265,9 @@ rule pyramid_exhaustive:
         f"{LOGS}/pyramid_exhaustive/z{{zoom}}/{{shard}}.log",
     benchmark:
         f"{BENCHMARKS}/pyramid_exhaustive/z{{zoom}}/{{shard}}.tsv"
-    # the pyramid's levels run one after another: keep the chain moving
-    priority: 5
+    # the pyramid's levels run one after another: keep the chain moving, after the models
+    # and the detection chain
+    priority: 4
     threads: IMAGERY["threads"]
     resources:
         mem_mb=get_tile_mem_mb,
