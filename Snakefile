@@ -18,6 +18,8 @@ configfile: "config/config.yaml"
 # then Snakemake's own validation fills in the defaults.
 SCHEMA = Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"
 prepare_config(config, workflow.config_settings.config, SCHEMA)
+
+
 # The report's first page: what ran, on which data and imagery, the headline figures.
 report: "workflow/report/workflow.rst"
 

@@ -1,3 +1,3 @@
-"""Object detection of mines (seed 002, sections 4.2 and 4.3): YOLO datasets from the tiles'
+"""Object detection of mines: YOLO datasets from the tiles'
 mine band or from any labelled tile folder, spatially grouped splits and k folds, training on
 GPU or CPU, zero-shot prediction, georeferenced detections and their evaluation."""

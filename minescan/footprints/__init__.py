@@ -1,2 +1,2 @@
-"""Mine footprints (seeds 000, 001, 003): U-Net/FPN segmentation of the tiles, probability and
+"""Mine footprints: U-Net/FPN segmentation of the tiles, probability and
 mask COGs, footprint polygons with areas in m², their evaluation and a scoring command."""

@@ -1,6 +1,6 @@
 """The detector's input channels: bands and named indices, scaled from uint16 to uint8.
 
-Channels are names: a band of the tiles (``B4``), a named index of seed 002's Table 2
+Channels are names: a band of the tiles (``B4``), a named spectral index
 (``NDVI``) or the normalized difference of any two bands (``ND_B11_B8``). The uint16-to-uint8
 scaling is fitted on the training split only (per channel, between two percentiles of its valid
 pixels), saved beside the model, and applied identically at prediction. No data is 0 in the

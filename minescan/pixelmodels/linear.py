@@ -1,6 +1,6 @@
-"""Sparse linear models: the LASSO path of the seed's equation (1) and the L1-logistic path.
+"""Sparse linear models: the LASSO path and the L1-logistic path.
 
-Equation (1) of seed 002 is read as the usual LASSO objective
+The LASSO path minimises the usual objective
 ``min_w 1/(2n) |y - w.x - b|^2 + lambda |w|_1`` over standardized features; the logistic path
 minimises ``mean log-loss + lambda |w|_1`` (scikit-learn's ``C = 1 / (n lambda)``). Both are
 fitted on the training cells over the same kind of lambda grid, scored on the validation

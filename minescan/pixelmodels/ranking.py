@@ -1,4 +1,4 @@
-"""Which bands and indices help identify mines (seed 002, section 3 objective 2).
+"""Which bands and indices help identify mines.
 
 Three pieces of evidence per feature, each turned into a rank: how long its weight survives
 along the LASSO path and along the L1-logistic path (the later it goes to zero as lambda

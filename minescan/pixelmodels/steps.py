@@ -312,7 +312,7 @@ def rank_channel_evidence(
     by_name = {f.name: f for f in features}
     record = {
         "question": "Is there a combination of channels which can enhance the identification "
-        "of mines? (seed 002, section 3)",
+        "of mines?",
         "answer": (
             f"Normalized differences {'raise' if gain > 0 else 'do not raise'} the validation "
             f"PR-AUC of a linear pixel model from {scores['bands only']:.3f} (bands only) to "

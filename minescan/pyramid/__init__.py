@@ -1,2 +1,2 @@
-"""The coarse-to-fine pyramid scan (seed 002, 4.1): screen a region's coarse cells, descend into
+"""The coarse-to-fine pyramid scan: screen a region's coarse cells, descend into
 the children of the promising ones, and account for what it costs and what it misses."""

@@ -43,6 +43,18 @@ rule chips_evaluate:
             caption="../report/chips_gallery.rst",
             category="Real chips",
         ),
+    log:
+        f"{LOGS}/chips_evaluate.log",
+    benchmark:
+        f"{BENCHMARKS}/chips_evaluate.tsv"
+    conda:
+        "../../envs/chips.yaml"
+    threads: int(CHIPS_CNN["threads"])
+    resources:
+        gpu=1,
+        cpus_per_gpu=int(CHIPS_CNN["threads"]),
+        mem_mb=int(CHIPS_CNN["mem_mb"]),
+        runtime=int(CHIPS_CNN["runtime_min"]),
     params:
         folder=get_chips_folder,
         weak_chips=get_chips_weak_chips,
@@ -69,18 +81,6 @@ rule chips_evaluate:
         tolerance=float(MODELS["selection_tolerance"]),
         families=list(CHIPS["pixel_families"]),
         learning_curve=[float(f) for f in CHIPS["learning_curve"]],
-    log:
-        f"{LOGS}/chips_evaluate.log",
-    benchmark:
-        f"{BENCHMARKS}/chips_evaluate.tsv"
-    threads: int(CHIPS_CNN["threads"])
-    resources:
-        gpu=1,
-        cpus_per_gpu=int(CHIPS_CNN["threads"]),
-        mem_mb=int(CHIPS_CNN["mem_mb"]),
-        runtime=int(CHIPS_CNN["runtime_min"]),
-    conda:
-        "../../envs/chips.yaml"
     script:
         "../scripts/chips_evaluate.py"
 
@@ -114,6 +114,16 @@ rule chips_weak_labels:
             caption="../report/chips_weights.rst",
             category="Real chips",
         ),
+    log:
+        f"{LOGS}/chips_weak_labels.log",
+    benchmark:
+        f"{BENCHMARKS}/chips_weak_labels.tsv"
+    conda:
+        "../../envs/chips.yaml"
+    threads: 1
+    resources:
+        mem_mb=6000,
+        runtime=30,
     params:
         folder=get_chips_folder,
         max_pairs=CHIPS["max_pairs"],
@@ -125,16 +135,6 @@ rule chips_weak_labels:
         n_lambdas=int(MODELS["lasso"]["n_lambdas"]),
         tolerance=float(MODELS["selection_tolerance"]),
         families=list(MODELS["families"]),
-    log:
-        f"{LOGS}/chips_weak_labels.log",
-    benchmark:
-        f"{BENCHMARKS}/chips_weak_labels.tsv"
-    threads: 1
-    resources:
-        mem_mb=6000,
-        runtime=30,
-    conda:
-        "../../envs/chips.yaml"
     script:
         "../scripts/chips_weak_labels.py"
 
@@ -155,21 +155,21 @@ rule chips_score:
         curves=f"{CHIPS_DIR}/scored/{{scored}}/curves.png",
         gallery_presence=f"{CHIPS_DIR}/scored/{{scored}}/gallery_presence.png",
         gallery_emergence=f"{CHIPS_DIR}/scored/{{scored}}/gallery_emergence.png",
+    log:
+        f"{LOGS}/chips_score/{{scored}}.log",
+    benchmark:
+        f"{BENCHMARKS}/chips_score/{{scored}}.tsv"
+    conda:
+        "../../envs/chips.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
     params:
         folder=get_chips_folder,
         block_deg=float(CHIPS["block_deg"]),
         bootstrap=int(CHIPS["bootstrap"]),
         seed=int(MODELS["seed"]),
-    log:
-        f"{LOGS}/chips_score/{{scored}}.log",
-    benchmark:
-        f"{BENCHMARKS}/chips_score/{{scored}}.tsv"
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=30,
-    conda:
-        "../../envs/chips.yaml"
     script:
         "../scripts/chips_score.py"
 
@@ -179,23 +179,23 @@ rule chips_gallery_model:
         chips=f"{CHIPS_GALLERY['path']}/chips.csv",
     output:
         model=f"{CHIPS_DIR}/gallery/model.pt",
-    params:
-        gallery=lambda wildcards, input: str(Path(input.chips).parent),
-        recipe=dict(CHIPS_GALLERY["recipe"]),
-        validation_share=float(CHIPS_GALLERY["validation_share"]),
-        seed=int(MODELS["seed"]),
     log:
         f"{LOGS}/chips_gallery_model.log",
     benchmark:
         f"{BENCHMARKS}/chips_gallery_model.tsv"
+    conda:
+        "../../envs/chips.yaml"
     threads: int(CHIPS_GALLERY["threads"])
     resources:
         gpu=1,
         cpus_per_gpu=int(CHIPS_GALLERY["threads"]),
         mem_mb=int(CHIPS_GALLERY["mem_mb"]),
         runtime=int(CHIPS_GALLERY["runtime_min"]),
-    conda:
-        "../../envs/chips.yaml"
+    params:
+        gallery=lambda wildcards, input: str(Path(input.chips).parent),
+        recipe=dict(CHIPS_GALLERY["recipe"]),
+        validation_share=float(CHIPS_GALLERY["validation_share"]),
+        seed=int(MODELS["seed"]),
     script:
         "../scripts/chips_gallery_model.py"
 
@@ -210,6 +210,18 @@ rule chips_gallery_evaluate:
             caption="../report/chips_gallery_evaluation.rst",
             category="Real chips",
         ),
+    log:
+        f"{LOGS}/chips_gallery_evaluate.log",
+    benchmark:
+        f"{BENCHMARKS}/chips_gallery_evaluate.tsv"
+    conda:
+        "../../envs/chips.yaml"
+    threads: int(CHIPS_GALLERY["threads"])
+    resources:
+        gpu=1,
+        cpus_per_gpu=int(CHIPS_GALLERY["threads"]),
+        mem_mb=int(CHIPS_GALLERY["mem_mb"]),
+        runtime=int(CHIPS_GALLERY["runtime_min"]),
     params:
         gallery=lambda wildcards, input: str(Path(input.chips).parent),
         recipe=dict(CHIPS_GALLERY["recipe"]),
@@ -219,18 +231,6 @@ rule chips_gallery_evaluate:
         validation_share=float(CHIPS_GALLERY["validation_share"]),
         seed=int(MODELS["seed"]),
         bootstrap=int(CHIPS["bootstrap"]),
-    log:
-        f"{LOGS}/chips_gallery_evaluate.log",
-    benchmark:
-        f"{BENCHMARKS}/chips_gallery_evaluate.tsv"
-    threads: int(CHIPS_GALLERY["threads"])
-    resources:
-        gpu=1,
-        cpus_per_gpu=int(CHIPS_GALLERY["threads"]),
-        mem_mb=int(CHIPS_GALLERY["mem_mb"]),
-        runtime=int(CHIPS_GALLERY["runtime_min"]),
-    conda:
-        "../../envs/chips.yaml"
     script:
         "../scripts/chips_gallery_evaluate.py"
 
@@ -244,18 +244,18 @@ rule chips_mine_free:
             caption="../report/chips_mine_free.rst",
             category="Real chips",
         ),
-    params:
-        scenes=get_mine_free_scenes(),
-        stride=int(CHIPS_SHIPPED["stride"]),
     log:
         f"{LOGS}/chips_mine_free.log",
     benchmark:
         f"{BENCHMARKS}/chips_mine_free.tsv"
+    conda:
+        "../../envs/chips.yaml"
     threads: 1
     resources:
         mem_mb=3000,
         runtime=30,
-    conda:
-        "../../envs/chips.yaml"
+    params:
+        scenes=get_mine_free_scenes(),
+        stride=int(CHIPS_SHIPPED["stride"]),
     script:
         "../scripts/chips_mine_free.py"

@@ -15,7 +15,12 @@ from minescan.imagery.bands import check_bands
 from minescan.imagery.backends.gee import composite_params as gee_composite_params
 from minescan.imagery.backends.gee_cost import RunLedger, add_cells_file
 from minescan.imagery.check import check_imagery_inputs
-from minescan.imagery.remote_check import EE_RESOURCE, check_imagery, ee_requests_per_job, gee_budget
+from minescan.imagery.remote_check import (
+    EE_RESOURCE,
+    check_imagery,
+    ee_requests_per_job,
+    gee_budget,
+)
 from minescan.imagery.composite import tiles_job_mem_mb
 from minescan.imagery.local_coverage import check_local_coverage
 from minescan.imagery.request import fetch_settings, tile_request
@@ -42,7 +47,9 @@ if workflow.is_main_process:
         POLYGONS.get("date_column"),
     )
     check_grid_size(CHECKED_POLYGONS, config["grid"], POLYGONS["path"])
-    SHIPPED_CONFIG = yaml.safe_load((Path(workflow.basedir) / "config" / "config.yaml").read_text())
+    SHIPPED_CONFIG = yaml.safe_load(
+        (Path(workflow.basedir) / "config" / "config.yaml").read_text()
+    )
     for warning in scope_warnings(config, CHECKED_POLYGONS, SHIPPED_CONFIG):
         logger.warning(f"minescan: {warning}")
     check_imagery_inputs(config["imagery"])
@@ -249,7 +256,8 @@ def get_level(wildcards):
 
 def get_tile_request(wildcards):
     """Only what the pixels depend on: a change of threads, memory or retries fetches nothing.
-    Dated polygons add the window's end, before which they must have been first mapped."""
+    Dated polygons add the window's end, before which they must have been first mapped.
+    """
     dated = CELLSETS[wildcards.cellset]["dated"]
     return tile_request(IMAGERY, EPOCHS[wildcards.epoch], dated_polygons=dated)
 
@@ -307,7 +315,10 @@ def get_models_outputs():
 def get_probability_outputs():
     targets = [f"{PROBABILITY_DIR}/gee/mine_probability.js"]
     if PROBABILITY["enabled"]:
-        targets += [f"{PROBABILITY_DIR}/scores.parquet", f"{PROBABILITY_DIR}/scores.png"]
+        targets += [
+            f"{PROBABILITY_DIR}/scores.parquet",
+            f"{PROBABILITY_DIR}/scores.png",
+        ]
     return targets
 
 
@@ -345,13 +356,17 @@ def get_chips_outputs():
     if get_mine_free_scenes():
         targets.append(f"{CHIPS_DIR}/shipped/mine_free.csv")
     if not Path(CHIPS["path"]).is_dir():
-        logger.warning(f"chips.path {CHIPS['path']} not found: the real-chip evaluation is skipped")
+        logger.warning(
+            f"chips.path {CHIPS['path']} not found: the real-chip evaluation is skipped"
+        )
         return targets
     targets.append(f"{CHIPS_DIR}/metrics.csv")
     if CHIPS["polygons"] and Path(CHIPS["polygons"]).is_dir():
         targets.append(f"{CHIPS_DIR}/weak_labels/metrics.csv")
     elif CHIPS["polygons"]:
-        logger.warning(f"chips.polygons {CHIPS['polygons']} not found: weak labels are skipped")
+        logger.warning(
+            f"chips.polygons {CHIPS['polygons']} not found: weak labels are skipped"
+        )
     return targets
 
 
@@ -363,7 +378,9 @@ def get_mine_free_scenes():
 def get_chip_model_outputs():
     """The gallery model (and its evaluation with chips.gallery.evaluate)."""
     if not CHIPS_GALLERY["path"] or not Path(CHIPS_GALLERY["path"]).is_dir():
-        return []  # chip_model then has nothing to do; the docs say where the gallery lies
+        return (
+            []
+        )  # chip_model then has nothing to do; the docs say where the gallery lies
     targets = [f"{CHIPS_DIR}/gallery/model.pt"]
     if CHIPS_GALLERY["evaluate"]:
         targets.append(f"{CHIPS_DIR}/gallery/evaluation/summary.csv")

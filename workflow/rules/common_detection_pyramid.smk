@@ -10,8 +10,7 @@ from minescan.pyramid.levels import (
     level_statistic,
 )
 
-
-# Detection (seed 002, 4.2-4.3): one dataset per zoom level of detection.zooms and per labelled
+# Detection: one dataset per zoom level of detection.zooms and per labelled
 # folder of detection.labelled; {dataset} is z<zoom> or the folder's name.
 DETECTION = config["detection"]
 DETECTION_ZOOMS = (
@@ -133,7 +132,12 @@ def get_detection_region_out_parts(wildcards):
 def get_detection_outputs():
     """Per dataset: detections, the evaluation and its gallery, the cross-validation table,
     and the zero-shot round when weights are given."""
-    names = ["detections.gpkg", "evaluation/metrics.json", "evaluation/gallery.png", "cv.csv"]
+    names = [
+        "detections.gpkg",
+        "evaluation/metrics.json",
+        "evaluation/gallery.png",
+        "cv.csv",
+    ]
     if DETECTION_WEIGHTS:
         names.append("zero_shot/metrics.json")
     region_out = [
@@ -142,16 +146,21 @@ def get_detection_outputs():
         if DETECTION["enabled"] and DETECTION_REGION_OUT["enabled"]
     ]
     return [
-        f"{RESULTS}/detection/{dataset}/{name}" for dataset in DETECTION_DATASETS for name in names
+        f"{RESULTS}/detection/{dataset}/{name}"
+        for dataset in DETECTION_DATASETS
+        for name in names
     ] + region_out
 
 
 def get_detection_simulated(wildcards):
     """Whether a dataset's imagery is simulated (zoom levels of the synthetic backend)."""
-    return wildcards.dataset not in DETECTION_LABELLED and IMAGERY["backend"] == "synthetic"
+    return (
+        wildcards.dataset not in DETECTION_LABELLED
+        and IMAGERY["backend"] == "synthetic"
+    )
 
 
-# Pyramid (seed 002, 4.1): levels z{zoom} of PYRAMID_ZOOMS; the scan's own cells are the cell set
+# Pyramid: levels z{zoom} of PYRAMID_ZOOMS; the scan's own cells are the cell set
 # "pyramid", the region's land cells "region" (first level, exhaustive scan), the grid's cells
 # imaged at a level's pixel size "validation" (the screen's thresholds).
 PYRAMID_DIR = f"{RESULTS}/pyramid"
@@ -200,7 +209,8 @@ if PYRAMID["enabled"]:
         PYRAMID_LEVELS,
         IMAGERY["bands"],
         PYRAMID_SCREEN_MODELS["chip_cnn"],
-        PYRAMID_CHIP_MODEL == f"{CHIPS_DIR}/cnn_model.pt" and Path(CHIPS["path"]).is_dir(),
+        PYRAMID_CHIP_MODEL == f"{CHIPS_DIR}/cnn_model.pt"
+        and Path(CHIPS["path"]).is_dir(),
         bool(PYRAMID["exhaustive"]),
         PYRAMID_DETECTOR_MODELS,
     )

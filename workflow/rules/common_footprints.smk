@@ -2,8 +2,7 @@
 
 from minescan.footprints.check import check_footprints_inputs
 
-
-# Footprints (seeds 000, 001, 003): a segmenter per {source} (z<zoom> of footprints.zooms, or a
+# Footprints: a segmenter per {source} (z<zoom> of footprints.zooms, or a
 # labelled folder's name) and architecture, under results/footprints/model/{source}/{arch}/;
 # footprints of every predicted cell set, epoch and zoom under
 # results/footprints/{cellset}/{epoch}/z{zoom}/ (per shard, merged). The splits are the
@@ -28,7 +27,9 @@ FOOTPRINTS_DEPLOY = FOOTPRINTS["deploy"]
 FOOTPRINTS_MODEL = f"{RESULTS}/footprints/model/{{source}}/{{arch}}"
 FOOTPRINTS_SHARDS = f"{RESULTS}/footprints/{{cellset}}/{{epoch}}/z{{zoom}}"
 FOOTPRINTS_CHANNELS = FOOTPRINTS["channels"] or DETECTION["channels"]
-FOOTPRINTS_EPOCHS = [str(e) for e in (FOOTPRINTS["predict"]["epochs"] or [TRAINING_EPOCH])]
+FOOTPRINTS_EPOCHS = [
+    str(e) for e in (FOOTPRINTS["predict"]["epochs"] or [TRAINING_EPOCH])
+]
 FOOTPRINTS_BACKGROUND = FOOTPRINTS["background"] or DETECTION_BACKGROUND
 FOOTPRINTS_REGION_OUT = FOOTPRINTS["region_out"]
 FOOTPRINTS_MIN_OBJECT_PIXELS = int(
@@ -133,7 +134,9 @@ def get_footprints_evaluate_inputs(wildcards):
     model = f"{RESULTS}/footprints/model/{wildcards.source}/{wildcards.arch}"
     inputs = {"model": f"{model}/model.pt", "table": f"{model}/tiles.csv"}
     if FOOTPRINTS["compare_detection"] and wildcards.source in DETECTION_DATASETS:
-        inputs["detections"] = f"{RESULTS}/detection/{wildcards.source}/detections.parquet"
+        inputs["detections"] = (
+            f"{RESULTS}/detection/{wildcards.source}/detections.parquet"
+        )
         if DETECTION_BACKGROUND:
             background = f"{RESULTS}/detection/{wildcards.source}/background"
             inputs["detection_background"] = f"{background}/detections.parquet"
@@ -150,7 +153,10 @@ def get_footprints_predict_model(wildcards):
 
 
 def get_footprints_simulated(wildcards):
-    return wildcards.source not in FOOTPRINTS_LABELLED and IMAGERY["backend"] == "synthetic"
+    return (
+        wildcards.source not in FOOTPRINTS_LABELLED
+        and IMAGERY["backend"] == "synthetic"
+    )
 
 
 def get_footprints_outputs():

@@ -1,25 +1,26 @@
 # Input and target functions of the growth stage (see common.smk for the cell sets).
 from minescan.errors import MinescanInputError
 
-
-# Growth (seeds 000, 001, 003): the cell set "growth" (every cell of growth.region at growth.zoom)
+# Growth: the cell set "growth" (every cell of growth.region at growth.zoom)
 # imaged for each growth epoch; the footprints stage's polygons of each window; the tables.
 GROWTH_DIR = f"{RESULTS}/growth/z{{zoom}}"
 GROWTH_EPOCHS = [window.epoch for window in GROWTH_WINDOWS]
-GROWTH_FOOTPRINTS = f"{RESULTS}/footprints/growth/{{epoch}}/z{{zoom}}/footprints.parquet"
+GROWTH_FOOTPRINTS = (
+    f"{RESULTS}/footprints/growth/{{epoch}}/z{{zoom}}/footprints.parquet"
+)
 GROWTH_TILES = f"{RESULTS}/tiles/growth/{{epoch}}/z{{zoom}}"
 
 
 def get_growth_windows():
     """The windows as plain mappings, in time order (what the measurement computes on)."""
-    return [
-        {"epoch": w.epoch, "start": w.start, "end": w.end} for w in GROWTH_WINDOWS
-    ]
+    return [{"epoch": w.epoch, "start": w.start, "end": w.end} for w in GROWTH_WINDOWS]
 
 
 def get_growth_footprints(wildcards):
     """Each growth epoch's footprints, in time order."""
-    return [GROWTH_FOOTPRINTS.format(epoch=e, zoom=wildcards.zoom) for e in GROWTH_EPOCHS]
+    return [
+        GROWTH_FOOTPRINTS.format(epoch=e, zoom=wildcards.zoom) for e in GROWTH_EPOCHS
+    ]
 
 
 def get_growth_inputs(wildcards):
@@ -67,10 +68,20 @@ def get_growth_outputs():
         return []
     if not FOOTPRINTS["enabled"]:
         raise MinescanInputError(
-            "growth.enabled", "growth measures the footprints stage's polygons",
+            "growth.enabled",
+            "growth measures the footprints stage's polygons",
             "set footprints.enabled: true, or growth.enabled: false",
         )
     zoom = int(GROWTH["zoom"])
-    names = ["changes.csv", "areas.csv", "evaluation.csv", "map.png", "area.png", "gallery.png"]
+    names = [
+        "changes.csv",
+        "areas.csv",
+        "evaluation.csv",
+        "map.png",
+        "area.png",
+        "gallery.png",
+    ]
     growth = [f"{RESULTS}/growth/z{zoom}/{name}" for name in names]
-    return growth + [GROWTH_FOOTPRINTS.format(epoch=e, zoom=zoom) for e in GROWTH_EPOCHS]
+    return growth + [
+        GROWTH_FOOTPRINTS.format(epoch=e, zoom=zoom) for e in GROWTH_EPOCHS
+    ]

@@ -1,4 +1,4 @@
-# Detection (seed 002, 4.2 steps 3-5 and 4.3): YOLO datasets from the tiles' mine band (per zoom
+# Detection: YOLO datasets from the tiles' mine band (per zoom
 # level) or from a labelled folder, spatially grouped splits and k folds, training per fold
 # and on all folds (GPU when there is one), a zero-shot round from local weights, detections
 # over whole tiles (GeoParquet + GeoPackage) and their evaluation on held-out tiles and on real
@@ -13,22 +13,22 @@ rule detection_dataset:
         table=f"{RESULTS}/detection/z{{zoom}}/tiles.csv",
         scaling=f"{RESULTS}/detection/z{{zoom}}/scaling.json",
         summary=f"{RESULTS}/detection/z{{zoom}}/dataset.json",
-    params:
-        channels=DETECTION["channels"],
-        options=DETECTION_DATASET_OPTIONS,
-        chip_px=DETECTION_WINDOW_PX,
     log:
         f"{LOGS}/detection_dataset/z{{zoom}}.log",
     benchmark:
         f"{BENCHMARKS}/detection_dataset/z{{zoom}}.tsv"
     # on the run's longest chain (training, then predictions over every shard): first
     priority: 5
+    conda:
+        "../../envs/detection.yaml"
     threads: 1
     resources:
         mem_mb=4000,
         runtime=60,
-    conda:
-        "../../envs/detection.yaml"
+    params:
+        channels=DETECTION["channels"],
+        options=DETECTION_DATASET_OPTIONS,
+        chip_px=DETECTION_WINDOW_PX,
     script:
         "../scripts/detection_dataset.py"
 
@@ -65,25 +65,25 @@ rule detection_train:
             subcategory="{dataset} training",
             labels={"dataset": "{dataset}", "run": "{run}"},
         ),
-    params:
-        start=DETECTION_START,
-        options=DETECTION_TRAIN_OPTIONS,
-        window_px=DETECTION_WINDOW_PX,
-        settings_dir=DETECTION_SETTINGS,
     log:
         f"{LOGS}/detection_train/{{dataset}}_{{run}}.log",
     benchmark:
         f"{BENCHMARKS}/detection_train/{{dataset}}_{{run}}.tsv"
     # on the run's longest chain (training, then predictions over every shard): first
     priority: 5
+    conda:
+        "../../envs/detection.yaml"
     threads: DETECTION["cpus_per_gpu"]
     resources:
         gpu=1,
         cpus_per_gpu=DETECTION["cpus_per_gpu"],
         mem_mb=DETECTION["mem_mb"],
         runtime=DETECTION["train_runtime_min"],
-    conda:
-        "../../envs/detection.yaml"
+    params:
+        start=DETECTION_START,
+        options=DETECTION_TRAIN_OPTIONS,
+        window_px=DETECTION_WINDOW_PX,
+        settings_dir=DETECTION_SETTINGS,
     script:
         "../scripts/detection_train.py"
 
@@ -91,7 +91,9 @@ rule detection_train:
 rule detection_cv:
     input:
         summaries=expand(
-            f"{DETECTION_DIR}/train/{{run}}/summary.json", run=DETECTION_FOLDS, allow_missing=True
+            f"{DETECTION_DIR}/train/{{run}}/summary.json",
+            run=DETECTION_FOLDS,
+            allow_missing=True,
         ),
     output:
         table=report(
@@ -100,16 +102,16 @@ rule detection_cv:
             category="Detection",
             subcategory="{dataset}",
         ),
-    params:
-        names=DETECTION_FOLDS,
     log:
         f"{LOGS}/detection_cv/{{dataset}}.log",
+    conda:
+        "../../envs/detection.yaml"
     threads: 1
     resources:
         mem_mb=500,
         runtime=5,
-    conda:
-        "../../envs/detection.yaml"
+    params:
+        names=DETECTION_FOLDS,
     script:
         "../scripts/detection_cv.py"
 
@@ -122,23 +124,23 @@ rule detection_zero_shot:
     output:
         detections=f"{DETECTION_DIR}/zero_shot/detections.parquet",
         metrics=f"{DETECTION_DIR}/zero_shot/metrics.json",
-    params:
-        options=DETECTION_PREDICT_OPTIONS,
-        min_object_pixels=int(DETECTION["min_object_pixels"]),
-        confidence=float(DETECTION["confidence"]),
-        settings_dir=DETECTION_SETTINGS,
     log:
         f"{LOGS}/detection_zero_shot/{{dataset}}.log",
     benchmark:
         f"{BENCHMARKS}/detection_zero_shot/{{dataset}}.tsv"
+    conda:
+        "../../envs/detection.yaml"
     threads: DETECTION["cpus_per_gpu"]
     resources:
         gpu=1,
         cpus_per_gpu=DETECTION["cpus_per_gpu"],
         mem_mb=DETECTION["mem_mb"],
         runtime=DETECTION["predict_runtime_min"],
-    conda:
-        "../../envs/detection.yaml"
+    params:
+        options=DETECTION_PREDICT_OPTIONS,
+        min_object_pixels=int(DETECTION["min_object_pixels"]),
+        confidence=float(DETECTION["confidence"]),
+        settings_dir=DETECTION_SETTINGS,
     script:
         "../scripts/detection_zero_shot.py"
 
@@ -151,23 +153,23 @@ rule detection_predict:
         scaling=f"{RESULTS}/detection/z{{zoom}}/scaling.json",
     output:
         detections=f"{RESULTS}/detection/z{{zoom}}/detections/{{shard}}.parquet",
-    params:
-        options=DETECTION_PREDICT_OPTIONS,
-        settings_dir=DETECTION_SETTINGS,
     log:
         f"{LOGS}/detection_predict/z{{zoom}}/{{shard}}.log",
     benchmark:
         f"{BENCHMARKS}/detection_predict/z{{zoom}}/{{shard}}.tsv"
     # on the run's longest chain (training, then predictions over every shard): first
     priority: 5
+    conda:
+        "../../envs/detection.yaml"
     threads: DETECTION["cpus_per_gpu"]
     resources:
         gpu=1,
         cpus_per_gpu=DETECTION["cpus_per_gpu"],
         mem_mb=DETECTION["mem_mb"],
         runtime=DETECTION["predict_runtime_min"],
-    conda:
-        "../../envs/detection.yaml"
+    params:
+        options=DETECTION_PREDICT_OPTIONS,
+        settings_dir=DETECTION_SETTINGS,
     script:
         "../scripts/detection_predict.py"
 
@@ -192,22 +194,22 @@ rule detection_predict_background:
     output:
         detections=f"{DETECTION_DIR}/background/detections.parquet",
         summary=f"{DETECTION_DIR}/background/summary.json",
-    params:
-        folder=DETECTION_BACKGROUND,
-        options=DETECTION_PREDICT_OPTIONS,
-        settings_dir=DETECTION_SETTINGS,
     log:
         f"{LOGS}/detection_predict_background/{{dataset}}.log",
     benchmark:
         f"{BENCHMARKS}/detection_predict_background/{{dataset}}.tsv"
+    conda:
+        "../../envs/detection.yaml"
     threads: DETECTION["cpus_per_gpu"]
     resources:
         gpu=1,
         cpus_per_gpu=DETECTION["cpus_per_gpu"],
         mem_mb=DETECTION["mem_mb"],
         runtime=DETECTION["predict_runtime_min"],
-    conda:
-        "../../envs/detection.yaml"
+    params:
+        folder=DETECTION_BACKGROUND,
+        options=DETECTION_PREDICT_OPTIONS,
+        settings_dir=DETECTION_SETTINGS,
     script:
         "../scripts/detection_background.py"
 
@@ -226,12 +228,12 @@ rule detection_merge:
         f"{LOGS}/detection_merge/{{dataset}}.log",
     # on the run's longest chain (training, then predictions over every shard): first
     priority: 5
+    conda:
+        "../../envs/detection.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        "../../envs/detection.yaml"
     script:
         "../scripts/detection_merge.py"
 
@@ -257,22 +259,22 @@ rule detection_evaluate:
             category="Detection",
             subcategory="{dataset}",
         ),
-    params:
-        min_object_pixels=int(DETECTION["min_object_pixels"]),
-        confidence=float(DETECTION["confidence"]),
-        simulated=get_detection_simulated,
     log:
         f"{LOGS}/detection_evaluate/{{dataset}}.log",
     benchmark:
         f"{BENCHMARKS}/detection_evaluate/{{dataset}}.tsv"
     # on the run's longest chain (training, then predictions over every shard): first
     priority: 5
+    conda:
+        "../../envs/detection.yaml"
     threads: 1
     resources:
         mem_mb=4000,
         runtime=30,
-    conda:
-        "../../envs/detection.yaml"
+    params:
+        min_object_pixels=int(DETECTION["min_object_pixels"]),
+        confidence=float(DETECTION["confidence"]),
+        simulated=get_detection_simulated,
     script:
         "../scripts/detection_evaluate.py"
 
@@ -287,6 +289,20 @@ rule detection_region_out:
         work=directory(f"{RESULTS}/detection/{{labelled}}/region_out/band{{band}}/work"),
         metrics=f"{RESULTS}/detection/{{labelled}}/region_out/band{{band}}/metrics.json",
         objects=f"{RESULTS}/detection/{{labelled}}/region_out/band{{band}}/objects.csv",
+    log:
+        f"{LOGS}/detection_region_out/{{labelled}}_band{{band}}.log",
+    benchmark:
+        f"{BENCHMARKS}/detection_region_out/{{labelled}}_band{{band}}.tsv"
+    wildcard_constraints:
+        band=r"\d+",
+    conda:
+        "../../envs/detection.yaml"
+    threads: DETECTION["cpus_per_gpu"]
+    resources:
+        gpu=1,
+        cpus_per_gpu=DETECTION["cpus_per_gpu"],
+        mem_mb=DETECTION["mem_mb"],
+        runtime=DETECTION["train_runtime_min"],
     params:
         bands=DETECTION_REGION_BANDS,
         gap_deg=float(DETECTION_REGION_OUT["gap_deg"]),
@@ -300,20 +316,6 @@ rule detection_region_out:
         settings_dir=DETECTION_SETTINGS,
         tta=bool(DETECTION["tta"]),
         ensemble=bool(DETECTION["ensemble"]),
-    log:
-        f"{LOGS}/detection_region_out/{{labelled}}_band{{band}}.log",
-    benchmark:
-        f"{BENCHMARKS}/detection_region_out/{{labelled}}_band{{band}}.tsv"
-    wildcard_constraints:
-        band=r"\d+",
-    threads: DETECTION["cpus_per_gpu"]
-    resources:
-        gpu=1,
-        cpus_per_gpu=DETECTION["cpus_per_gpu"],
-        mem_mb=DETECTION["mem_mb"],
-        runtime=DETECTION["train_runtime_min"],
-    conda:
-        "../../envs/detection.yaml"
     script:
         "../scripts/detection_region_out.py"
 
@@ -326,11 +328,11 @@ rule detection_region_out_summary:
         summary=f"{RESULTS}/detection/{{labelled}}/region_out.json",
     log:
         f"{LOGS}/detection_region_out_summary/{{labelled}}.log",
+    conda:
+        "../../envs/detection.yaml"
     threads: 1
     resources:
         mem_mb=500,
         runtime=5,
-    conda:
-        "../../envs/detection.yaml"
     script:
         "../scripts/detection_region_out_summary.py"

@@ -1,4 +1,4 @@
-# Footprints (seeds 000, 001, 003): a U-Net or FPN segmenter per {source} (z<zoom>: the training
+# Footprints: a U-Net or FPN segmenter per {source} (z<zoom>: the training
 # tiles' mine band; or a labelled folder) and architecture, trained with the detection stage's
 # split (GPU when there is one); probability and mask COGs per cell and footprint polygons with
 # areas in m² per shard of any cell set and epoch, merged per zoom level; evaluation on the
@@ -24,6 +24,20 @@ rule footprints_train:
             subcategory="{source} training",
             labels={"source": "{source}", "architecture": "{arch}"},
         ),
+    log:
+        f"{LOGS}/footprints_train/{{source}}_{{arch}}.log",
+    benchmark:
+        f"{BENCHMARKS}/footprints_train/{{source}}_{{arch}}.tsv"
+    # on the run's longest chain (training, then predictions over every shard): first
+    priority: 5
+    conda:
+        "../../envs/footprints.yaml"
+    threads: FOOTPRINTS["cpus_per_gpu"]
+    resources:
+        gpu=1,
+        cpus_per_gpu=FOOTPRINTS["cpus_per_gpu"],
+        mem_mb=FOOTPRINTS["mem_mb"],
+        runtime=FOOTPRINTS["train_runtime_min"],
     params:
         channels=FOOTPRINTS_CHANNELS,
         split=FOOTPRINTS_SPLIT,
@@ -31,20 +45,6 @@ rule footprints_train:
         percentiles=[float(p) for p in DETECTION["scaling_percentiles"]],
         min_object_pixels=FOOTPRINTS_MIN_OBJECT_PIXELS,
         options=get_footprints_train_options,
-    log:
-        f"{LOGS}/footprints_train/{{source}}_{{arch}}.log",
-    benchmark:
-        f"{BENCHMARKS}/footprints_train/{{source}}_{{arch}}.tsv"
-    # on the run's longest chain (training, then predictions over every shard): first
-    priority: 5
-    threads: FOOTPRINTS["cpus_per_gpu"]
-    resources:
-        gpu=1,
-        cpus_per_gpu=FOOTPRINTS["cpus_per_gpu"],
-        mem_mb=FOOTPRINTS["mem_mb"],
-        runtime=FOOTPRINTS["train_runtime_min"],
-    conda:
-        "../../envs/footprints.yaml"
     script:
         "../scripts/footprints_train.py"
 
@@ -57,23 +57,23 @@ rule footprints_predict:
     output:
         rasters=directory(f"{FOOTPRINTS_SHARDS}/{{shard}}"),
         footprints=f"{FOOTPRINTS_SHARDS}/{{shard}}.parquet",
-    params:
-        channels=FOOTPRINTS_CHANNELS,
-        window_px=FOOTPRINTS_ASSESS_OPTIONS["window_px"],
-        overlap_px=FOOTPRINTS_ASSESS_OPTIONS["overlap_px"],
-        min_area_m2=FOOTPRINTS_ASSESS_OPTIONS["min_area_m2"],
     log:
         f"{LOGS}/footprints_predict/{{cellset}}/{{epoch}}/z{{zoom}}/{{shard}}.log",
     benchmark:
         f"{BENCHMARKS}/footprints_predict/{{cellset}}/{{epoch}}/z{{zoom}}/{{shard}}.tsv"
+    conda:
+        "../../envs/footprints.yaml"
     threads: FOOTPRINTS["cpus_per_gpu"]
     resources:
         gpu=1,
         cpus_per_gpu=FOOTPRINTS["cpus_per_gpu"],
         mem_mb=FOOTPRINTS["mem_mb"],
         runtime=FOOTPRINTS["predict_runtime_min"],
-    conda:
-        "../../envs/footprints.yaml"
+    params:
+        channels=FOOTPRINTS_CHANNELS,
+        window_px=FOOTPRINTS_ASSESS_OPTIONS["window_px"],
+        overlap_px=FOOTPRINTS_ASSESS_OPTIONS["overlap_px"],
+        min_area_m2=FOOTPRINTS_ASSESS_OPTIONS["min_area_m2"],
     script:
         "../scripts/footprints_predict.py"
 
@@ -86,12 +86,12 @@ rule footprints_merge:
         gpkg=f"{FOOTPRINTS_SHARDS}/footprints.gpkg",
     log:
         f"{LOGS}/footprints_merge/{{cellset}}/{{epoch}}/z{{zoom}}.log",
+    conda:
+        "../../envs/footprints.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        "../../envs/footprints.yaml"
     script:
         "../scripts/footprints_merge.py"
 
@@ -125,21 +125,21 @@ rule footprints_evaluate:
             category="Footprints",
             subcategory="{source}",
         ),
+    log:
+        f"{LOGS}/footprints_evaluate/{{source}}_{{arch}}.log",
+    benchmark:
+        f"{BENCHMARKS}/footprints_evaluate/{{source}}_{{arch}}.tsv"
+    conda:
+        "../../envs/footprints.yaml"
+    threads: FOOTPRINTS["cpus_per_gpu"]
+    resources:
+        mem_mb=FOOTPRINTS["mem_mb"],
+        runtime=FOOTPRINTS["predict_runtime_min"],
     params:
         channels=FOOTPRINTS_CHANNELS,
         assess_options=FOOTPRINTS_ASSESS_OPTIONS,
         detection_confidence=float(DETECTION["confidence"]),
         simulated=get_footprints_simulated,
-    log:
-        f"{LOGS}/footprints_evaluate/{{source}}_{{arch}}.log",
-    benchmark:
-        f"{BENCHMARKS}/footprints_evaluate/{{source}}_{{arch}}.tsv"
-    threads: FOOTPRINTS["cpus_per_gpu"]
-    resources:
-        mem_mb=FOOTPRINTS["mem_mb"],
-        runtime=FOOTPRINTS["predict_runtime_min"],
-    conda:
-        "../../envs/footprints.yaml"
     script:
         "../scripts/footprints_evaluate.py"
 
@@ -150,6 +150,18 @@ rule footprints_region_out:
     output:
         metrics=f"{FOOTPRINTS_MODEL}/region_out/band{{band}}.json",
         objects=f"{FOOTPRINTS_MODEL}/region_out/band{{band}}_objects.csv",
+    log:
+        f"{LOGS}/footprints_region_out/{{source}}_{{arch}}_band{{band}}.log",
+    benchmark:
+        f"{BENCHMARKS}/footprints_region_out/{{source}}_{{arch}}_band{{band}}.tsv"
+    conda:
+        "../../envs/footprints.yaml"
+    threads: FOOTPRINTS["cpus_per_gpu"]
+    resources:
+        gpu=1,
+        cpus_per_gpu=FOOTPRINTS["cpus_per_gpu"],
+        mem_mb=FOOTPRINTS["mem_mb"],
+        runtime=FOOTPRINTS["train_runtime_min"],
     params:
         channels=FOOTPRINTS_CHANNELS,
         bands=int(FOOTPRINTS_REGION_OUT["bands"]),
@@ -160,18 +172,6 @@ rule footprints_region_out:
         min_object_pixels=FOOTPRINTS_MIN_OBJECT_PIXELS,
         options=get_footprints_train_options,
         assess_options=FOOTPRINTS_ASSESS_OPTIONS,
-    log:
-        f"{LOGS}/footprints_region_out/{{source}}_{{arch}}_band{{band}}.log",
-    benchmark:
-        f"{BENCHMARKS}/footprints_region_out/{{source}}_{{arch}}_band{{band}}.tsv"
-    threads: FOOTPRINTS["cpus_per_gpu"]
-    resources:
-        gpu=1,
-        cpus_per_gpu=FOOTPRINTS["cpus_per_gpu"],
-        mem_mb=FOOTPRINTS["mem_mb"],
-        runtime=FOOTPRINTS["train_runtime_min"],
-    conda:
-        "../../envs/footprints.yaml"
     script:
         "../scripts/footprints_region_out.py"
 
@@ -189,12 +189,12 @@ rule footprints_region_out_summary:
         summary=f"{FOOTPRINTS_MODEL}/region_out.json",
     log:
         f"{LOGS}/footprints_region_out_summary/{{source}}_{{arch}}.log",
+    conda:
+        "../../envs/footprints.yaml"
     threads: 1
     resources:
         mem_mb=500,
         runtime=5,
-    conda:
-        "../../envs/footprints.yaml"
     script:
         "../scripts/footprints_region_out_summary.py"
 
@@ -214,6 +214,18 @@ rule footprints_learning_curve:
             category="Footprints",
             subcategory="{source}",
         ),
+    log:
+        f"{LOGS}/footprints_learning_curve/{{source}}_{{arch}}.log",
+    benchmark:
+        f"{BENCHMARKS}/footprints_learning_curve/{{source}}_{{arch}}.tsv"
+    conda:
+        "../../envs/footprints.yaml"
+    threads: FOOTPRINTS["cpus_per_gpu"]
+    resources:
+        gpu=1,
+        cpus_per_gpu=FOOTPRINTS["cpus_per_gpu"],
+        mem_mb=FOOTPRINTS["mem_mb"],
+        runtime=FOOTPRINTS["train_runtime_min"],
     params:
         shares=[float(s) for s in FOOTPRINTS["learning_curve"] or []],
         channels=FOOTPRINTS_CHANNELS,
@@ -221,19 +233,9 @@ rule footprints_learning_curve:
         options=get_footprints_train_options,
         # no mine-free scenes: the curve scores labelled tiles only, so a changed
         # footprints.background does not rerun it
-        assess_options={k: v for k, v in FOOTPRINTS_ASSESS_OPTIONS.items() if k != "background"},
+        assess_options={
+            k: v for k, v in FOOTPRINTS_ASSESS_OPTIONS.items() if k != "background"
+        },
         seed=int(DETECTION["seed"]),
-    log:
-        f"{LOGS}/footprints_learning_curve/{{source}}_{{arch}}.log",
-    benchmark:
-        f"{BENCHMARKS}/footprints_learning_curve/{{source}}_{{arch}}.tsv"
-    threads: FOOTPRINTS["cpus_per_gpu"]
-    resources:
-        gpu=1,
-        cpus_per_gpu=FOOTPRINTS["cpus_per_gpu"],
-        mem_mb=FOOTPRINTS["mem_mb"],
-        runtime=FOOTPRINTS["train_runtime_min"],
-    conda:
-        "../../envs/footprints.yaml"
     script:
         "../scripts/footprints_learning_curve.py"

@@ -1,4 +1,4 @@
-# Grid stage (seed 002, 2.1 and 4.2 step 1): one nested grid of positive and negative cells per
+# Grid stage: one nested grid of positive and negative cells per
 # zoom level, its map, and (region mode) every land cell of a region.
 
 
@@ -10,20 +10,20 @@ checkpoint grid_cells:
         gpkg=f"{RESULTS}/grid/z{{zoom}}/cells.gpkg",
         locations=f"{RESULTS}/grid/z{{zoom}}/locations.csv",
         shards=f"{RESULTS}/grid/z{{zoom}}/shards.csv",
-    params:
-        level=get_level,
-        negatives=canonical(config["negatives"]),
     log:
         f"{LOGS}/grid_cells/z{{zoom}}.log",
-    priority: 10
     benchmark:
         f"{BENCHMARKS}/grid_cells/z{{zoom}}.tsv"
+    priority: 10
+    conda:
+        "../../envs/grid.yaml"
     threads: 1
     resources:
         mem_mb=lambda wc, input: max(2000, 20 * input.size_mb),
         runtime=30,
-    conda:
-        "../../envs/grid.yaml"
+    params:
+        level=get_level,
+        negatives=canonical(config["negatives"]),
     script:
         "../scripts/grid_cells.py"
 
@@ -34,20 +34,20 @@ checkpoint region_cells:
     output:
         cells=f"{RESULTS}/grid/region/z{{zoom}}/cells.parquet",
         shards=f"{RESULTS}/grid/region/z{{zoom}}/shards.csv",
-    params:
-        extent=canonical(PYRAMID["region"]),
-        level=get_level,
-        min_land_fraction=float(PYRAMID["min_land_fraction"]),
     log:
         f"{LOGS}/region_cells/z{{zoom}}.log",
     benchmark:
         f"{BENCHMARKS}/region_cells/z{{zoom}}.tsv"
+    conda:
+        "../../envs/grid.yaml"
     threads: 1
     resources:
         mem_mb=4000,
         runtime=30,
-    conda:
-        "../../envs/grid.yaml"
+    params:
+        extent=canonical(PYRAMID["region"]),
+        level=get_level,
+        min_land_fraction=float(PYRAMID["min_land_fraction"]),
     script:
         "../scripts/region_cells.py"
 
@@ -63,17 +63,17 @@ rule grid_map:
             category="Grid",
             subcategory="z{zoom}",
         ),
-    params:
-        title=lambda wc: f"minescan grid, zoom {wc.zoom}",
     log:
         f"{LOGS}/grid_map/z{{zoom}}.log",
     priority: 10
+    conda:
+        "../../envs/grid.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        "../../envs/grid.yaml"
+    params:
+        title=lambda wc: f"minescan grid, zoom {wc.zoom}",
     script:
         "../scripts/grid_map.py"
 
@@ -89,7 +89,7 @@ use rule grid_map as region_map with:
             category="Grid",
             subcategory="region z{zoom}",
         ),
-    params:
-        title=lambda wc: f"minescan region, zoom {wc.zoom}",
     log:
         f"{LOGS}/region_map/z{{zoom}}.log",
+    params:
+        title=lambda wc: f"minescan region, zoom {wc.zoom}",

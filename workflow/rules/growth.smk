@@ -1,4 +1,4 @@
-# Growth stage (seeds 000, 001, 003): the dated polygons of the growth region, its cells (cell set
+# Growth stage: the dated polygons of the growth region, its cells (cell set
 # "growth", imaged per epoch by the tiles rule), and, from the footprints of each date window,
 # the mine area per window, new and lost area and new sites per cell, country and region, the
 # evaluation against the dated polygons, a map and a plot of area over time.
@@ -19,14 +19,14 @@ if GROWTH["enabled"]:
         output:
             polygons=CELLSETS["growth"]["polygons"],
             report=f"{RESULTS}/polygons/growth/cleaning.json",
-        params:
-            layer=GROWTH["layer"],
-            schema="auto",
-            date_column=GROWTH["date_column"],
         log:
             f"{LOGS}/growth_polygons.log",
         benchmark:
             f"{BENCHMARKS}/growth_polygons.tsv"
+        params:
+            layer=GROWTH["layer"],
+            schema="auto",
+            date_column=GROWTH["date_column"],
 
     checkpoint growth_cells:
         input:
@@ -34,21 +34,21 @@ if GROWTH["enabled"]:
         output:
             cells=CELLSETS["growth"]["cells"],
             shards=f"{RESULTS}/grid/growth/z{{zoom}}/shards.csv",
+        log:
+            f"{LOGS}/growth_cells/z{{zoom}}.log",
+        benchmark:
+            f"{BENCHMARKS}/growth_cells/z{{zoom}}.tsv"
+        conda:
+            "../../envs/grid.yaml"
+        threads: 1
+        resources:
+            mem_mb=2000,
+            runtime=10,
         params:
             extent=canonical(GROWTH["region"]),
             level=get_level,
             # Every cell meeting the region: the user drew it around the mines.
             min_land_fraction=0.0,
-        log:
-            f"{LOGS}/growth_cells/z{{zoom}}.log",
-        benchmark:
-            f"{BENCHMARKS}/growth_cells/z{{zoom}}.tsv"
-        threads: 1
-        resources:
-            mem_mb=2000,
-            runtime=10,
-        conda:
-            "../../envs/grid.yaml"
         script:
             "../scripts/region_cells.py"
 
@@ -73,22 +73,22 @@ if GROWTH["enabled"]:
                 subcategory="z{zoom}",
             ),
             summary=f"{GROWTH_DIR}/summary.json",
+        log:
+            f"{LOGS}/growth_measure/z{{zoom}}.log",
+        benchmark:
+            f"{BENCHMARKS}/growth_measure/z{{zoom}}.tsv"
+        conda:
+            "../../envs/grid.yaml"
+        threads: 1
+        resources:
+            mem_mb=2000,
+            runtime=20,
         params:
             epochs=GROWTH_EPOCHS,
             windows=get_growth_windows(),
             new_site_distance_m=float(GROWTH["new_site_distance_m"]),
             region=str(GROWTH["region_name"]),
             imagery=get_growth_imagery(),
-        log:
-            f"{LOGS}/growth_measure/z{{zoom}}.log",
-        benchmark:
-            f"{BENCHMARKS}/growth_measure/z{{zoom}}.tsv"
-        threads: 1
-        resources:
-            mem_mb=2000,
-            runtime=20,
-        conda:
-            "../../envs/grid.yaml"
         script:
             "../scripts/growth_measure.py"
 
@@ -114,20 +114,20 @@ if GROWTH["enabled"]:
                 category="Growth",
                 subcategory="z{zoom}",
             ),
-        params:
-            epochs=GROWTH_EPOCHS,
-            region=str(GROWTH["region_name"]),
-            imagery=get_growth_imagery(),
         log:
             f"{LOGS}/growth_figures/z{{zoom}}.log",
         benchmark:
             f"{BENCHMARKS}/growth_figures/z{{zoom}}.tsv"
+        conda:
+            "../../envs/grid.yaml"
         threads: 1
         resources:
             mem_mb=2000,
             runtime=10,
-        conda:
-            "../../envs/grid.yaml"
+        params:
+            epochs=GROWTH_EPOCHS,
+            region=str(GROWTH["region_name"]),
+            imagery=get_growth_imagery(),
         script:
             "../scripts/growth_figures.py"
 
@@ -166,20 +166,20 @@ if GROWTH_CHIP_PAIRS["enabled"]:
                 category="Growth",
                 subcategory="real chip pairs",
             ),
+        log:
+            f"{LOGS}/growth_chip_pairs.log",
+        benchmark:
+            f"{BENCHMARKS}/growth_chip_pairs.tsv"
+        conda:
+            "../../envs/footprints.yaml"
+        threads: 1
+        resources:
+            mem_mb=4000,
+            runtime=60,
         params:
             folder=get_chips_folder,
             settings=GROWTH_CHIP_PAIRS,
             block_deg=float(CHIPS["block_deg"]),
             seed=int(MODELS["seed"]),
-        log:
-            f"{LOGS}/growth_chip_pairs.log",
-        benchmark:
-            f"{BENCHMARKS}/growth_chip_pairs.tsv"
-        threads: 1
-        resources:
-            mem_mb=4000,
-            runtime=60,
-        conda:
-            "../../envs/footprints.yaml"
         script:
             "../scripts/growth_chip_pairs.py"

@@ -1,4 +1,4 @@
-# Imagery stage (seed 002, 2.2 and 4.2 step 2): per shard of a cell set, one Cloud-Optimized
+# Imagery stage: per shard of a cell set, one Cloud-Optimized
 # GeoTIFF per cell (Sentinel-2 bands of one date window + the _mine band) and a status table;
 # RGB previews and a contact sheet per shard. Tiles serve any cell set, pixel size and epoch:
 #   results/tiles/{cellset}/{epoch}/z{zoom}/{shard}/<cell_id>.tif
@@ -13,24 +13,24 @@ rule tiles:
     output:
         tiles=directory(f"{TILES}/{{shard}}"),
         status=f"{TILES}/{{shard}}.status.csv",
-    params:
-        request=get_tile_request,
-        pixel_size=get_tile_pixel_size,
-        fetch=fetch_settings(IMAGERY),
-        store_dir=f"{RESULTS}/cache/tiles",
     log:
         f"{LOGS}/tiles/{{cellset}}/{{epoch}}/z{{zoom}}/{{shard}}.log",
     benchmark:
         f"{BENCHMARKS}/tiles/{{cellset}}/{{epoch}}/z{{zoom}}/{{shard}}.tsv"
     # every later stage waits on tiles
     priority: 5
+    conda:
+        "../../envs/imagery.yaml"
     threads: IMAGERY["threads"]
     resources:
         mem_mb=get_tile_mem_mb,
         runtime=IMAGERY["runtime_min"],
         earthengine_requests=ee_requests_per_job(IMAGERY),
-    conda:
-        "../../envs/imagery.yaml"
+    params:
+        request=get_tile_request,
+        pixel_size=get_tile_pixel_size,
+        fetch=fetch_settings(IMAGERY),
+        store_dir=f"{RESULTS}/cache/tiles",
     script:
         "../scripts/tiles.py"
 
@@ -42,12 +42,12 @@ rule tiles_summary:
         status=f"{TILES}/status.csv",
     log:
         f"{LOGS}/tiles_summary/{{cellset}}/{{epoch}}/z{{zoom}}.log",
+    conda:
+        "../../envs/imagery.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
-    conda:
-        "../../envs/imagery.yaml"
     script:
         "../scripts/tiles_summary.py"
 
@@ -63,21 +63,26 @@ rule previews:
             caption="../report/previews_sheet.rst",
             category="Imagery",
             subcategory="{cellset} {epoch} z{zoom}",
-            labels={"cells": "{cellset}", "epoch": "{epoch}", "zoom": "{zoom}", "shard": "{shard}"},
+            labels={
+                "cells": "{cellset}",
+                "epoch": "{epoch}",
+                "zoom": "{zoom}",
+                "shard": "{shard}",
+            },
         ),
+    log:
+        f"{LOGS}/previews/{{cellset}}/{{epoch}}/z{{zoom}}/{{shard}}.log",
+    conda:
+        "../../envs/imagery.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=20,
     params:
         percentiles=IMAGERY["previews"]["percentiles"],
         alpha=IMAGERY["previews"]["alpha"],
         thumb_px=IMAGERY["previews"]["thumb_px"],
         columns=IMAGERY["previews"]["columns"],
-    log:
-        f"{LOGS}/previews/{{cellset}}/{{epoch}}/z{{zoom}}/{{shard}}.log",
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=20,
-    conda:
-        "../../envs/imagery.yaml"
     script:
         "../scripts/previews.py"
 
@@ -89,11 +94,11 @@ rule previews_index:
         index=f"{PREVIEWS}/sheets.csv",
     log:
         f"{LOGS}/previews_index/{{cellset}}/{{epoch}}/z{{zoom}}.log",
+    conda:
+        "../../envs/imagery.yaml"
     threads: 1
     resources:
         mem_mb=500,
         runtime=5,
-    conda:
-        "../../envs/imagery.yaml"
     script:
         "../scripts/previews_index.py"

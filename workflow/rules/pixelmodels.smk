@@ -1,4 +1,4 @@
-# Pixel models (seed 002, section 3): training tables with grouped splits, LASSO and
+# Pixel models: training tables with grouped splits, LASSO and
 # L1-logistic paths, other model families, the comparison on held-out cells and the channel
 # ranking that the detection stage takes its channels from.
 
@@ -9,6 +9,18 @@ rule models_dataset:
     output:
         pixels=f"{MODELS_DIR}/pixel/dataset.parquet",
         patches=f"{MODELS_DIR}/patch/dataset.parquet",
+    log:
+        f"{LOGS}/models_dataset/z{{zoom}}.log",
+    benchmark:
+        f"{BENCHMARKS}/models_dataset/z{{zoom}}.tsv"
+    # detection and the footprints take their channels from the models: first of all
+    priority: 6
+    conda:
+        "../../envs/models.yaml"
+    threads: 1
+    resources:
+        mem_mb=lambda wc, input: max(2000, 12 * input.size_mb),
+        runtime=30,
     params:
         bands=MODELS_BANDS,
         max_rows=MODELS["max_rows"],
@@ -17,18 +29,6 @@ rule models_dataset:
         fractions=MODELS["split"]["fractions"],
         edge_buffer_m=MODELS["edge_buffer_m"],
         patch_size=MODELS["patch_size"],
-    log:
-        f"{LOGS}/models_dataset/z{{zoom}}.log",
-    benchmark:
-        f"{BENCHMARKS}/models_dataset/z{{zoom}}.tsv"
-    # detection and the footprints take their channels from the models: first of all
-    priority: 6
-    threads: 1
-    resources:
-        mem_mb=lambda wc, input: max(2000, 12 * input.size_mb),
-        runtime=30,
-    conda:
-        "../../envs/models.yaml"
     script:
         "../scripts/models_dataset.py"
 
@@ -54,6 +54,18 @@ rule models_linear_path:
             category="Pixel models",
             subcategory="z{zoom} {unit}",
         ),
+    log:
+        f"{LOGS}/models_linear_path/z{{zoom}}_{{unit}}_{{linear}}.log",
+    benchmark:
+        f"{BENCHMARKS}/models_linear_path/z{{zoom}}_{{unit}}_{{linear}}.tsv"
+    # detection and the footprints take their channels from the models: first of all
+    priority: 6
+    conda:
+        "../../envs/models.yaml"
+    threads: 1
+    resources:
+        mem_mb=lambda wc, input: max(3000, 40 * input.size_mb),
+        runtime=60,
     params:
         bands=MODELS_BANDS,
         feature_flags=MODELS_FEATURE_FLAGS,
@@ -64,18 +76,6 @@ rule models_linear_path:
         max_rows=lambda wc: MODELS[wc.linear]["max_rows"],
         tolerance=MODELS["selection_tolerance"],
         seed=MODELS["seed"],
-    log:
-        f"{LOGS}/models_linear_path/z{{zoom}}_{{unit}}_{{linear}}.log",
-    benchmark:
-        f"{BENCHMARKS}/models_linear_path/z{{zoom}}_{{unit}}_{{linear}}.tsv"
-    # detection and the footprints take their channels from the models: first of all
-    priority: 6
-    threads: 1
-    resources:
-        mem_mb=lambda wc, input: max(3000, 40 * input.size_mb),
-        runtime=60,
-    conda:
-        "../../envs/models.yaml"
     script:
         "../scripts/models_linear_path.py"
 
@@ -85,23 +85,23 @@ rule models_family:
         dataset=f"{MODELS_DIR}/{{unit}}/dataset.parquet",
     output:
         predictions=f"{MODELS_DIR}/{{unit}}/{{family}}/predictions.parquet",
-    params:
-        bands=MODELS_BANDS,
-        feature_flags=MODELS_FEATURE_FLAGS,
-        max_rows=MODELS["family_max_rows"],
-        seed=MODELS["seed"],
     log:
         f"{LOGS}/models_family/z{{zoom}}_{{unit}}_{{family}}.log",
     benchmark:
         f"{BENCHMARKS}/models_family/z{{zoom}}_{{unit}}_{{family}}.tsv"
     # detection and the footprints take their channels from the models: first of all
     priority: 6
+    conda:
+        "../../envs/models.yaml"
     threads: 1  # more for large tables: --set-threads models_family=8
     resources:
         mem_mb=lambda wc, input: max(3000, 40 * input.size_mb),
         runtime=120,
-    conda:
-        "../../envs/models.yaml"
+    params:
+        bands=MODELS_BANDS,
+        feature_flags=MODELS_FEATURE_FLAGS,
+        max_rows=MODELS["family_max_rows"],
+        seed=MODELS["seed"],
     script:
         "../scripts/models_family.py"
 
@@ -128,21 +128,21 @@ rule models_compare:
             category="Pixel models",
             subcategory="z{zoom} comparison",
         ),
-    params:
-        names=list(MODELS_PREDICTIONS),
-        breakdown_by=["country", "climate"],
     log:
         f"{LOGS}/models_compare/z{{zoom}}.log",
     benchmark:
         f"{BENCHMARKS}/models_compare/z{{zoom}}.tsv"
     # detection and the footprints take their channels from the models: first of all
     priority: 6
+    conda:
+        "../../envs/models.yaml"
     threads: 1
     resources:
         mem_mb=4000,
         runtime=20,
-    conda:
-        "../../envs/models.yaml"
+    params:
+        names=list(MODELS_PREDICTIONS),
+        breakdown_by=["country", "climate"],
     script:
         "../scripts/models_compare.py"
 
@@ -161,23 +161,23 @@ rule models_channels:
             subcategory="z{zoom} channels",
         ),
         channels=f"{MODELS_DIR}/channels.json",
-    params:
-        bands=MODELS_BANDS,
-        feature_flags=MODELS_FEATURE_FLAGS,
-        top_k=MODELS["top_channels"],
-        max_rows=MODELS["family_max_rows"],
-        seed=MODELS["seed"],
     log:
         f"{LOGS}/models_channels/z{{zoom}}.log",
     benchmark:
         f"{BENCHMARKS}/models_channels/z{{zoom}}.tsv"
     # detection and the footprints take their channels from the models: first of all
     priority: 6
+    conda:
+        "../../envs/models.yaml"
     threads: 1
     resources:
         mem_mb=lambda wc, input: max(3000, 40 * input.size_mb),
         runtime=30,
-    conda:
-        "../../envs/models.yaml"
+    params:
+        bands=MODELS_BANDS,
+        feature_flags=MODELS_FEATURE_FLAGS,
+        top_k=MODELS["top_channels"],
+        max_rows=MODELS["family_max_rows"],
+        seed=MODELS["seed"],
     script:
         "../scripts/models_channels.py"

@@ -1,4 +1,4 @@
-# Pixel tables (seed 002, 2.2, 3_gtiff_csv_s2): per shard of the training tiles, one row per
+# Pixel tables: per shard of the training tiles, one row per
 # valid pixel with the bands, the signed distance to the nearest polygon edge, the mine label
 # and the cell metadata.
 
@@ -15,6 +15,18 @@ rule pixels:
         polygons=rules.clean_polygons.output.polygons,
     output:
         table=f"{RESULTS}/pixels/z{{zoom}}/{{shard}}.parquet",
+    log:
+        f"{LOGS}/pixels/z{{zoom}}/{{shard}}.log",
+    benchmark:
+        f"{BENCHMARKS}/pixels/z{{zoom}}/{{shard}}.tsv"
+    # detection and the footprints take their channels from the models: first of all
+    priority: 6
+    conda:
+        "../../envs/imagery.yaml"
+    threads: 1
+    resources:
+        mem_mb=PIXELS["mem_mb"],
+        runtime=PIXELS["runtime_min"],
     params:
         bands=list(IMAGERY["bands"]),
         pixel_size=PIXEL_SIZE,
@@ -23,18 +35,6 @@ rule pixels:
         seed=int(PIXELS["seed"]),
         distance_method=PIXELS["distance_method"],
         distance_margin_m=float(PIXELS["distance_margin_m"]),
-    log:
-        f"{LOGS}/pixels/z{{zoom}}/{{shard}}.log",
-    benchmark:
-        f"{BENCHMARKS}/pixels/z{{zoom}}/{{shard}}.tsv"
-    # detection and the footprints take their channels from the models: first of all
-    priority: 6
-    threads: 1
-    resources:
-        mem_mb=PIXELS["mem_mb"],
-        runtime=PIXELS["runtime_min"],
-    conda:
-        "../../envs/imagery.yaml"
     script:
         "../scripts/pixels.py"
 
@@ -48,12 +48,12 @@ rule pixels_csv:
         f"{LOGS}/pixels_csv/z{{zoom}}/{{shard}}.log",
     benchmark:
         f"{BENCHMARKS}/pixels_csv/z{{zoom}}/{{shard}}.tsv"
+    conda:
+        "../../envs/imagery.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=30,
-    conda:
-        "../../envs/imagery.yaml"
     script:
         "../scripts/pixels_csv.py"
 
@@ -61,7 +61,11 @@ rule pixels_csv:
 rule pixels_summary:
     input:
         tables=per_shard(f"{RESULTS}/pixels/z{{zoom}}/{{shard}}.parquet"),
-        csvs=per_shard(f"{RESULTS}/pixels/z{{zoom}}/{{shard}}.csv") if PIXELS["csv"] else [],
+        csvs=(
+            per_shard(f"{RESULTS}/pixels/z{{zoom}}/{{shard}}.csv")
+            if PIXELS["csv"]
+            else []
+        ),
     output:
         summary=report(
             f"{RESULTS}/pixels/z{{zoom}}/summary.csv",
@@ -71,11 +75,11 @@ rule pixels_summary:
         ),
     log:
         f"{LOGS}/pixels_summary/z{{zoom}}.log",
+    conda:
+        "../../envs/imagery.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
-    conda:
-        "../../envs/imagery.yaml"
     script:
         "../scripts/pixels_summary.py"

@@ -1,4 +1,4 @@
-# Polygons stage (seed 002, 2.1): read, check and repair the mining polygons once.
+# Polygons stage: read, check and repair the mining polygons once.
 
 
 rule clean_polygons:
@@ -11,20 +11,20 @@ rule clean_polygons:
             caption="../report/polygons_cleaning.rst",
             category="Polygons",
         ),
-    params:
-        layer=config["polygons"]["layer"],
-        schema=config["polygons"]["schema"],
-        **POLYGON_DATES,
     log:
         f"{LOGS}/clean_polygons.log",
-    priority: 10
     benchmark:
         f"{BENCHMARKS}/clean_polygons.tsv"
+    priority: 10
+    conda:
+        "../../envs/grid.yaml"
     threads: 1
     resources:
         mem_mb=lambda wc, input: max(1000, 40 * input.size_mb),
         runtime=30,
-    conda:
-        "../../envs/grid.yaml"
+    params:
+        **POLYGON_DATES,
+        layer=config["polygons"]["layer"],
+        schema=config["polygons"]["schema"],
     script:
         "../scripts/clean_polygons.py"

@@ -1,4 +1,4 @@
-# Probability (seed 002, 3.3): the deployed pixel model applied to every training tile of the
+# Probability: the deployed pixel model applied to every training tile of the
 # models' zoom (probability COGs and per-cell scores), and exported for Earth Engine.
 
 
@@ -10,18 +10,18 @@ rule probability:
     output:
         probabilities=directory(f"{RESULTS}/probability/z{{zoom}}/{{shard}}"),
         scores=f"{RESULTS}/probability/z{{zoom}}/{{shard}}.parquet",
-    params:
-        block_pixels=int(PROBABILITY["block_pixels"]),
     log:
         f"{LOGS}/probability/z{{zoom}}/{{shard}}.log",
     benchmark:
         f"{BENCHMARKS}/probability/z{{zoom}}/{{shard}}.tsv"
+    conda:
+        "../../envs/models.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=60,
-    conda:
-        "../../envs/models.yaml"
+    params:
+        block_pixels=int(PROBABILITY["block_pixels"]),
     script:
         "../scripts/probability.py"
 
@@ -37,12 +37,12 @@ rule probability_scores:
         scores=f"{RESULTS}/probability/z{{zoom}}/scores.parquet",
     log:
         f"{LOGS}/probability_scores/z{{zoom}}.log",
+    conda:
+        "../../envs/models.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        "../../envs/models.yaml"
     script:
         "../scripts/probability_scores.py"
 
@@ -54,17 +54,17 @@ rule probability_export_gee:
         python=f"{PROBABILITY_DIR}/gee/mine_probability.py",
         javascript=f"{PROBABILITY_DIR}/gee/mine_probability.js",
         expression=f"{PROBABILITY_DIR}/gee/expression.txt",
-    params:
-        # The training epoch's composite as the gee backend builds it, for the usage examples.
-        composite=gee_composite_params(IMAGERY, EPOCHS[TRAINING_EPOCH]),
     log:
         f"{LOGS}/probability_export_gee/z{MODELS_ZOOM}.log",
+    conda:
+        "../../envs/models.yaml"
     threads: 1
     resources:
         mem_mb=500,
         runtime=5,
-    conda:
-        "../../envs/models.yaml"
+    params:
+        # The training epoch's composite as the gee backend builds it, for the usage examples.
+        composite=gee_composite_params(IMAGERY, EPOCHS[TRAINING_EPOCH]),
     script:
         "../scripts/probability_export_gee.py"
 
@@ -80,15 +80,15 @@ rule probability_figure:
             category="Probability",
             subcategory="z{zoom}",
         ),
-    params:
-        simulated=IMAGERY["backend"] == "synthetic",
     log:
         f"{LOGS}/probability_figure/z{{zoom}}.log",
+    conda:
+        "../../envs/models.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
-    conda:
-        "../../envs/models.yaml"
+    params:
+        simulated=IMAGERY["backend"] == "synthetic",
     script:
         "../scripts/probability_figure.py"

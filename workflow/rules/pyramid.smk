@@ -1,4 +1,4 @@
-# Pyramid (seed 002, 4.1): the coarse-to-fine scan of a region. Level z{zoom} scores its cells
+# Pyramid: the coarse-to-fine scan of a region. Level z{zoom} scores its cells
 # (cell set "pyramid") with its screen (pyramid.screen: pixel, chip_cnn or detector); one
 # checkpoint per level keeps the cells above the level's threshold and makes their children the
 # next level's cells; the detector runs on the cells the finest level reaches. Thresholds come
@@ -14,21 +14,21 @@ checkpoint pyramid_cells:
     output:
         cells=f"{PYRAMID_DIR}/z{{zoom}}/cells.parquet",
         shards=f"{PYRAMID_DIR}/z{{zoom}}/shards.csv",
-    params:
-        level=get_level,
-        region=canonical(PYRAMID["region"]),
-        min_land_fraction=float(PYRAMID["min_land_fraction"]),
     log:
         f"{LOGS}/pyramid_cells/z{{zoom}}.log",
     # the pyramid's levels run one after another: keep the chain moving, after the models
     # and the detection chain
     priority: 4
+    conda:
+        "../../envs/grid.yaml"
     threads: 1
     resources:
         mem_mb=4000,
         runtime=30,
-    conda:
-        "../../envs/grid.yaml"
+    params:
+        level=get_level,
+        region=canonical(PYRAMID["region"]),
+        min_land_fraction=float(PYRAMID["min_land_fraction"]),
     script:
         "../scripts/pyramid_cells.py"
 
@@ -36,9 +36,6 @@ checkpoint pyramid_cells:
 # The level's screen (pyramid.screen): the pixel model's probability COGs, or the chip CNN's
 # window probabilities, summarised in the same score columns.
 rule pyramid_screen:
-    wildcard_constraints:
-        cellset="validation|pyramid",
-        zoom=PYRAMID_OTHER_ZOOMS,
     input:
         tiles=f"{PYRAMID_TILES}/{{shard}}",
         status=f"{PYRAMID_TILES}/{{shard}}.status.csv",
@@ -46,22 +43,25 @@ rule pyramid_screen:
     output:
         probabilities=directory(f"{PYRAMID_SCREEN}/{{shard}}"),
         scores=f"{PYRAMID_SCREEN}/{{shard}}.parquet",
-    params:
-        screen=get_screen_name,
-        block_pixels=int(PROBABILITY["block_pixels"]),
     log:
         f"{LOGS}/pyramid_screen/{{cellset}}/z{{zoom}}/{{shard}}.log",
     benchmark:
         f"{BENCHMARKS}/pyramid_screen/{{cellset}}/z{{zoom}}/{{shard}}.tsv"
+    wildcard_constraints:
+        cellset="validation|pyramid",
+        zoom=PYRAMID_OTHER_ZOOMS,
     # the pyramid's levels run one after another: keep the chain moving, after the models
     # and the detection chain
     priority: 4
+    conda:
+        PYRAMID_SCREEN_ENV
     threads: 1
     resources:
         mem_mb=2000,
         runtime=60,
-    conda:
-        PYRAMID_SCREEN_ENV
+    params:
+        screen=get_screen_name,
+        block_pixels=int(PROBABILITY["block_pixels"]),
     script:
         "../scripts/pyramid_screen.py"
 
@@ -69,9 +69,6 @@ rule pyramid_screen:
 # A detector level's screen: the detection model's boxes as a box-score raster per tile (best
 # box score per pixel), summarised in the same score columns; max_probability is the best box.
 rule pyramid_screen_detector:
-    wildcard_constraints:
-        cellset="validation|pyramid",
-        zoom=PYRAMID_DETECTOR_ZOOMS,
     input:
         unpack(get_screen_detector),
         tiles=f"{PYRAMID_TILES}/{{shard}}",
@@ -79,26 +76,29 @@ rule pyramid_screen_detector:
     output:
         probabilities=directory(f"{PYRAMID_SCREEN}/{{shard}}"),
         scores=f"{PYRAMID_SCREEN}/{{shard}}.parquet",
-    params:
-        settings_dir=DETECTION_SETTINGS,
-        confidence=DETECTION_PREDICT_OPTIONS["confidence"],
-        iou=DETECTION_PREDICT_OPTIONS["iou"],
-        overlap=DETECTION_PREDICT_OPTIONS["overlap"],
     log:
         f"{LOGS}/pyramid_screen/{{cellset}}/z{{zoom}}/{{shard}}.log",
     benchmark:
         f"{BENCHMARKS}/pyramid_screen/{{cellset}}/z{{zoom}}/{{shard}}.tsv"
+    wildcard_constraints:
+        cellset="validation|pyramid",
+        zoom=PYRAMID_DETECTOR_ZOOMS,
     # the pyramid's levels run one after another: keep the chain moving, after the models
     # and the detection chain
     priority: 4
+    conda:
+        "../../envs/detection.yaml"
     threads: DETECTION["cpus_per_gpu"]
     resources:
         gpu=1,
         cpus_per_gpu=DETECTION["cpus_per_gpu"],
         mem_mb=DETECTION["mem_mb"],
         runtime=DETECTION["predict_runtime_min"],
-    conda:
-        "../../envs/detection.yaml"
+    params:
+        settings_dir=DETECTION_SETTINGS,
+        confidence=DETECTION_PREDICT_OPTIONS["confidence"],
+        iou=DETECTION_PREDICT_OPTIONS["iou"],
+        overlap=DETECTION_PREDICT_OPTIONS["overlap"],
     script:
         "../scripts/pyramid_screen_detector.py"
 
@@ -119,12 +119,12 @@ rule pyramid_scores:
     # the pyramid's levels run one after another: keep the chain moving, after the models
     # and the detection chain
     priority: 4
+    conda:
+        "../../envs/models.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        "../../envs/models.yaml"
     script:
         "../scripts/pyramid_scores.py"
 
@@ -142,22 +142,22 @@ rule pyramid_threshold:
             subcategory="thresholds",
             labels={"level": "z{zoom}"},
         ),
-    params:
-        # the best box at a detector level, pyramid.statistic at the others
-        statistic=get_level_statistic,
-        target_recall=float(PYRAMID["target_recall"]),
-        curve_targets=[float(t) for t in PYRAMID["curve_targets"]],
     log:
         f"{LOGS}/pyramid_threshold/z{{zoom}}.log",
     # the pyramid's levels run one after another: keep the chain moving, after the models
     # and the detection chain
     priority: 4
+    conda:
+        "../../envs/models.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
-    conda:
-        "../../envs/models.yaml"
+    params:
+        # the best box at a detector level, pyramid.statistic at the others
+        statistic=get_level_statistic,
+        target_recall=float(PYRAMID["target_recall"]),
+        curve_targets=[float(t) for t in PYRAMID["curve_targets"]],
     script:
         "../scripts/pyramid_threshold.py"
 
@@ -180,22 +180,24 @@ rule pyramid_merge:
     input:
         cells=pyramid_level_files("pyramid", "cells"),
         scores=pyramid_level_files("pyramid", "scores"),
-        thresholds=expand(f"{PYRAMID_DIR}/thresholds/z{{zoom}}.json", zoom=PYRAMID_ZOOMS),
+        thresholds=expand(
+            f"{PYRAMID_DIR}/thresholds/z{{zoom}}.json", zoom=PYRAMID_ZOOMS
+        ),
         detections=get_pyramid_detections,
     output:
         gpkg=f"{PYRAMID_DIR}/scan.gpkg",
         parquet=f"{PYRAMID_DIR}/detections.parquet",
-    params:
-        zooms=PYRAMID_ZOOMS,
-        spatial_prior=config["pyramid"].get("spatial_prior"),
     log:
         f"{LOGS}/pyramid_merge.log",
+    conda:
+        "../../envs/detection.yaml"
     threads: 1
     resources:
         mem_mb=4000,
         runtime=20,
-    conda:
-        "../../envs/detection.yaml"
+    params:
+        zooms=PYRAMID_ZOOMS,
+        spatial_prior=config["pyramid"].get("spatial_prior"),
     script:
         "../scripts/pyramid_merge.py"
 
@@ -204,9 +206,15 @@ rule pyramid_report:
     input:
         pyramid_cells=pyramid_level_files("pyramid", "cells"),
         pyramid_scores=pyramid_level_files("pyramid", "scores"),
-        thresholds=expand(f"{PYRAMID_DIR}/thresholds/z{{zoom}}.json", zoom=PYRAMID_ZOOMS),
-        region_cells=pyramid_level_files("region", "cells") if PYRAMID["exhaustive"] else [],
-        region_scores=pyramid_level_files("region", "scores") if PYRAMID["exhaustive"] else [],
+        thresholds=expand(
+            f"{PYRAMID_DIR}/thresholds/z{{zoom}}.json", zoom=PYRAMID_ZOOMS
+        ),
+        region_cells=(
+            pyramid_level_files("region", "cells") if PYRAMID["exhaustive"] else []
+        ),
+        region_scores=(
+            pyramid_level_files("region", "scores") if PYRAMID["exhaustive"] else []
+        ),
         polygons=rules.clean_polygons.output.polygons,
     output:
         summary=report(
@@ -228,6 +236,14 @@ rule pyramid_report:
             category="Pyramid",
             subcategory="levels",
         ),
+    log:
+        f"{LOGS}/pyramid_report.log",
+    conda:
+        "../../envs/grid.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
     params:
         levels=[
             {"zoom": lv.zoom, "pixel_size_m": lv.pixel_size_m, "side_px": lv.side_px}
@@ -236,14 +252,6 @@ rule pyramid_report:
         region=canonical(PYRAMID["region"]),
         bands=len(IMAGERY["bands"]),
         simulated=IMAGERY["backend"] == "synthetic",
-    log:
-        f"{LOGS}/pyramid_report.log",
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=30,
-    conda:
-        "../../envs/grid.yaml"
     script:
         "../scripts/pyramid_report.py"
 
@@ -257,10 +265,6 @@ rule pyramid_exhaustive:
         model=DEPLOYED_MODEL,
     output:
         scores=f"{PYRAMID_DIR}/screen/region/z{{zoom}}/{{shard}}.parquet",
-    params:
-        request=lambda wc: tile_request(IMAGERY, EPOCHS[TRAINING_EPOCH]),
-        pixel_size=lambda wc: LEVEL_PIXEL[int(wc.zoom)],
-        fetch=fetch_settings(IMAGERY),
     log:
         f"{LOGS}/pyramid_exhaustive/z{{zoom}}/{{shard}}.log",
     benchmark:
@@ -268,13 +272,17 @@ rule pyramid_exhaustive:
     # the pyramid's levels run one after another: keep the chain moving, after the models
     # and the detection chain
     priority: 4
+    conda:
+        "../../envs/imagery.yaml"
     threads: IMAGERY["threads"]
     resources:
         mem_mb=get_tile_mem_mb,
         runtime=IMAGERY["runtime_min"],
         earthengine_requests=ee_requests_per_job(IMAGERY),
-    conda:
-        "../../envs/imagery.yaml"
+    params:
+        request=lambda wc: tile_request(IMAGERY, EPOCHS[TRAINING_EPOCH]),
+        pixel_size=lambda wc: LEVEL_PIXEL[int(wc.zoom)],
+        fetch=fetch_settings(IMAGERY),
     script:
         "../scripts/pyramid_exhaustive.py"
 
@@ -293,6 +301,14 @@ rule pyramid_plan:
             subcategory="plan",
         ),
         summary=f"{PYRAMID_DIR}/plan.json",
+    log:
+        f"{LOGS}/pyramid_plan.log",
+    conda:
+        "../../envs/grid.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=20,
     params:
         region=canonical(PYRAMID["region"]),
         zooms=PYRAMID_ZOOMS,
@@ -304,13 +320,5 @@ rule pyramid_plan:
         recall=float(PYRAMID["target_recall"]),
         false_positive_rate=float(PYRAMID["planned_false_positive_rate"]),
         min_land_fraction=float(PYRAMID["min_land_fraction"]),
-    log:
-        f"{LOGS}/pyramid_plan.log",
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=20,
-    conda:
-        "../../envs/grid.yaml"
     script:
         "../scripts/pyramid_plan.py"

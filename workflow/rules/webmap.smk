@@ -11,6 +11,16 @@ rule map_page:
         layers=directory(f"{MAP_DIR}/layers"),
         previews=directory(f"{MAP_DIR}/previews"),
         lib=directory(f"{MAP_DIR}/lib"),
+    log:
+        f"{LOGS}/map_page.log",
+    benchmark:
+        f"{BENCHMARKS}/map_page.tsv"
+    conda:
+        "../../envs/webmap.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=20,
     params:
         layers=get_map_layers(),
         previews=MAP_PREVIEW_GROUPS,
@@ -20,16 +30,6 @@ rule map_page:
         thumb_px=int(MAP["thumb_px"]),
         inline_max_mb=float(MAP["inline_max_mb"]),
         regions=MAP_REGIONS,
-    log:
-        f"{LOGS}/map_page.log",
-    benchmark:
-        f"{BENCHMARKS}/map_page.tsv"
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=20,
-    conda:
-        "../../envs/webmap.yaml"
     script:
         "../scripts/map_page.py"
 
@@ -46,16 +46,16 @@ rule map_screenshot:
             caption="../report/map_screenshot.rst",
             category="Map",
         ),
-    params:
-        layers=get_map_layers(),
     log:
         f"{LOGS}/map_screenshot.log",
+    conda:
+        "../../envs/webmap.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        "../../envs/webmap.yaml"
+    params:
+        layers=get_map_layers(),
     script:
         "../scripts/map_screenshot.py"
 
@@ -67,15 +67,15 @@ rule report_summary:
         **get_report_inputs(),
     output:
         f"{REPORT_DIR}/summary.rst",
-    params:
-        facts=get_report_facts(),
     log:
         f"{LOGS}/report_summary.log",
+    conda:
+        "../../envs/webmap.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
-    conda:
-        "../../envs/webmap.yaml"
+    params:
+        facts=get_report_facts(),
     script:
         "../scripts/report_summary.py"
