@@ -74,6 +74,8 @@ localrules:
     footprints_merge,
     footprints_region_out_summary,
     growth,
+    growth_measure,
+    growth_figures,
     map,
     map_page,
     map_screenshot,

@@ -63,6 +63,19 @@ def get_growth_imagery():
     return f"Sentinel-2 imagery ({backend} backend)"
 
 
+def get_growth_chip_pairs_settings(wildcards):
+    """growth.chip_pairs. Its rule exists in every run, like every stage's, but is asked for
+    by name (about 12 core-minutes); asked for with the section off, it stops here."""
+    settings = GROWTH.get("chip_pairs") or {"enabled": False}
+    if not settings["enabled"]:
+        raise MinescanInputError(
+            "growth.chip_pairs.enabled",
+            "rule growth_chip_pairs was asked for but growth.chip_pairs is off",
+            "add --configfile config/config.yaml experiments/configs/growth_chip_pairs.yaml",
+        )
+    return settings
+
+
 def get_growth_outputs():
     if not GROWTH["enabled"]:
         return []
