@@ -371,6 +371,7 @@ cmd_up() {
     set_state_dir "${1:-}"
     if [[ -f $ETC_CONF ]] && grep -q "^$MARKER" "$ETC_CONF" &&
         ! grep -q "^$MARKER $S\$" "$ETC_CONF" && owned_by_us; then
+        local other
         other=$(sed -n "s|^$MARKER ||p" "$ETC_CONF")
         # A test run killed before its teardown leaves its cluster up; say how to stop it.
         die "another state dir's cluster is running: $other (left by an interrupted run? stop it with: $0 down $other)"
